@@ -1,0 +1,18 @@
+"""ceopt: black-box optimisation and rare-event estimation with the cross-entropy method."""
+
+from .cross_entropy import CrossEntropy
+from .distributions import Bernoulli, Categorical, DiagGaussian, Distribution, Gaussian
+from .optimize import maximize, minimize
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CrossEntropy",
+    "minimize",
+    "maximize",
+    "Distribution",
+    "Gaussian",
+    "DiagGaussian",
+    "Bernoulli",
+    "Categorical",
+]

@@ -1,0 +1,297 @@
+"""The cross-entropy method as an ask/tell object.
+
+One iteration (Rubinstein & Kroese; see ``shared/design/ce-method.md``):
+
+    X      ~ q_t                                   (ask: a whole population at once)
+    elites = the n_elite best rows of X            (tell: H(x) = 1{x is an elite})
+    q_fit  = argmax_q sum_{x in elites} log q(x)   (the family's weighted-MLE ``fit``)
+    q_t+1  = smoothing * q_fit + (1 - smoothing) * q_t     (on the parameters)
+
+``method`` chooses how a Gaussian's spread is fitted:
+
+- ``"ce"`` (default): the covariance of the elites about the **previous** mean (the MLE of the
+  covariance with the mean held at its old value; CMA-ES calls it rank-mu). On a slope the
+  elites lie to one side of the old mean, so this stretches the distribution in the direction
+  of progress instead of shrinking it.
+- ``"textbook"``: the covariance about the elites' own mean (plain MLE, "EMNA"), which shrinks
+  every iteration and converges prematurely on curved or ill-conditioned problems. Kept for
+  comparison. Discrete families behave the same under both.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import Bounds, OptimizeResult
+
+from .bounds import Box
+from .distributions import Distribution, Gaussian
+from .distributions._base import check_samples
+from .selection import default_n_elite, elite_indices
+
+METHODS = ("ce", "textbook")
+
+#: Default covariance smoothing of a full Gaussian under method "ce". Its n_elite = dim + 1
+#: elites give a noisy covariance; mixing in only 30% per iteration averages the noise over
+#: about three iterations' elites. With the mean's 0.7 the eigenvalues drift apart until the
+#: distribution collapses into a subspace (benchmarks/results/defaults.md).
+FULL_COV_SMOOTHING = 0.3
+
+# Stopping reasons: (status, success, message). ``success`` is overridden by ``ftarget`` when
+# one is given (see ``CrossEntropy.result``).
+FTARGET = (0, True, "ftarget reached")
+COLLAPSED = (1, True, "converged: the distribution's spread fell below tol_spread")
+STAGNATED = (2, True, "converged: the elite threshold has not improved for `patience` iterations")
+MAX_EVALS = (3, False, "max_evals reached: the next population would exceed the budget")
+MAX_ITER = (4, False, "max_iter reached")
+CALLBACK = (5, False, "stopped by the callback")
+RUNNING = (-1, False, "running: no stopping criterion has been met")
+
+HISTORY_FIELDS = ("nfev", "gamma", "best", "mean", "spread")
+
+
+def default_popsize(dist: Distribution, elite_frac: float) -> int:
+    """Population size used when none is given (the choice is measured in benchmarks/).
+
+    Enough samples that the elites can fit the family (a full covariance needs dim + 1 of
+    them), and never fewer than 50 so that the elite quantile is not a handful of points.
+    """
+    need = math.ceil(dist.min_fit_samples / elite_frac)
+    return max(50, need, 4 * dist.dim)
+
+
+class CrossEntropy:
+    """Cross-entropy optimiser with an ask/tell interface.
+
+    Parameters
+    ----------
+    dist : Distribution
+        The initial sampling distribution; it fixes the dimension and the kind of variables.
+    popsize : int, optional
+        Samples per iteration; default :func:`default_popsize`.
+    elite_frac : float in (0, 1)
+        Fraction of each population fitted by the update (ignored when ``n_elite`` is given).
+    n_elite : int, optional
+        Number of elites, ``1 <= n_elite < popsize``; default ``round(elite_frac * popsize)``.
+    smoothing : float in (0, 1]
+        Weight of the new fit in ``smoothing * fit + (1 - smoothing) * old``.
+    maximize : bool
+        Maximise the values told instead of minimising them.
+    bounds : scipy.optimize.Bounds or sequence of (low, high), optional
+        Continuous families only: samples are reflected into the box (see :mod:`ceopt.bounds`).
+    seed : int, numpy.random.Generator or None
+        All randomness comes from ``numpy.random.default_rng(seed)``.
+    method : {"ce", "textbook"}
+        How the spread of a Gaussian is fitted (module docstring).
+    **stopping
+        ``max_evals``, ``max_iter`` (default 1000 when neither is given), ``ftarget`` (stop once
+        a value this good is seen), ``tol_spread`` (stop when the spread above the family's
+        floor falls below this fraction of its initial value; default 1e-12 for continuous,
+        1e-6 for discrete families), ``patience`` (stop when the elite threshold has not
+        improved for this many iterations; default 20).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from ceopt import CrossEntropy, DiagGaussian
+    >>> es = CrossEntropy(DiagGaussian(np.full(3, 2.0), 1.0), seed=1, ftarget=1e-10)
+    >>> while not es.stop():
+    ...     X = es.ask()
+    ...     es.tell(X, (X**2).sum(axis=1))
+    >>> bool(es.best_f < 1e-10)
+    True
+    """
+
+    def __init__(self, dist: Distribution, *, popsize: int | None = None,
+                 elite_frac: float = 0.1, n_elite: int | None = None, smoothing: float = 0.7,
+                 maximize: bool = False, bounds: Bounds | ArrayLike | None = None,
+                 smoothing_cov: float | None = None,
+                 seed: int | np.random.Generator | None = None, method: str = "ce",
+                 max_evals: int | None = None, max_iter: int | None = None,
+                 ftarget: float | None = None, tol_spread: float | None = None,
+                 patience: int = 20):
+        if not isinstance(dist, Distribution):
+            raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        if not 0.0 < elite_frac < 1.0:
+            raise ValueError(f"elite_frac must be in (0, 1), got {elite_frac}")
+        if not 0.0 < smoothing <= 1.0:
+            raise ValueError(f"smoothing must be in (0, 1], got {smoothing}")
+        popsize = default_popsize(dist, elite_frac) if popsize is None else int(popsize)
+        if popsize < 2:
+            raise ValueError(f"popsize must be at least 2, got {popsize}")
+        n_elite = default_n_elite(popsize, elite_frac) if n_elite is None else int(n_elite)
+        if not 1 <= n_elite < popsize:
+            raise ValueError(f"n_elite must be in [1, popsize={popsize}), got {n_elite}")
+        if n_elite < dist.min_fit_samples:
+            raise ValueError(
+                f"{n_elite} elites cannot fit a {type(dist).__name__} in {dist.dim} dimensions, "
+                f"which needs {dist.min_fit_samples}: raise popsize or elite_frac")
+        self._box = Box.parse(bounds, dist.dim)
+        if self._box is not None and dist.discrete:
+            raise ValueError("bounds apply to continuous distributions only")
+
+        self._dist = dist
+        self.popsize, self.n_elite, self.smoothing = popsize, n_elite, float(smoothing)
+        if smoothing_cov is None:
+            smoothing_cov = FULL_COV_SMOOTHING if isinstance(dist, Gaussian) else smoothing
+        if not 0.0 < smoothing_cov <= 1.0:
+            raise ValueError(f"smoothing_cov must be in (0, 1], got {smoothing_cov}")
+        self.smoothing_cov = float(smoothing_cov)
+        self.maximize, self.method = bool(maximize), method
+        self._sign = -1.0 if maximize else 1.0  # losses are minimised: loss = sign * value
+        self._rng = np.random.default_rng(seed)
+
+        # Stopping criteria.
+        if max_evals is not None and max_evals < popsize:
+            raise ValueError(f"max_evals={max_evals} is smaller than one population ({popsize})")
+        if max_evals is None and max_iter is None:
+            max_iter = 1000
+        if max_iter is not None and max_iter < 1:
+            raise ValueError(f"max_iter must be at least 1, got {max_iter}")
+        if patience < 1:
+            raise ValueError(f"patience must be at least 1, got {patience}")
+        if tol_spread is None:
+            tol_spread = 1e-6 if dist.discrete else 1e-12
+        self.max_evals, self.max_iter, self.patience = max_evals, max_iter, int(patience)
+        self.ftarget = None if ftarget is None else float(ftarget)
+        self._spread_tol = float(tol_spread) * (dist.spread - dist.min_spread)
+
+        # State: counters, best so far, the elite threshold's record, the history.
+        self._nit = 0
+        self._nfev = 0
+        self._best_x: NDArray | None = None
+        self._best_loss = np.inf
+        self._best_gamma = np.inf
+        self._since_gamma_improved = 0
+        self._user_stop: tuple | None = None
+        self._history: list[tuple] = []
+
+    # -- read-only state ---------------------------------------------------------------------
+    @property
+    def dist(self) -> Distribution:
+        """The current sampling distribution."""
+        return self._dist
+
+    @property
+    def dim(self) -> int:
+        return self._dist.dim
+
+    @property
+    def best_x(self) -> NDArray | None:
+        """The best point told so far (``None`` before the first ``tell``)."""
+        return None if self._best_x is None else self._best_x.copy()
+
+    @property
+    def best_f(self) -> float:
+        """Its objective value, in the user's sign (``inf``/``-inf`` before the first tell)."""
+        return self._sign * self._best_loss
+
+    @property
+    def nit(self) -> int:
+        return self._nit
+
+    @property
+    def nfev(self) -> int:
+        return self._nfev
+
+    # -- the loop ----------------------------------------------------------------------------
+    def ask(self) -> NDArray:
+        """Draw the next population, shape ``(popsize, dim)``, inside the bounds if any."""
+        X = self._dist.sample(self.popsize, self._rng)
+        return X if self._box is None else self._box.reflect(X)
+
+    def tell(self, X: ArrayLike, values: ArrayLike) -> None:
+        """Update the distribution from a population and its objective values.
+
+        ``X`` need not come from :meth:`ask` (it may be repaired or extended) but must have at
+        least ``n_elite`` rows. NaN values are never elites.
+        """
+        X = check_samples(X, self.dim, "X")
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != (X.shape[0],):
+            raise ValueError(f"values must have shape ({X.shape[0]},), got {values.shape}")
+        losses = self._sign * values
+        elites = elite_indices(losses, self.n_elite)
+        gamma = losses[elites[-1]]  # the elite threshold: the worst elite's loss
+
+        # Best so far.
+        if losses[elites[0]] < self._best_loss:
+            self._best_loss = float(losses[elites[0]])
+            self._best_x = np.array(X[elites[0]], copy=True)
+
+        # The CE update: weighted MLE on the elites, then smoothing.
+        if self.method == "ce" and not self._dist.discrete:
+            fitted = self._dist.fit(X[elites], center=self._dist.mean)
+        else:
+            fitted = self._dist.fit(X[elites])
+        if self.method == "ce" and not self._dist.discrete:
+            self._dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov)
+        else:
+            self._dist = self._dist.smooth(fitted, self.smoothing)
+
+        # Counters and the stagnation record of the threshold.
+        self._nit += 1
+        self._nfev += X.shape[0]
+        if gamma < self._best_gamma:
+            self._best_gamma = float(gamma)
+            self._since_gamma_improved = 0
+        else:
+            self._since_gamma_improved += 1
+        finite = values[np.isfinite(values)]
+        self._history.append((self._nfev, self._sign * gamma, self.best_f,
+                              finite.mean() if finite.size else np.nan, self._dist.spread))
+
+    def stop(self) -> str | None:
+        """The reason to stop now, or ``None`` to go on."""
+        reason = self._reason()
+        return None if reason is None else reason[2]
+
+    def _reason(self) -> tuple | None:
+        """The first criterion met, checked in the order below (a user's stop comes first)."""
+        if self._user_stop is not None:
+            return self._user_stop
+        # ftarget: the best value seen is at least as good as the target.
+        if self.ftarget is not None and self._best_loss <= self._sign * self.ftarget:
+            return FTARGET
+        # max_evals: never exceed the budget, so stop when a whole population no longer fits.
+        if self.max_evals is not None and self._nfev + self.popsize > self.max_evals:
+            return MAX_EVALS
+        if self.max_iter is not None and self._nit >= self.max_iter:
+            return MAX_ITER
+        # Collapse: the spread left above the family's floor is negligible.
+        if self._nit and self._dist.spread - self._dist.min_spread <= self._spread_tol:
+            return COLLAPSED
+        # Stagnation: the elite threshold (not the best value, which can improve by luck) has
+        # not improved for `patience` iterations; typical of converged discrete problems.
+        if self._since_gamma_improved >= self.patience:
+            return STAGNATED
+        return None
+
+    def request_stop(self) -> None:
+        """Mark the run as stopped by the user (what a callback returning True does)."""
+        self._user_stop = CALLBACK
+
+    def result(self) -> OptimizeResult:
+        """The run so far as a ``scipy.optimize.OptimizeResult`` (see :func:`ceopt.minimize`)."""
+        if self._best_x is None:
+            raise RuntimeError("no population has been told yet")
+        reason = self._reason()
+        status, success, message = reason or RUNNING
+        if self.ftarget is not None and reason is not None:
+            success = self._best_loss <= self._sign * self.ftarget
+            if not success:
+                message += f" (ftarget {self.ftarget:g} not reached)"
+        columns = zip(*self._history)
+        history = {name: np.array(col) for name, col in zip(HISTORY_FIELDS, columns)}
+        return OptimizeResult(x=self.best_x, fun=self.best_f, nfev=self._nfev, nit=self._nit,
+                              success=bool(success), status=status, message=message,
+                              dist=self._dist, history=history)
+
+    def __repr__(self) -> str:
+        return (f"CrossEntropy(method={self.method!r}, popsize={self.popsize}, "
+                f"n_elite={self.n_elite}, nit={self._nit}, nfev={self._nfev}, "
+                f"best_f={self.best_f:.6g}, dist={self._dist!r})")

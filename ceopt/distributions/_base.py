@@ -1,0 +1,145 @@
+"""The interface every ceopt distribution implements, and the checks they share.
+
+A distribution is an immutable value. The CE update is written entirely in terms of it:
+
+    new = old.smooth(old.fit(elites, weights), alpha)
+
+``fit`` is the weighted maximum-likelihood estimate within the family,
+``argmax_q sum_k w_k log q(x_k)``, which for every family here is closed-form weighted
+moment matching.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TypeVar
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+D = TypeVar("D", bound="Distribution")
+
+
+class Distribution(ABC):
+    """Abstract sampling distribution over ``dim``-dimensional points."""
+
+    #: True for families over discrete values (no bounds, no continuous spread).
+    discrete: bool = False
+
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """Number of coordinates of one sample."""
+
+    @property
+    @abstractmethod
+    def mode(self) -> NDArray:
+        """The most likely point, shape ``(dim,)``."""
+
+    @property
+    @abstractmethod
+    def spread(self) -> float:
+        """One number for how far the distribution is from a point mass.
+
+        Gaussian families: the largest standard deviation along a coordinate. Discrete
+        families: the largest probability of *not* drawing a variable's mode. The CE loop
+        watches it to detect collapse.
+        """
+
+    @property
+    @abstractmethod
+    def min_spread(self) -> float:
+        """The ``spread`` the family's floor keeps it at, at the least."""
+
+    @property
+    @abstractmethod
+    def min_fit_samples(self) -> int:
+        """Fewest (positively weighted) samples ``fit`` can turn into a valid distribution."""
+
+    @abstractmethod
+    def sample(self, n: int, rng: np.random.Generator) -> NDArray:
+        """Draw ``n`` independent samples, shape ``(n, dim)``."""
+
+    @abstractmethod
+    def log_prob(self, x: ArrayLike) -> NDArray[np.float64]:
+        """Log density (or log mass) of each row of ``x``, shape ``(n,)``."""
+
+    @abstractmethod
+    def fit(self: D, x: ArrayLike, weights: ArrayLike | None = None) -> D:
+        """Weighted maximum-likelihood estimate in this family (keeps this one's floor)."""
+
+    @abstractmethod
+    def smooth(self: D, new: D, alpha: float) -> D:
+        """``alpha * new + (1 - alpha) * self`` on the parameters (see each family)."""
+
+    @abstractmethod
+    def entropy(self) -> float:
+        """Differential entropy (continuous) or Shannon entropy in nats (discrete)."""
+
+
+def frozen(a: ArrayLike, dtype=np.float64) -> NDArray:
+    """A read-only copy, so that a distribution's parameters cannot change under it."""
+    out = np.array(a, dtype=dtype, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+def check_samples(x: ArrayLike, dim: int, name: str = "x") -> NDArray:
+    """``x`` as a 2-D array ``(n, dim)``; a single point of shape ``(dim,)`` is one row."""
+    x = np.asarray(x)
+    if x.ndim == 1 and x.shape[0] == dim:
+        x = x[None, :]
+    if x.ndim != 2 or x.shape[1] != dim:
+        raise ValueError(f"{name} must have shape (n, {dim}), got {x.shape}")
+    return x
+
+
+def normalized_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64]:
+    """Weights scaled to sum to one; ``None`` means equal weights.
+
+    Weights may have any positive scale (the MLE does not depend on it) but must be finite,
+    non-negative and not all zero.
+    """
+    if n == 0:
+        raise ValueError("cannot fit a distribution to zero samples")
+    if weights is None:
+        return np.full(n, 1.0 / n)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"weights must have shape ({n},), got {w.shape}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError("weights must be finite")
+    if np.any(w < 0):
+        raise ValueError("weights must be non-negative")
+    total = w.sum()
+    if total <= 0:
+        raise ValueError("weights are all zero: there is nothing to fit")
+    # Dividing by the largest weight first keeps tiny weights (e.g. likelihood ratios of
+    # 1e-300) from underflowing in the sum.
+    w = w / w.max()
+    return w / w.sum()
+
+
+def check_alpha(alpha: float) -> float:
+    alpha = float(alpha)
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"smoothing alpha must be in [0, 1], got {alpha}")
+    return alpha
+
+
+def check_same_family(old: Distribution, new: Distribution) -> None:
+    if type(new) is not type(old):
+        raise TypeError(f"cannot smooth a {type(old).__name__} with a {type(new).__name__}")
+    if new.dim != old.dim:
+        raise ValueError(f"cannot smooth a {old.dim}-d distribution with a {new.dim}-d one")
+
+
+def effective_count(w: NDArray[np.float64]) -> float:
+    """Kish's effective sample size of normalised weights, 1 / sum w^2."""
+    return float(1.0 / np.sum(w * w))
+
+
+def short(a: NDArray, precision: int = 4) -> str:
+    """A compact rendering of a parameter array for ``repr``."""
+    return np.array2string(np.asarray(a), precision=precision, threshold=8, edgeitems=3,
+                           separator=", ")

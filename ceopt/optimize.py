@@ -1,0 +1,158 @@
+"""scipy-style entry points: ``minimize`` and ``maximize`` drive a :class:`CrossEntropy`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import Bounds, OptimizeResult
+
+from .bounds import Box
+from .cross_entropy import CrossEntropy
+from .distributions import DiagGaussian, Distribution, Gaussian
+from .evaluation import evaluate
+
+#: Initial standard deviation from bounds, as a fraction of the box width: a Gaussian this wide,
+#: reflected into the box, covers it nearly uniformly (chosen in benchmarks/defaults.py).
+BOX_SPREAD = 0.3
+
+
+def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Box | None,
+                         family: str = "diag") -> Distribution:
+    """The starting Gaussian from ``x0``/``sigma0`` or from a finite box.
+
+    Mean: ``x0``, else the box's centre. Standard deviation: ``sigma0``, else
+    ``BOX_SPREAD * width`` of a finite box, else 1.
+    """
+    if family not in ("diag", "full"):
+        raise ValueError(f"dist must be a Distribution, 'diag' or 'full', got {family!r}")
+    if x0 is not None:
+        mean = np.asarray(x0, dtype=np.float64)
+        if mean.ndim != 1 or mean.size == 0:
+            raise ValueError(f"x0 must be a non-empty 1-D array, got shape {mean.shape}")
+        if not np.all(np.isfinite(mean)):
+            raise ValueError("x0 must be finite")
+        if box is not None:
+            if box.dim != mean.size:
+                raise ValueError(f"bounds have {box.dim} coordinates, x0 has {mean.size}")
+            if not box.contains(mean):
+                raise ValueError("x0 lies outside the bounds")
+    elif box is not None and box.finite:
+        mean = box.center
+    else:
+        raise ValueError("give x0, finite bounds, or a distribution (dist=...)")
+    if sigma0 is None:
+        sigma0 = BOX_SPREAD * box.width if box is not None and box.finite else 1.0
+    std = np.asarray(sigma0, dtype=np.float64)
+    if std.ndim > 1 or (std.ndim == 1 and std.shape != mean.shape):
+        raise ValueError(f"sigma0 must be a scalar or have shape {mean.shape}, got {std.shape}")
+    if not np.all(np.isfinite(std) & (std > 0)):
+        raise ValueError("sigma0 must be finite and positive")
+    std = np.broadcast_to(std, mean.shape)
+    if family == "full":
+        return Gaussian(mean, std**2)
+    return DiagGaussian(mean, std)
+
+
+def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
+             sigma0: ArrayLike | None = None, *, bounds: Bounds | ArrayLike | None = None,
+             dist: Distribution | str | None = None, popsize: int | None = None,
+             elite_frac: float = 0.1, n_elite: int | None = None, smoothing: float = 0.7,
+             max_evals: int | None = None, max_iter: int | None = None,
+             ftarget: float | None = None, seed: int | np.random.Generator | None = None,
+             vectorized: bool = False, callback: Callable[[OptimizeResult], Any] | None = None,
+             args: tuple = (), method: str = "ce", **options: Any) -> OptimizeResult:
+    """Minimise ``fun`` with the cross-entropy method.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float`` for one point ``x`` of shape ``(dim,)``, or with
+        ``vectorized=True``, ``fun(X, *args) -> (n,)`` for a population ``X`` of shape
+        ``(n, dim)``. NaN values are never selected as elites; an exception raised by ``fun``
+        propagates unchanged, with the offending point in its ``ceopt_x`` attribute (and a note
+        on Python >= 3.11).
+    x0, sigma0 : array-like, optional
+        Continuous problems: the initial mean and standard deviation (scalar or per
+        coordinate). Without ``x0``, finite ``bounds`` give the mean (the centre) and the
+        spread (0.3 of the width; ``sigma0`` overrides it). Without bounds ``sigma0`` is 1.
+    bounds : scipy.optimize.Bounds or sequence of (low, high), optional
+        Samples are reflected into the box and never leave it.
+    dist : Distribution, "diag" or "full", optional
+        The initial distribution. ``None``/``"diag"``: a diagonal Gaussian from x0/sigma0/bounds;
+        ``"full"``: a full-covariance Gaussian from them. Discrete problems pass their own,
+        e.g. ``Bernoulli(np.full(50, 0.5))`` (then x0 and sigma0 must be left out).
+    popsize, elite_frac, n_elite, smoothing, method, seed :
+        See :class:`ceopt.CrossEntropy`.
+    max_evals, max_iter, ftarget :
+        Budget and target; with neither budget given, ``max_iter`` is 1000.
+    callback : callable, optional
+        Called after every iteration as ``callback(intermediate_result)`` with an
+        ``OptimizeResult`` (``x``, ``fun``, ``nit``, ``nfev``, ``dist``, ...). Returning
+        ``True`` or raising ``StopIteration`` stops the run.
+    **options :
+        Further stopping options of :class:`ceopt.CrossEntropy` (``tol_spread``, ``patience``).
+
+    Returns
+    -------
+    OptimizeResult
+        ``x`` (best point evaluated), ``fun``, ``nfev``, ``nit``, ``success``, ``status``,
+        ``message``, ``dist`` (final distribution) and ``history``: a dict of arrays, one entry
+        per iteration, with ``nfev``, ``gamma`` (the elite threshold), ``best`` (best so far),
+        ``mean`` (mean objective value of the population) and ``spread`` (of the distribution).
+        ``success`` is whether ``ftarget`` was reached when one is given, else whether the run
+        converged (rather than running out of budget).
+
+    Example
+    -------
+    >>> import numpy as np, ceopt
+    >>> res = ceopt.minimize(lambda x: np.sum((x - 1) ** 2), x0=np.zeros(5), seed=0)
+    >>> np.allclose(res.x, 1, atol=1e-4)
+    True
+    """
+    return _run(fun, x0, sigma0, bounds=bounds, dist=dist, popsize=popsize,
+                elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing,
+                max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
+                vectorized=vectorized, callback=callback, args=args, method=method,
+                maximize=False, **options)
+
+
+def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
+             sigma0: ArrayLike | None = None, **kwargs: Any) -> OptimizeResult:
+    """Maximise ``fun``; the same arguments as :func:`minimize`, and ``fun`` is the maximum.
+
+    Example
+    -------
+    >>> import numpy as np, ceopt
+    >>> res = ceopt.maximize(lambda b: b.sum(axis=1), dist=ceopt.Bernoulli(np.full(20, .5)),
+    ...                      vectorized=True, seed=0)
+    >>> res.fun
+    20.0
+    """
+    return _run(fun, x0, sigma0, maximize=True, **kwargs)
+
+
+def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=None, args=(),
+         **solver_options) -> OptimizeResult:
+    if not callable(fun):
+        raise TypeError("fun must be callable")
+    if isinstance(dist, Distribution):
+        if x0 is not None or sigma0 is not None:
+            raise ValueError("pass either dist or x0/sigma0, not both")
+    else:
+        box = Box.parse(bounds, None if x0 is None else np.size(x0))
+        dist = initial_distribution(x0, sigma0, box, "diag" if dist is None else dist)
+    solver = CrossEntropy(dist, bounds=bounds, **solver_options)
+    while not solver.stop():
+        X = solver.ask()
+        solver.tell(X, evaluate(fun, X, vectorized=vectorized, args=args))
+        if callback is not None:
+            try:
+                stop = callback(solver.result())
+            except StopIteration:
+                stop = True
+            if stop is True:
+                solver.request_stop()
+    return solver.result()

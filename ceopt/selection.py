@@ -1,0 +1,36 @@
+"""Elite selection: which samples the CE update fits.
+
+The CE indicator ``H(x) = 1{S(x) beyond gamma}`` with ``gamma`` the elite quantile, written as
+"the ``n_elite`` best of the population". Losses are minimised (the loop negates scores when
+maximising). NaN is never an elite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+def elite_indices(losses: NDArray[np.float64], n_elite: int) -> NDArray[np.intp]:
+    """Indices of the ``n_elite`` smallest losses, best first.
+
+    NaN losses are never selected: a population with fewer than ``n_elite`` non-NaN losses is
+    an error (the update would otherwise fit noise). Ties at the threshold are broken by
+    position, which is deterministic.
+    """
+    n = losses.shape[0]
+    if not 1 <= n_elite <= n:
+        raise ValueError(f"n_elite={n_elite} needs a population of at least that size, got {n}")
+    # argpartition places NaN after every number, so NaN can only enter if there are too few.
+    part = np.argpartition(losses, n_elite - 1)[:n_elite]
+    idx = part[np.argsort(losses[part], kind="stable")]
+    if np.isnan(losses[idx[-1]]):
+        n_ok = int(np.count_nonzero(~np.isnan(losses)))
+        raise ValueError(f"only {n_ok} of {n} objective values are numbers (the rest are NaN); "
+                         f"{n_elite} elites are needed")
+    return idx
+
+
+def default_n_elite(popsize: int, elite_frac: float) -> int:
+    """``round(elite_frac * popsize)``, at least 1."""
+    return max(1, int(round(elite_frac * popsize)))
