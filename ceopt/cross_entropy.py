@@ -53,13 +53,15 @@ HISTORY_FIELDS = ("nfev", "gamma", "best", "mean", "spread")
 
 
 def default_popsize(dist: Distribution, elite_frac: float) -> int:
-    """Population size used when none is given (the choice is measured in benchmarks/).
+    """Population size used when none is given (measured in benchmarks/defaults.py).
 
-    Enough samples that the elites can fit the family (a full covariance needs dim + 1 of
-    them), and never fewer than 50 so that the elite quantile is not a handful of points.
+    The largest of: 50, so that the elite quantile is never a handful of points; enough that
+    the elites can fit the family (a full covariance needs dim + 1 of them); and one sample
+    per fitted parameter for Gaussians, two for discrete families, whose frequencies are
+    noisier and freeze at the floor when too few elites agree by chance.
     """
-    need = math.ceil(dist.min_fit_samples / elite_frac)
-    return max(50, need, 4 * dist.dim)
+    per_param = 2 if dist.discrete else 1
+    return max(50, math.ceil(dist.min_fit_samples / elite_frac), per_param * dist.n_params)
 
 
 class CrossEntropy:

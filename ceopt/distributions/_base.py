@@ -53,6 +53,11 @@ class Distribution(ABC):
 
     @property
     @abstractmethod
+    def n_params(self) -> int:
+        """Number of free parameters the fit estimates (sets default sample sizes)."""
+
+    @property
+    @abstractmethod
     def min_fit_samples(self) -> int:
         """Fewest (positively weighted) samples ``fit`` can turn into a valid distribution."""
 

@@ -94,6 +94,10 @@ class Bernoulli(Distribution):
         return self._min_prob
 
     @property
+    def n_params(self) -> int:
+        return self.dim
+
+    @property
     def min_fit_samples(self) -> int:
         return 1
 
@@ -192,6 +196,10 @@ class Categorical(Distribution):
     @property
     def min_spread(self) -> float:
         return (self.k - 1) * self._min_prob
+
+    @property
+    def n_params(self) -> int:
+        return self.dim * (self.k - 1)
 
     @property
     def min_fit_samples(self) -> int:

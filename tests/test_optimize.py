@@ -1,0 +1,85 @@
+"""The optimiser reaches what the foundation promises, with fixed seeds."""
+
+import numpy as np
+import pytest
+from problems import ellipsoid, rastrigin, rosenbrock, sphere
+
+import ceopt
+from ceopt import Bernoulli, Categorical
+
+
+def x0_uniform(seed, d):
+    return np.random.default_rng(1000 + seed).uniform(-5, 5, d)
+
+
+@pytest.mark.parametrize("family", ["diag", "full"])
+@pytest.mark.parametrize("seed", range(3))
+def test_sphere_10d_reaches_1e_8(family, seed):
+    res = ceopt.minimize(sphere, x0_uniform(seed, 10), dist=family, ftarget=1e-8, seed=seed,
+                         vectorized=True, max_evals=60_000)
+    assert res.success and res.fun < 1e-8, res.message
+    assert res.status == 0 and res.fun == pytest.approx(sphere(res.x[None])[0])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_rosenbrock_5d_reaches_1e_6_with_full_covariance(seed):
+    res = ceopt.minimize(rosenbrock, x0_uniform(seed, 5), dist="full", ftarget=1e-6,
+                         seed=seed, vectorized=True, max_evals=60_000)
+    assert res.fun < 1e-6, res.message
+    np.testing.assert_allclose(res.x, 1.0, atol=1e-2)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ellipsoid_1e6_10d_reaches_1e_8_with_the_diagonal_default(seed):
+    res = ceopt.minimize(ellipsoid, x0_uniform(seed, 10), ftarget=1e-8, seed=seed,
+                         vectorized=True, max_evals=60_000)
+    assert isinstance(res.dist, ceopt.DiagGaussian)
+    assert res.fun < 1e-8, res.message
+
+
+def test_rastrigin_2d_finds_the_global_optimum_in_most_seeds():
+    found = 0
+    for seed in range(20):
+        res = ceopt.minimize(rastrigin, bounds=[(-5.12, 5.12)] * 2, ftarget=1e-8, seed=seed,
+                             vectorized=True)
+        assert np.all(np.abs(res.x) <= 5.12)
+        found += res.fun < 1e-8
+    # Measured: 17 of 20 (benchmarks/results/defaults.md). "Most" is more than half; a drop
+    # below 14 would mean the global search got worse.
+    assert found >= 14, found
+
+
+def test_textbook_ce_stalls_where_the_default_does_not():
+    """The reason for the default: elite covariance about the elites' own mean shrinks too
+    fast (shared/design/ce-method.md). Pinned so that a change of default is deliberate."""
+    kw = dict(x0=x0_uniform(0, 10), ftarget=1e-8, seed=0, vectorized=True, max_evals=60_000)
+    textbook = ceopt.minimize(sphere, method="textbook", **kw)
+    default = ceopt.minimize(sphere, **kw)
+    assert default.fun < 1e-8
+    assert textbook.fun > 1e-3 and textbook.status == 1  # converged, far from the optimum
+
+
+def test_onemax_100_bits_finds_all_ones():
+    res = ceopt.maximize(lambda B: B.sum(axis=1), dist=Bernoulli(np.full(100, 0.5)),
+                         vectorized=True, seed=0)
+    assert res.fun == 100 and res.x.all()
+    assert res.success and res.dist.mode.all()
+
+
+def test_hidden_string_of_30_symbols_is_recovered_exactly():
+    hidden = np.random.default_rng(7).integers(0, 10, 30)
+    res = ceopt.maximize(lambda S: (S == hidden).sum(axis=1),
+                         dist=Categorical(np.full((30, 10), 0.1)), vectorized=True, seed=0)
+    assert res.fun == 30
+    np.testing.assert_array_equal(res.x, hidden)
+    np.testing.assert_array_equal(res.dist.mode, hidden)
+
+
+def test_maximize_reports_the_maximum_and_minimize_agrees():
+    kw = dict(x0=np.full(3, 2.0), seed=4, max_iter=30)
+    up = ceopt.maximize(lambda x: -np.sum(x**2) + 5, **kw)
+    down = ceopt.minimize(lambda x: np.sum(x**2) - 5, **kw)
+    assert up.fun == pytest.approx(-down.fun)
+    np.testing.assert_array_equal(up.x, down.x)
+    assert np.all(np.diff(up.history["best"]) >= 0)
+    assert np.all(np.diff(down.history["best"]) <= 0)
