@@ -287,8 +287,8 @@ class CrossEntropy:
             success = self._best_loss <= self._sign * self.ftarget
             if not success:
                 message += f" (ftarget {self.ftarget:g} not reached)"
-        columns = zip(*self._history)
-        history = {name: np.array(col) for name, col in zip(HISTORY_FIELDS, columns)}
+        columns = zip(*self._history, strict=True)
+        history = {name: np.array(col) for name, col in zip(HISTORY_FIELDS, columns, strict=True)}
         return OptimizeResult(x=self.best_x, fun=self.best_f, nfev=self._nfev, nit=self._nit,
                               success=bool(success), status=status, message=message,
                               dist=self._dist, history=history)

@@ -57,7 +57,7 @@ def params(dist):
 
 
 def assert_same(a, b, rtol=1e-9, atol=1e-11):
-    for pa, pb in zip(params(a), params(b)):
+    for pa, pb in zip(params(a), params(b), strict=True):
         np.testing.assert_allclose(pa, pb, rtol=rtol, atol=atol)
 
 
@@ -86,7 +86,7 @@ def test_fit_is_the_closed_form_weighted_mle(family, data):
     w = rng.uniform(0.1, 2.0, n)
     fitted = dist.fit(x, w)
     expected = closed_form_mle(dist, x, w)
-    for got, want in zip(params(fitted), expected):
+    for got, want in zip(params(fitted), expected, strict=True):
         # The full covariance carries a relative jitter of 1e-10 * trace / dim (documented).
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9 * np.abs(want).max())
 
@@ -192,7 +192,7 @@ def test_smoothing_mixes_parameters(family, data, alpha):
     old = data.draw(FAMILIES[family]())
     new = old.fit(old.sample(old.min_fit_samples + 10, np.random.default_rng(1)))
     mixed = old.smooth(new, alpha)
-    for pm, pn, po in zip(params(mixed), params(new), params(old)):
+    for pm, pn, po in zip(params(mixed), params(new), params(old), strict=True):
         np.testing.assert_allclose(pm, alpha * pn + (1 - alpha) * po, rtol=1e-9, atol=1e-12)
 
 
