@@ -47,7 +47,12 @@ STAGNATED = (2, True, "converged: the elite threshold has not improved for `pati
 MAX_EVALS = (3, False, "max_evals reached: the next population would exceed the budget")
 MAX_ITER = (4, False, "max_iter reached")
 CALLBACK = (5, False, "stopped by the callback")
+DIVERGED = (6, False, "diverged: the spread grew past 1e100 (is the objective unbounded?)")
 RUNNING = (-1, False, "running: no stopping criterion has been met")
+
+#: Spread beyond which the run stops as diverged, long before float64 overflows (~1e154 for a
+#: standard deviation). The previous-mean update grows the spread on an unbounded slope.
+MAX_SPREAD = 1e100
 
 HISTORY_FIELDS = ("nfev", "gamma", "best", "mean", "spread")
 
@@ -267,6 +272,9 @@ class CrossEntropy:
         # Collapse: the spread left above the family's floor is negligible.
         if self._nit and self._dist.spread - self._dist.min_spread <= self._spread_tol:
             return COLLAPSED
+        # Divergence: the spread keeps growing, as it does when the objective is unbounded.
+        if self._dist.spread > MAX_SPREAD:
+            return DIVERGED
         # Stagnation: the elite threshold (not the best value, which can improve by luck) has
         # not improved for `patience` iterations; typical of converged discrete problems.
         if self._since_gamma_improved >= self.patience:

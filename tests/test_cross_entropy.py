@@ -4,6 +4,8 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
 from problems import rosenbrock, sphere
 from scipy.optimize import Bounds
 
@@ -38,11 +40,13 @@ def test_scalar_and_vectorized_objectives_agree():
     assert a.fun == b.fun
 
 
-def test_same_seed_same_run_different_seed_different_run():
-    kw = dict(x0=np.ones(3), vectorized=True, max_iter=15)
-    a, b = (ceopt.minimize(sphere, seed=5, **kw) for _ in range(2))
-    c = ceopt.minimize(sphere, seed=6, **kw)
+@given(seed=hs.integers(0, 2**63), family=hs.sampled_from(["diag", "full"]))
+def test_same_seed_same_run_different_seed_different_run(seed, family):
+    kw = dict(x0=np.ones(3), dist=family, vectorized=True, max_iter=15)
+    a, b = (ceopt.minimize(sphere, seed=seed, **kw) for _ in range(2))
+    c = ceopt.minimize(sphere, seed=seed + 1, **kw)
     np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.history["gamma"], b.history["gamma"])
     assert not np.array_equal(a.x, c.x)
 
 
@@ -258,3 +262,9 @@ def test_scipy_bounds_and_pairs_with_none_are_accepted():
     res = ceopt.minimize(sphere, x0=np.full(2, 2.0), bounds=[(1, None), (None, 3)],
                          vectorized=True, seed=0, max_iter=50)
     assert res.x[0] >= 1 and abs(res.x[1]) < 1e-3
+
+
+def test_an_unbounded_objective_stops_as_diverged_not_with_an_overflow():
+    res = ceopt.minimize(lambda X: X[:, 0], np.zeros(3), vectorized=True, seed=0)
+    assert res.status == 6 and not res.success and "unbounded" in res.message
+    assert np.all(np.isfinite(res.dist.mean))
