@@ -60,12 +60,19 @@ def demo(seed: int) -> int:
     return 0 if all_solved else 1
 
 
+def _seed(text: str) -> int:
+    seed = int(text)
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"seed must be non-negative, got {seed}")
+    return seed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ceopt", description=__doc__)
     parser.add_argument("--version", action="version", version=f"ceopt {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     p_demo = commands.add_parser("demo", help="optimise a few small problems and report")
-    p_demo.add_argument("--seed", type=int, default=0)
+    p_demo.add_argument("--seed", type=_seed, default=0)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args.seed)

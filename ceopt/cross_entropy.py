@@ -26,8 +26,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
+from ._checks import fraction, generator, integer, real
 from .bounds import Box
-from .distributions import Distribution, Gaussian
+from .distributions import DiagGaussian, Distribution, Gaussian
 from .distributions._base import check_samples
 from .selection import default_n_elite, elite_indices
 
@@ -123,16 +124,14 @@ class CrossEntropy:
             raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        if not 0.0 < elite_frac < 1.0:
-            raise ValueError(f"elite_frac must be in (0, 1), got {elite_frac}")
-        if not 0.0 < smoothing <= 1.0:
-            raise ValueError(f"smoothing must be in (0, 1], got {smoothing}")
-        popsize = default_popsize(dist, elite_frac) if popsize is None else int(popsize)
-        if popsize < 2:
-            raise ValueError(f"popsize must be at least 2, got {popsize}")
-        n_elite = default_n_elite(popsize, elite_frac) if n_elite is None else int(n_elite)
-        if not 1 <= n_elite < popsize:
-            raise ValueError(f"n_elite must be in [1, popsize={popsize}), got {n_elite}")
+        elite_frac = fraction("elite_frac", elite_frac)
+        smoothing = fraction("smoothing", smoothing, high_open=False)
+        popsize = (default_popsize(dist, elite_frac) if popsize is None
+                   else integer("popsize", popsize, 2))
+        if n_elite is None:
+            n_elite = default_n_elite(popsize, elite_frac)
+        elif integer("n_elite", n_elite, 1) >= popsize:
+            raise ValueError(f"n_elite must be smaller than popsize={popsize}, got {n_elite}")
         if n_elite < dist.min_fit_samples:
             raise ValueError(
                 f"{n_elite} elites cannot fit a {type(dist).__name__} in {dist.dim} dimensions, "
@@ -142,30 +141,30 @@ class CrossEntropy:
             raise ValueError("bounds apply to continuous distributions only")
 
         self._dist = dist
-        self.popsize, self.n_elite, self.smoothing = popsize, n_elite, float(smoothing)
+        self.popsize, self.n_elite, self.smoothing = popsize, n_elite, smoothing
+        # The previous-mean fit and separate covariance smoothing are Gaussian operations;
+        # other families (including users' own) get the plain update under either method.
+        self._anchored = method == "ce" and isinstance(dist, (Gaussian, DiagGaussian))
         if smoothing_cov is None:
             smoothing_cov = FULL_COV_SMOOTHING if isinstance(dist, Gaussian) else smoothing
-        if not 0.0 < smoothing_cov <= 1.0:
-            raise ValueError(f"smoothing_cov must be in (0, 1], got {smoothing_cov}")
-        self.smoothing_cov = float(smoothing_cov)
+        self.smoothing_cov = fraction("smoothing_cov", smoothing_cov, high_open=False)
         self.maximize, self.method = bool(maximize), method
         self._sign = -1.0 if maximize else 1.0  # losses are minimised: loss = sign * value
-        self._rng = np.random.default_rng(seed)
+        self._rng = generator(seed)
 
         # Stopping criteria.
-        if max_evals is not None and max_evals < popsize:
+        if max_evals is not None and integer("max_evals", max_evals, 1) < popsize:
             raise ValueError(f"max_evals={max_evals} is smaller than one population ({popsize})")
         if max_evals is None and max_iter is None:
             max_iter = 1000
-        if max_iter is not None and max_iter < 1:
-            raise ValueError(f"max_iter must be at least 1, got {max_iter}")
-        if patience < 1:
-            raise ValueError(f"patience must be at least 1, got {patience}")
+        self.max_evals = None if max_evals is None else int(max_evals)
+        self.max_iter = None if max_iter is None else integer("max_iter", max_iter, 1)
+        self.patience = integer("patience", patience, 1)
         if tol_spread is None:
             tol_spread = 1e-6 if dist.discrete else 1e-12
-        self.max_evals, self.max_iter, self.patience = max_evals, max_iter, int(patience)
-        self.ftarget = None if ftarget is None else float(ftarget)
-        self._spread_tol = float(tol_spread) * (dist.spread - dist.min_spread)
+        tol_spread = real("tol_spread", tol_spread, minimum=0.0)
+        self.ftarget = None if ftarget is None else real("ftarget", ftarget)
+        self._spread_tol = tol_spread * (dist.spread - dist.min_spread)
 
         # State: counters, best so far, the elite threshold's record, the history.
         self._nit = 0
@@ -225,19 +224,17 @@ class CrossEntropy:
         elites = elite_indices(losses, self.n_elite)
         gamma = losses[elites[-1]]  # the elite threshold: the worst elite's loss
 
-        # Best so far.
-        if losses[elites[0]] < self._best_loss:
+        # Best so far (the first population always sets it, even if every value is inf).
+        if self._best_x is None or losses[elites[0]] < self._best_loss:
             self._best_loss = float(losses[elites[0]])
             self._best_x = np.array(X[elites[0]], copy=True)
 
         # The CE update: weighted MLE on the elites, then smoothing.
-        if self.method == "ce" and not self._dist.discrete:
+        if self._anchored:
             fitted = self._dist.fit(X[elites], center=self._dist.mean)
-        else:
-            fitted = self._dist.fit(X[elites])
-        if self.method == "ce" and not self._dist.discrete:
             self._dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov)
         else:
+            fitted = self._dist.fit(X[elites])
             self._dist = self._dist.smooth(fitted, self.smoothing)
 
         # Counters and the stagnation record of the threshold.

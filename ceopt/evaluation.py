@@ -49,6 +49,8 @@ def evaluate(fun: Callable, X: NDArray, *, vectorized: bool = False,
         except Exception as exc:
             _attach_point(exc, X[i], "x =")
             raise
+        if v is None:
+            raise TypeError(f"the objective returned None at x = {X[i]} (a missing return?)")
         v = np.asarray(v, dtype=np.float64)
         if v.size != 1:
             raise ValueError(f"the objective must return a scalar, got shape {v.shape} at "

@@ -26,10 +26,13 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Bo
     Mean: ``x0``, else the box's centre. Standard deviation: ``sigma0``, else
     ``BOX_SPREAD * width`` of a finite box, else 1.
     """
+    if not isinstance(family, str):
+        raise TypeError(f"dist must be a Distribution, 'diag' or 'full', got "
+                        f"{type(family).__name__}")
     if family not in ("diag", "full"):
         raise ValueError(f"dist must be a Distribution, 'diag' or 'full', got {family!r}")
     if x0 is not None:
-        mean = np.asarray(x0, dtype=np.float64)
+        mean = _float_array("x0", x0)
         if mean.ndim != 1 or mean.size == 0:
             raise ValueError(f"x0 must be a non-empty 1-D array, got shape {mean.shape}")
         if not np.all(np.isfinite(mean)):
@@ -45,7 +48,7 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Bo
         raise ValueError("give x0, finite bounds, or a distribution (dist=...)")
     if sigma0 is None:
         sigma0 = BOX_SPREAD * box.width if box is not None and box.finite else 1.0
-    std = np.asarray(sigma0, dtype=np.float64)
+    std = _float_array("sigma0", sigma0)
     if std.ndim > 1 or (std.ndim == 1 and std.shape != mean.shape):
         raise ValueError(f"sigma0 must be a scalar or have shape {mean.shape}, got {std.shape}")
     if not np.all(np.isfinite(std) & (std > 0)):
@@ -54,6 +57,13 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Bo
     if family == "full":
         return Gaussian(mean, std**2)
     return DiagGaussian(mean, std)
+
+
+def _float_array(name: str, value: ArrayLike) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers, got {value!r}") from None
 
 
 def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
@@ -153,6 +163,6 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
                 stop = callback(solver.result())
             except StopIteration:
                 stop = True
-            if stop is True:
+            if stop is not None and bool(stop):  # True, np.True_, ...
                 solver.request_stop()
     return solver.result()

@@ -32,5 +32,5 @@ def elite_indices(losses: NDArray[np.float64], n_elite: int) -> NDArray[np.intp]
 
 
 def default_n_elite(popsize: int, elite_frac: float) -> int:
-    """``round(elite_frac * popsize)``, at least 1."""
-    return max(1, int(round(elite_frac * popsize)))
+    """``round(elite_frac * popsize)``, at least 1 and at most ``popsize - 1``."""
+    return min(popsize - 1, max(1, int(round(elite_frac * popsize))))

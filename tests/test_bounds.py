@@ -32,16 +32,19 @@ def test_reflected_points_lie_in_the_box(case):
 
 
 @given(boxes_and_points())
-def test_points_inside_are_unchanged_and_reflection_is_idempotent(case):
+def test_points_inside_are_unchanged(case):
     box, x = case
-    y = box.reflect(x)
-    np.testing.assert_allclose(box.reflect(y), y)
+    inside = np.clip(x, box.low, box.high)
+    np.testing.assert_allclose(box.reflect(inside), inside, rtol=1e-12, atol=1e-9)
 
 
 def test_reflection_mirrors_at_the_violated_bound():
     box = Box(np.array([0.0]), np.array([1.0]))
     np.testing.assert_allclose(box.reflect(np.array([[1.25], [-0.25], [2.5], [-1.75]])),
                                [[0.75], [0.25], [0.5], [0.25]])
+    one_sided = Box(np.array([0.0, -np.inf]), np.array([np.inf, 2.0]))
+    np.testing.assert_allclose(one_sided.reflect(np.array([[-1.0, 3.5], [4.0, -9.0]])),
+                               [[1.0, 0.5], [4.0, -9.0]])
 
 
 @given(seed=hs.integers(0, 2**31), family=hs.sampled_from(["diag", "full"]))

@@ -268,3 +268,92 @@ def test_an_unbounded_objective_stops_as_diverged_not_with_an_overflow():
     res = ceopt.minimize(lambda X: X[:, 0], np.zeros(3), vectorized=True, seed=0)
     assert res.status == 6 and not res.success and "unbounded" in res.message
     assert np.all(np.isfinite(res.dist.mean))
+
+
+# -- findings of review: each pinned ------------------------------------------------------------
+
+def test_a_population_of_infinities_still_gives_a_result():
+    res = ceopt.minimize(lambda X: np.full(len(X), np.inf), np.zeros(2), vectorized=True,
+                         max_iter=3)
+    assert res.fun == np.inf and res.x.shape == (2,)
+
+
+def test_a_callback_returning_a_numpy_bool_stops_the_run():
+    res = ceopt.minimize(sphere, np.ones(2), vectorized=True, seed=0,
+                         callback=lambda r: np.all(np.abs(r.x) < 0.5))
+    assert res.status == 5 and np.all(np.abs(res.x) < 0.5)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(max_iter=np.nan), ValueError, "max_iter"),
+    (dict(max_evals=np.nan), ValueError, "max_evals"),
+    (dict(tol_spread=-1.0), ValueError, "tol_spread"),
+    (dict(tol_spread=np.nan), ValueError, "tol_spread"),
+    (dict(patience=np.nan), ValueError, "patience"),
+    (dict(popsize=50.5), ValueError, "popsize"),
+    (dict(popsize="50"), TypeError, "popsize"),
+    (dict(n_elite=5.7), ValueError, "n_elite"),
+    (dict(elite_frac="0.1"), TypeError, "elite_frac"),
+    (dict(elite_frac=np.nan), ValueError, "elite_frac"),
+    (dict(seed="abc"), TypeError, "seed"),
+    (dict(ftarget=np.nan), ValueError, "ftarget"),
+])
+def test_bad_numbers_name_the_argument(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        CrossEntropy(DiagGaussian(np.zeros(3), 1.0), **kwargs)
+
+
+def test_integral_floats_are_accepted_and_a_large_elite_frac_is_clamped():
+    es = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), popsize=50.0, elite_frac=0.99)
+    assert es.popsize == 50 and es.n_elite == 49
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(x0=["a", "b"]), TypeError, "x0"),
+    (dict(x0=np.zeros(2), sigma0="wide"), TypeError, "sigma0"),
+    (dict(x0=np.zeros(2), dist=np.zeros(2)), TypeError, "dist"),
+])
+def test_bad_minimize_types_name_the_argument(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ceopt.minimize(sphere, vectorized=True, **kwargs)
+
+
+def test_an_objective_returning_none_is_an_error():
+    with pytest.raises(TypeError, match="returned None"):
+        ceopt.minimize(lambda x: None, np.zeros(2))
+
+
+class Isotropic(ceopt.Distribution):
+    """A user's own family implementing only the documented interface."""
+
+    def __init__(self, center, scale):
+        self.center, self.scale = np.asarray(center, float), float(scale)
+
+    dim = property(lambda self: self.center.size)
+    mode = property(lambda self: self.center)
+    spread = property(lambda self: self.scale)
+    min_spread = 0.0
+    n_params = property(lambda self: self.dim + 1)
+    min_fit_samples = 2
+
+    def sample(self, n, rng):
+        return self.center + self.scale * rng.standard_normal((n, self.dim))
+
+    def log_prob(self, x):
+        raise NotImplementedError
+
+    def fit(self, x, weights=None):
+        return Isotropic(x.mean(axis=0), x.std(axis=0).mean())
+
+    def smooth(self, new, alpha):
+        return Isotropic(alpha * new.center + (1 - alpha) * self.center,
+                         alpha * new.scale + (1 - alpha) * self.scale)
+
+    def entropy(self):
+        raise NotImplementedError
+
+
+def test_a_users_own_family_runs_under_the_default_method():
+    res = ceopt.minimize(sphere, dist=Isotropic(np.full(2, 0.5), 1.0), vectorized=True, seed=0,
+                         max_iter=30)
+    assert res.fun < 1e-2 and isinstance(res.dist, Isotropic)

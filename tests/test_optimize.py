@@ -83,3 +83,13 @@ def test_maximize_reports_the_maximum_and_minimize_agrees():
     np.testing.assert_array_equal(up.x, down.x)
     assert np.all(np.diff(up.history["best"]) >= 0)
     assert np.all(np.diff(down.history["best"]) <= 0)
+    for key in ("gamma", "best", "mean"):  # the history is in the user's sign
+        np.testing.assert_allclose(up.history[key], -down.history[key])
+    assert np.all(up.history["gamma"] <= up.history["best"])
+
+
+def test_maximize_stops_at_its_ftarget_from_below():
+    res = ceopt.maximize(lambda X: -(X**2).sum(axis=1), np.ones(3), vectorized=True,
+                         ftarget=-1e-4, seed=0)
+    assert res.success and res.status == 0 and -1e-4 <= res.fun <= 0
+    assert res.history["best"][-2] < -1e-4  # it stopped on the first iteration past it

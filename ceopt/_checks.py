@@ -1,0 +1,52 @@
+"""Argument checks that name the argument, for the public entry points."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+
+def integer(name: str, value, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``; integral floats (50.0) are accepted, 50.5 is not."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if not (math.isfinite(value) and float(value).is_integer()):
+        raise ValueError(f"{name} must be an integer, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {int(value)}")
+    return int(value)
+
+
+def fraction(name: str, value, *, low_open: bool = True, high_open: bool = True) -> float:
+    """``value`` as a float in the interval (0, 1), with either end closed on request."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    above = value > 0 if low_open else value >= 0
+    below = value < 1 if high_open else value <= 1
+    if not (above and below):
+        interval = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be in {interval}, got {value}")
+    return value
+
+
+def real(name: str, value, *, minimum: float | None = None) -> float:
+    """``value`` as a finite float (>= ``minimum`` when given)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value) or (minimum is not None and value < minimum):
+        bound = "" if minimum is None else f" and >= {minimum:g}"
+        raise ValueError(f"{name} must be finite{bound}, got {value}")
+    return value
+
+
+def generator(seed) -> np.random.Generator:
+    """``numpy.random.default_rng(seed)``, with an error that names ``seed``."""
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"seed must be None, a non-negative int or a numpy Generator; got "
+                        f"{seed!r} ({exc})") from None
