@@ -139,11 +139,6 @@ def check_same_family(old: Distribution, new: Distribution) -> None:
         raise ValueError(f"cannot smooth a {old.dim}-d distribution with a {new.dim}-d one")
 
 
-def effective_count(w: NDArray[np.float64]) -> float:
-    """Kish's effective sample size of normalised weights, 1 / sum w^2."""
-    return float(1.0 / np.sum(w * w))
-
-
 def short(a: NDArray, precision: int = 4) -> str:
     """A compact rendering of a parameter array for ``repr``."""
     return np.array2string(np.asarray(a), precision=precision, threshold=8, edgeitems=3,

@@ -57,23 +57,49 @@ def _check_min_std(min_std: float) -> float:
     return min_std
 
 
-def _fit_moments(self, x, weights, center):
-    """Shared front half of both fits: validated samples, weights, fitted mean, deviations."""
-    x = check_samples(x, self.dim).astype(np.float64, copy=False)
-    if not np.all(np.isfinite(x)):
-        raise ValueError("samples to fit must be finite")
-    w = normalized_weights(weights, x.shape[0])
-    n_pos = int(np.count_nonzero(w))
-    if n_pos < self.min_fit_samples:
-        raise ValueError(
-            f"{type(self).__name__} in {self.dim} dimensions needs at least "
-            f"{self.min_fit_samples} samples with positive weight to fit, got {n_pos}")
-    mean = w @ x
-    c = mean if center is None else check_samples(center, self.dim, "center")[0]
-    return mean, x - c, w
+class _Normal(Distribution):
+    """What both Gaussian families share: a mean, a floor on the std, the first half of fit."""
+
+    _mean: NDArray[np.float64]
+    _min_std: float
+
+    @property
+    def dim(self) -> int:
+        return self._mean.size
+
+    @property
+    def mean(self) -> NDArray[np.float64]:
+        return self._mean
+
+    @property
+    def mode(self) -> NDArray[np.float64]:
+        return self._mean
+
+    @property
+    def min_std(self) -> float:
+        return self._min_std
+
+    @property
+    def min_spread(self) -> float:
+        return self._min_std
+
+    def _fit_moments(self, x, weights, center):
+        """Validated samples and weights; the fitted mean and the deviations from the centre."""
+        x = check_samples(x, self.dim).astype(np.float64, copy=False)
+        if not np.all(np.isfinite(x)):
+            raise ValueError("samples to fit must be finite")
+        w = normalized_weights(weights, x.shape[0])
+        n_pos = int(np.count_nonzero(w))
+        if n_pos < self.min_fit_samples:
+            raise ValueError(
+                f"{type(self).__name__} in {self.dim} dimensions needs at least "
+                f"{self.min_fit_samples} samples with positive weight to fit, got {n_pos}")
+        mean = w @ x
+        c = mean if center is None else check_samples(center, self.dim, "center")[0]
+        return mean, x - c, w
 
 
-class Gaussian(Distribution):
+class Gaussian(_Normal):
     """Multivariate normal ``N(mean, cov)`` with a full covariance matrix.
 
     Parameters
@@ -123,17 +149,6 @@ class Gaussian(Distribution):
         self._min_std = _check_min_std(min_std)
 
     # -- parameters ------------------------------------------------------------------------
-    @property
-    def dim(self) -> int:
-        return self._mean.size
-
-    @property
-    def mean(self) -> NDArray[np.float64]:
-        return self._mean
-
-    @property
-    def mode(self) -> NDArray[np.float64]:
-        return self._mean
 
     @property
     def cov(self) -> NDArray[np.float64]:
@@ -149,17 +164,11 @@ class Gaussian(Distribution):
         """Marginal standard deviations, ``sqrt(diag(cov))``."""
         return np.sqrt(np.diag(self._cov))
 
-    @property
-    def min_std(self) -> float:
-        return self._min_std
 
     @property
     def spread(self) -> float:
         return float(np.sqrt(np.diag(self._cov).max()))
 
-    @property
-    def min_spread(self) -> float:
-        return self._min_std
 
     @property
     def n_params(self) -> int:
@@ -186,7 +195,7 @@ class Gaussian(Distribution):
     def fit(self, x: ArrayLike, weights: ArrayLike | None = None, *,
             center: ArrayLike | None = None) -> Gaussian:
         """Weighted MLE; ``center`` holds the covariance's mean fixed (module docstring)."""
-        mean, dev, w = _fit_moments(self, x, weights, center)
+        mean, dev, w = self._fit_moments(x, weights, center)
         cov = (dev * w[:, None]).T @ dev
         cov[np.diag_indices_from(cov)] += self._min_std**2 + JITTER * np.trace(cov) / self.dim
         try:
@@ -212,7 +221,7 @@ class Gaussian(Distribution):
         return f"Gaussian(dim={self.dim}, mean={short(self._mean)}, std={short(self.std)})"
 
 
-class DiagGaussian(Distribution):
+class DiagGaussian(_Normal):
     """Normal distribution with independent coordinates, ``N(mean, diag(std**2))``.
 
     ``min_std`` is a floor: :meth:`fit` returns ``std = sqrt(fitted variance + min_std**2)``.
@@ -241,17 +250,6 @@ class DiagGaussian(Distribution):
         self._std = frozen(std)
         self._min_std = _check_min_std(min_std)
 
-    @property
-    def dim(self) -> int:
-        return self._mean.size
-
-    @property
-    def mean(self) -> NDArray[np.float64]:
-        return self._mean
-
-    @property
-    def mode(self) -> NDArray[np.float64]:
-        return self._mean
 
     @property
     def std(self) -> NDArray[np.float64]:
@@ -261,17 +259,11 @@ class DiagGaussian(Distribution):
     def cov(self) -> NDArray[np.float64]:
         return np.diag(self._std**2)
 
-    @property
-    def min_std(self) -> float:
-        return self._min_std
 
     @property
     def spread(self) -> float:
         return float(self._std.max())
 
-    @property
-    def min_spread(self) -> float:
-        return self._min_std
 
     @property
     def n_params(self) -> int:
@@ -293,7 +285,7 @@ class DiagGaussian(Distribution):
     def fit(self, x: ArrayLike, weights: ArrayLike | None = None, *,
             center: ArrayLike | None = None) -> DiagGaussian:
         """Weighted MLE; ``center`` holds the variances' mean fixed (module docstring)."""
-        mean, dev, w = _fit_moments(self, x, weights, center)
+        mean, dev, w = self._fit_moments(x, weights, center)
         var = w @ (dev * dev) + self._min_std**2
         if not np.all(var > 0):
             j = int(np.argmin(var))
