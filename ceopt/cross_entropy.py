@@ -12,7 +12,8 @@ One iteration (Rubinstein & Kroese; see ``shared/design/ce-method.md``):
 - ``"ce"`` (default): the covariance of the elites about the **previous** mean (the MLE of the
   covariance with the mean held at its old value; CMA-ES calls it rank-mu). On a slope the
   elites lie to one side of the old mean, so this stretches the distribution in the direction
-  of progress instead of shrinking it.
+  of progress instead of shrinking it. The covariance has its own smoothing factor
+  ``smoothing_cov`` (default: ``smoothing`` for the diagonal family, 0.3 for the full one).
 - ``"textbook"``: the covariance about the elites' own mean (plain MLE, "EMNA"), which shrinks
   every iteration and converges prematurely on curved or ill-conditioned problems. Kept for
   comparison. Discrete families behave the same under both.
@@ -85,6 +86,9 @@ class CrossEntropy:
         Number of elites, ``1 <= n_elite < popsize``; default ``round(elite_frac * popsize)``.
     smoothing : float in (0, 1]
         Weight of the new fit in ``smoothing * fit + (1 - smoothing) * old``.
+    smoothing_cov : float in (0, 1], optional
+        Method ``"ce"`` with a Gaussian: the same for the covariance (variances). Default
+        ``smoothing`` for :class:`DiagGaussian`, :data:`FULL_COV_SMOOTHING` for :class:`Gaussian`.
     maximize : bool
         Maximise the values told instead of minimising them.
     bounds : scipy.optimize.Bounds or sequence of (low, high), optional
@@ -99,6 +103,13 @@ class CrossEntropy:
         floor falls below this fraction of its initial value; default 1e-12 for continuous,
         1e-6 for discrete families), ``patience`` (stop when the elite threshold has not
         improved for this many iterations; default 20).
+
+    Stopping
+    --------
+    ``stop()`` returns the first reason met, in this order; ``result().status`` is its code:
+    0 ftarget reached, 3 max_evals (the next population would exceed it), 4 max_iter,
+    1 collapse, 6 diverged (spread above 1e100: an unbounded objective), 2 stagnation,
+    5 stopped by a callback; -1 while none is met.
 
     Example
     -------
