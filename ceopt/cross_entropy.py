@@ -141,8 +141,10 @@ class CrossEntropy:
                    else integer("popsize", popsize, 2))
         if n_elite is None:
             n_elite = default_n_elite(popsize, elite_frac)
-        elif integer("n_elite", n_elite, 1) >= popsize:
-            raise ValueError(f"n_elite must be smaller than popsize={popsize}, got {n_elite}")
+        else:
+            n_elite = integer("n_elite", n_elite, 1)
+            if n_elite >= popsize:
+                raise ValueError(f"n_elite must be smaller than popsize={popsize}, got {n_elite}")
         if n_elite < dist.min_fit_samples:
             raise ValueError(
                 f"{n_elite} elites cannot fit a {type(dist).__name__} in {dist.dim} dimensions, "
@@ -164,11 +166,11 @@ class CrossEntropy:
         self._rng = generator(seed)
 
         # Stopping criteria.
-        if max_evals is not None and integer("max_evals", max_evals, 1) < popsize:
+        self.max_evals = None if max_evals is None else integer("max_evals", max_evals, 1)
+        if self.max_evals is not None and self.max_evals < popsize:
             raise ValueError(f"max_evals={max_evals} is smaller than one population ({popsize})")
         if max_evals is None and max_iter is None:
             max_iter = 1000
-        self.max_evals = None if max_evals is None else int(max_evals)
         self.max_iter = None if max_iter is None else integer("max_iter", max_iter, 1)
         self.patience = integer("patience", patience, 1)
         if tol_spread is None:

@@ -306,6 +306,12 @@ def test_bad_numbers_name_the_argument(kwargs, error, match):
 def test_integral_floats_are_accepted_and_a_large_elite_frac_is_clamped():
     es = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), popsize=50.0, elite_frac=0.99)
     assert es.popsize == 50 and es.n_elite == 49
+    es = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), popsize=50, n_elite=5.0, max_evals=100.0,
+                      seed=0)
+    X = es.ask()
+    es.tell(X, sphere(X))  # an integral float n_elite must work as an index
+    assert (es.n_elite, es.max_evals) == (5, 100)
+    assert type(es.n_elite) is int and type(es.max_evals) is int
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
