@@ -8,10 +8,15 @@ import numbers
 import numpy as np
 
 
+def _require_number(name: str, value, kind: str = "a number") -> None:
+    """A real number, not a bool (which ``numbers.Real`` would otherwise let through)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {kind}, got {type(value).__name__}")
+
+
 def integer(name: str, value, minimum: int) -> int:
     """``value`` as an int >= ``minimum``; integral floats (50.0) are accepted, 50.5 is not."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    _require_number(name, value, "an integer")
     if not (math.isfinite(value) and float(value).is_integer()):
         raise ValueError(f"{name} must be an integer, got {value}")
     if value < minimum:
@@ -21,8 +26,7 @@ def integer(name: str, value, minimum: int) -> int:
 
 def fraction(name: str, value, *, low_open: bool = True, high_open: bool = True) -> float:
     """``value`` as a float in the interval (0, 1), with either end closed on request."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    _require_number(name, value)
     value = float(value)
     above = value > 0 if low_open else value >= 0
     below = value < 1 if high_open else value <= 1
@@ -34,8 +38,7 @@ def fraction(name: str, value, *, low_open: bool = True, high_open: bool = True)
 
 def real(name: str, value, *, minimum: float | None = None) -> float:
     """``value`` as a finite float (>= ``minimum`` when given)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    _require_number(name, value)
     value = float(value)
     if not math.isfinite(value) or (minimum is not None and value < minimum):
         bound = "" if minimum is None else f" and >= {minimum:g}"

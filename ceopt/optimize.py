@@ -163,6 +163,6 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
                 stop = callback(solver.result())
             except StopIteration:
                 stop = True
-            if stop is not None and bool(stop):  # True, np.True_, ...
+            if stop:  # True, np.True_ or any truthy return stops; None goes on
                 solver.request_stop()
     return solver.result()

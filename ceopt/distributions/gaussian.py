@@ -148,8 +148,6 @@ class Gaussian(_Normal):
         self._chol = frozen(chol)
         self._min_std = _check_min_std(min_std)
 
-    # -- parameters ------------------------------------------------------------------------
-
     @property
     def cov(self) -> NDArray[np.float64]:
         return self._cov
@@ -164,11 +162,9 @@ class Gaussian(_Normal):
         """Marginal standard deviations, ``sqrt(diag(cov))``."""
         return np.sqrt(np.diag(self._cov))
 
-
     @property
     def spread(self) -> float:
         return float(np.sqrt(np.diag(self._cov).max()))
-
 
     @property
     def n_params(self) -> int:
@@ -250,7 +246,6 @@ class DiagGaussian(_Normal):
         self._std = frozen(std)
         self._min_std = _check_min_std(min_std)
 
-
     @property
     def std(self) -> NDArray[np.float64]:
         return self._std
@@ -259,11 +254,9 @@ class DiagGaussian(_Normal):
     def cov(self) -> NDArray[np.float64]:
         return np.diag(self._std**2)
 
-
     @property
     def spread(self) -> float:
         return float(self._std.max())
-
 
     @property
     def n_params(self) -> int:
