@@ -210,6 +210,11 @@ class CrossEntropy:
         return self._sign * self._best_loss
 
     @property
+    def gamma(self) -> float:
+        """The last elite threshold (the worst elite's value), in the user's sign."""
+        return self._history[-1][1] if self._history else np.nan
+
+    @property
     def nit(self) -> int:
         return self._nit
 
@@ -242,8 +247,14 @@ class CrossEntropy:
             self._best_loss = float(losses[elites[0]])
             self._best_x = np.array(X[elites[0]], copy=True)
 
-        # The CE update: weighted MLE on the elites, then smoothing.
-        if self._anchored:
+        # The CE update: weighted MLE on the elites, then smoothing. A flat population (every
+        # finite value equal, as when no policy reaches MountainCar's goal) ranks nothing: its
+        # "elites" would be a random subset, and fitting them only shrinks the spread by
+        # noise, so the distribution is kept as it is and the search goes on at the same width.
+        ranked = losses[~np.isnan(losses)]
+        if ranked.min() == ranked.max():
+            pass
+        elif self._anchored:
             fitted = self._dist.fit(X[elites], center=self._dist.mean)
             self._dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov)
         else:

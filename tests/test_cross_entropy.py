@@ -89,6 +89,33 @@ def test_default_method_fits_the_spread_about_the_previous_mean():
     assert np.all(expected.std > dist.smooth(dist.fit(elites), 0.6).std)
 
 
+def test_a_flat_population_keeps_the_distribution():
+    # Every candidate scores the same (MountainCar before any policy reaches the flag): the
+    # "elites" are an arbitrary subset, so refitting would only shrink the spread by noise.
+    dist = DiagGaussian(np.zeros(3), 2.0)
+    es = CrossEntropy(dist, popsize=20, seed=0)
+    X = es.ask()
+    es.tell(X, np.full(20, -200.0))
+    np.testing.assert_array_equal(es.dist.mean, dist.mean)
+    np.testing.assert_array_equal(es.dist.std, dist.std)
+    assert es.gamma == -200.0 and es.nit == 1
+    X = es.ask()
+    f = np.full(20, -200.0)
+    f[3] = -150.0  # one candidate ranks: the update resumes
+    es.tell(X, f)
+    assert not np.array_equal(es.dist.mean, dist.mean)
+
+
+def test_gamma_is_the_worst_elite_in_the_users_sign():
+    es = CrossEntropy(DiagGaussian(np.zeros(2), 1.0), popsize=10, n_elite=3, maximize=True,
+                      seed=0)
+    assert np.isnan(es.gamma)
+    X = es.ask()
+    f = -sphere(X)
+    es.tell(X, f)
+    assert es.gamma == np.sort(f)[-3]
+
+
 # -- stopping ------------------------------------------------------------------------------
 
 def test_ftarget_stops_with_success():
