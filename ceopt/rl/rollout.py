@@ -1,0 +1,210 @@
+"""Batched episodes on gymnasium's vector environments, and the objective ``EpisodeReturn``.
+
+Every parameter vector of a population plays its episodes in its own sub-environment of one
+vector environment, and one ``step`` call advances them all: the policy acts on the whole
+batch of observations at once. Environments with a native vector implementation (CartPole
+steps 0.5 M steps/s at 16 copies, 6 M at 256) use it; the others a ``SyncVectorEnv``.
+
+gymnasium 1.x vector environments reset a finished sub-environment on the *next* step: that
+step ignores the action, returns the first observation of a new episode, reward 0 and
+``terminated = truncated = False``. Each sub-environment here plays exactly one episode, so
+from the step on which its episode ends it is masked out: nothing it returns afterwards is
+counted, recorded or trained on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._checks import generator, integer
+from .policies import LinearPolicy, MLPPolicy
+
+#: Seeds handed to ``reset`` are drawn below this bound (``SyncVectorEnv`` adds the
+#: sub-environment's index to it, which must stay a valid seed).
+SEED_BOUND = 2**62
+
+
+def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv:
+    """``num_envs`` copies of ``env_id``: the native vector env if it has one, else sync."""
+    spec = gym.spec(env_id)
+    mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
+    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, **env_kwargs)
+
+
+def episode_limit(env_id: str, max_steps: int | None) -> int:
+    """``max_steps``, else the environment's own time limit; an error when there is neither."""
+    if max_steps is not None:
+        return integer("max_steps", max_steps, 1)
+    limit = gym.spec(env_id).max_episode_steps
+    if limit is None:
+        raise ValueError(f"{env_id} has no time limit of its own: give max_steps")
+    return int(limit)
+
+
+@dataclass
+class Episodes:
+    """What :func:`play` returns: per sub-environment return and length, and, if recorded, the
+    observations and actions of every counted step (``live[t, i]`` marks them)."""
+
+    returns: NDArray
+    lengths: NDArray
+    obs: NDArray | None = None
+    actions: NDArray | None = None
+    live: NDArray | None = None
+
+
+def play(env: gym.vector.VectorEnv, act: Callable[[NDArray], NDArray], max_steps: int,
+         seed: int, record: bool = False) -> Episodes:
+    """One episode in every sub-environment of ``env``, acting with ``act(obs) -> actions``.
+
+    An episode ends when the environment terminates or truncates it, or after ``max_steps``
+    steps; the loop stops as soon as every episode has ended.
+    """
+    n = env.num_envs
+    obs, _ = env.reset(seed=seed)
+    returns = np.zeros(n)
+    lengths = np.zeros(n, dtype=np.int64)
+    live = np.ones(n, dtype=bool)
+    obs_log, act_log, live_log = [], [], []
+    for _ in range(max_steps):
+        actions = act(obs)
+        if record:
+            obs_log.append(obs)
+            act_log.append(actions)
+            live_log.append(live.copy())
+        obs, reward, terminated, truncated, _ = env.step(actions)
+        returns += np.where(live, reward, 0.0)
+        lengths += live
+        live &= ~(terminated | truncated)
+        if not live.any():
+            break
+    if not record:
+        return Episodes(returns, lengths)
+    return Episodes(returns, lengths, np.stack(obs_log), np.stack(act_log), np.stack(live_log))
+
+
+class EpisodeReturn:
+    """The objective of policy search: mean episode return of each parameter vector.
+
+    ``f(P)`` maps a population ``P`` of shape ``(n, policy.n_params)`` to the ``(n,)`` mean
+    returns over ``episodes`` episodes each, all ``n * episodes`` episodes played in one
+    batched rollout. Each call plays fresh episodes: its reset seed is drawn from a generator
+    made from ``seed``, so the same seed gives the same sequence of returns.
+
+    Parameters
+    ----------
+    env_id : str
+        A registered gymnasium environment with a Box or Discrete observation space and a
+        Discrete or Box action space.
+    policy : MLPPolicy, "linear" or "mlp"
+        The policy the parameter vectors belong to (the strings build one for ``env_id``).
+    episodes : int
+        Episodes per parameter vector; the score is their mean.
+    max_steps : int, optional
+        Cut episodes after this many steps (default: the environment's time limit).
+    seed : int, numpy.random.Generator or None
+    **env_kwargs
+        Passed on to ``gymnasium.make_vec``.
+
+    Attributes ``env_steps`` and ``episodes_played`` count the steps and episodes played so far
+    (only counted steps: none after an episode ended).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> f = EpisodeReturn("CartPole-v1", "linear", seed=0)
+    >>> f(np.zeros((3, f.policy.n_params)))     # always push left: the pole falls fast
+    array([10.,  9., 10.])
+    """
+
+    def __init__(self, env_id: str, policy: MLPPolicy | str = "linear", *, episodes: int = 1,
+                 max_steps: int | None = None, seed: int | np.random.Generator | None = None,
+                 **env_kwargs):
+        self.env_id = env_id
+        self.policy = make_policy(env_id, policy, **env_kwargs)
+        self.episodes = integer("episodes", episodes, 1)
+        self.max_steps = episode_limit(env_id, max_steps)
+        self.env_kwargs = env_kwargs
+        self._rng = generator(seed)
+        self._envs: dict[int, gym.vector.VectorEnv] = {}
+        self.env_steps = 0
+        self.episodes_played = 0
+
+    def __call__(self, P: ArrayLike) -> NDArray:
+        return self.rollout(P).mean(axis=1)
+
+    def rollout(self, P: ArrayLike, seed: int | None = None) -> NDArray:
+        """Returns of every episode, shape ``(n, episodes)``; ``seed`` fixes the reset seed
+        (default: the next one from the generator)."""
+        P = self._check(P)
+        counts = np.full(P.shape[0], self.episodes)
+        return self.episode_returns(P, counts, seed).reshape(P.shape[0], self.episodes)
+
+    def episode_returns(self, P: ArrayLike, counts: ArrayLike,
+                        seed: int | None = None) -> NDArray:
+        """Returns of ``counts[i]`` episodes of each row ``P[i]``, all in one batched rollout,
+        concatenated row by row (shape ``(sum(counts),)``)."""
+        P = self._check(P)
+        counts = np.asarray(counts)
+        if counts.shape != (P.shape[0],) or np.any(counts < 1):
+            raise ValueError(f"counts must be {P.shape[0]} positive ints, got {counts!r}")
+        # Sub-environment j plays one episode with row owner[j] of P.
+        per_env = np.repeat(P, counts, axis=0)
+        env = self._env(per_env.shape[0])
+        if seed is None:
+            seed = int(self._rng.integers(SEED_BOUND))
+        played = play(env, self.policy.batch_actor(per_env), self.max_steps, seed)
+        self.env_steps += int(played.lengths.sum())
+        self.episodes_played += per_env.shape[0]
+        return played.returns
+
+    def _check(self, P: ArrayLike) -> NDArray:
+        P = np.asarray(P, dtype=np.float64)
+        if P.ndim != 2 or P.shape[1] != self.policy.n_params:
+            raise ValueError(f"P must have shape (n, {self.policy.n_params}), got {P.shape}")
+        if not np.all(np.isfinite(P)):
+            raise ValueError("P must be finite")
+        return P
+
+    def _env(self, num_envs: int) -> gym.vector.VectorEnv:
+        # One vector env per batch size, kept: building a SyncVectorEnv of hundreds of copies
+        # costs more than a rollout of CartPole.
+        if num_envs not in self._envs:
+            self._envs[num_envs] = make_vector_env(self.env_id, num_envs, **self.env_kwargs)
+        return self._envs[num_envs]
+
+    def close(self) -> None:
+        for env in self._envs.values():
+            env.close()
+        self._envs.clear()
+
+    def __getstate__(self) -> dict:
+        # Environments are rebuilt on demand: they hold simulators that need not pickle.
+        state = self.__dict__.copy()
+        state["_envs"] = {}
+        return state
+
+    def __repr__(self) -> str:
+        return (f"EpisodeReturn({self.env_id!r}, {self.policy!r}, episodes={self.episodes}, "
+                f"max_steps={self.max_steps})")
+
+
+def make_policy(env_id: str, policy: MLPPolicy | str, **env_kwargs) -> MLPPolicy:
+    """``policy`` itself, or a ``"linear"``/``"mlp"`` policy for ``env_id``'s spaces."""
+    if isinstance(policy, MLPPolicy):
+        return policy
+    if policy not in ("linear", "mlp"):
+        raise ValueError(f"policy must be 'linear', 'mlp' or an MLPPolicy, got {policy!r}")
+    env = gym.make(env_id, **env_kwargs)
+    try:
+        obs_space, act_space = env.observation_space, env.action_space
+    finally:
+        env.close()
+    if policy == "linear":
+        return LinearPolicy(obs_space, act_space)
+    return MLPPolicy(obs_space, act_space)
