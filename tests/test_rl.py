@@ -1,0 +1,376 @@
+"""ceopt.rl: policies, batched rollouts against plain gymnasium, and the two CE methods."""
+
+import pickle
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+from hypothesis.extra.numpy import arrays
+
+from ceopt.rl import (
+    EpisodeReturn,
+    LinearPolicy,
+    MLPPolicy,
+    episode_cross_entropy,
+    policy_search,
+)
+from ceopt.rl.episode import Adam, sample_actions
+from ceopt.rl.rollout import make_vector_env
+
+CARTPOLE = gym.make("CartPole-v1")
+PENDULUM = gym.make("Pendulum-v1")
+
+
+def single_env_return(env_id, policy, params, seed=None, state=None, max_steps=None):
+    """One episode stepped by hand in a plain ``gymnasium.make`` env: the reference."""
+    env = gym.make(env_id)
+    obs, _ = env.reset(seed=seed)
+    if state is not None:  # start where a native vector env's sub-env started
+        env.unwrapped.state = state.copy()
+        obs = state.astype(np.float32)
+    total, steps = 0.0, 0
+    while True:
+        obs, reward, terminated, truncated, _ = env.step(policy.act(params, obs))
+        total += reward
+        steps += 1
+        if terminated or truncated or steps == max_steps:
+            return total
+
+
+# -- policies ------------------------------------------------------------------------------
+
+def test_parameter_counts_and_action_shapes_for_discrete_actions():
+    linear = LinearPolicy(CARTPOLE.observation_space, CARTPOLE.action_space)
+    mlp = MLPPolicy(CARTPOLE.observation_space, CARTPOLE.action_space, hidden=(16,))
+    assert linear.n_params == (4 + 1) * 2
+    assert mlp.n_params == (4 + 1) * 16 + (16 + 1) * 2
+    P = np.random.default_rng(0).normal(size=(5, mlp.n_params))
+    actions = mlp.act(P, np.zeros((5, 3, 4)))
+    assert actions.shape == (5, 3) and np.issubdtype(actions.dtype, np.integer)
+    assert set(np.unique(actions)) <= {0, 1}
+    assert mlp.act(P[0], np.zeros(4)).shape == ()
+    assert np.all(linear.act(np.zeros(10), np.ones((7, 4))) == 0)  # zeros pick action 0
+
+
+def test_discrete_actions_respect_the_space_start():
+    policy = LinearPolicy(CARTPOLE.observation_space, spaces.Discrete(3, start=-1))
+    assert policy.n_params == 15
+    assert policy.act(np.zeros(15), np.ones(4)) == -1
+    params = np.zeros(15)
+    params[-1] = 1.0  # bias of the last logit
+    assert policy.act(params, np.ones(4)) == 1
+
+
+def test_box_actions_are_squashed_onto_the_bounds():
+    box = spaces.Box(low=np.float32([0, -1]), high=np.float32([1, 3]), dtype=np.float32)
+    policy = MLPPolicy(PENDULUM.observation_space, box, hidden=(4,))
+    assert policy.n_params == (3 + 1) * 4 + (4 + 1) * 2
+    mid = policy.act(np.zeros(policy.n_params), np.ones(3))
+    assert mid.dtype == np.float32 and mid.shape == (2,)
+    np.testing.assert_allclose(mid, [0.5, 1.0])
+    P = np.random.default_rng(1).normal(scale=50, size=(6, policy.n_params))
+    actions = policy.act(P, np.random.default_rng(2).normal(size=(6, 9, 3)))
+    assert actions.shape == (6, 9, 2)
+    assert np.all(actions >= box.low) and np.all(actions <= box.high)
+    pendulum = LinearPolicy(PENDULUM.observation_space, PENDULUM.action_space)
+    assert pendulum.n_params == 4 and pendulum.act(np.zeros(4), np.ones(3)).shape == (1,)
+
+
+def test_discrete_observations_are_one_hot():
+    policy = LinearPolicy(spaces.Discrete(16), spaces.Discrete(4))
+    assert policy.n_params == (16 + 1) * 4
+    params = np.zeros(policy.n_params)
+    W = policy.layers(params)[0][0]
+    W[5, 2] = 1.0  # state 5 prefers action 2; the view writes into params
+    np.testing.assert_array_equal(policy.act(params, np.array([5, 6])), [2, 0])
+
+
+@settings(max_examples=30, deadline=None)
+@given(hidden=hs.sampled_from([(), (3,), (4, 2)]), seed=hs.integers(0, 2**32 - 1))
+def test_batched_acting_matches_acting_one_vector_at_a_time(hidden, seed):
+    rng = np.random.default_rng(seed)
+    policy = MLPPolicy(CARTPOLE.observation_space, CARTPOLE.action_space, hidden=hidden)
+    P = rng.normal(size=(4, policy.n_params))
+    obs = rng.normal(size=(4, 3, 4))
+    one_at_a_time = np.array([policy.act(P[i], obs[i]) for i in range(4)])
+    np.testing.assert_array_equal(policy.act(P, obs), one_at_a_time)
+    # The rollout's fast path (input scaling folded into the first layer) agrees too.
+    np.testing.assert_allclose(policy.network(P)(obs[:, 0]), policy.outputs(P, obs)[:, 0],
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(policy.network(P[0])(obs[0]), policy.outputs(P[0], obs[0]),
+                               rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_cross_entropy_gradient_matches_finite_differences(activation):
+    rng = np.random.default_rng(0)
+    policy = MLPPolicy(PENDULUM.observation_space, spaces.Discrete(3), hidden=(5, 4),
+                       activation=activation)
+    params = rng.normal(size=policy.n_params)
+    obs = rng.uniform(-1, 1, size=(11, 3)) * [1, 1, 8]
+    actions = rng.integers(0, 3, size=11)
+    loss, grad = policy.cross_entropy(params, obs, actions)
+    probs = policy.probs(params, obs)
+    assert loss == pytest.approx(-np.log(probs[np.arange(11), actions]).mean(), rel=1e-12)
+    h = 1e-6
+    numeric = np.array([
+        (policy.cross_entropy(params + h * e, obs, actions)[0]
+         - policy.cross_entropy(params - h * e, obs, actions)[0]) / (2 * h)
+        for e in np.eye(policy.n_params)])
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_sampled_actions_follow_the_softmax():
+    logits = np.array([[0.0, 1.0, -1.0], [2.0, 0.0, 0.0]])
+    n = 40_000
+    draws = sample_actions(np.repeat(logits, n, axis=0), np.random.default_rng(0))
+    for row, z in enumerate(logits):
+        p = np.exp(z) / np.exp(z).sum()
+        freq = np.bincount(draws[row * n:(row + 1) * n], minlength=3) / n
+        se = np.sqrt(p * (1 - p) / n)
+        assert np.all(np.abs(freq - p) < 5 * se)
+
+
+def test_adam_minimises_a_quadratic_and_checks_its_settings():
+    adam, x = Adam(lr=0.05), np.array([1.0, -3.0, 2.0])
+    for _ in range(500):
+        x = adam.step(x, 2 * (x - 1))
+    np.testing.assert_allclose(x, 1.0, atol=1e-3)
+    with pytest.raises(ValueError, match="lr"):
+        Adam(lr=0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"hidden": (0,)}, "hidden"),
+    ({"hidden": (2.5,)}, "hidden"),
+    ({"activation": "sigmoid"}, "activation"),
+])
+def test_bad_policy_options_raise_value_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        MLPPolicy(CARTPOLE.observation_space, CARTPOLE.action_space, **kwargs)
+
+
+def test_unsupported_spaces_and_shapes_raise_value_error():
+    with pytest.raises(ValueError, match="Box or Discrete observations"):
+        LinearPolicy(spaces.Dict({"a": spaces.Discrete(2)}), spaces.Discrete(2))
+    with pytest.raises(ValueError, match="Discrete or Box action"):
+        LinearPolicy(CARTPOLE.observation_space, spaces.MultiBinary(3))
+    policy = LinearPolicy(CARTPOLE.observation_space, CARTPOLE.action_space)
+    with pytest.raises(ValueError, match="params must have shape"):
+        policy.act(np.zeros(9), np.zeros(4))
+    with pytest.raises(ValueError, match="obs must have shape"):
+        policy.act(np.zeros((3, 10)), np.zeros((2, 1, 4)))
+    with pytest.raises(ValueError, match="Discrete action space"):
+        LinearPolicy(PENDULUM.observation_space, PENDULUM.action_space).cross_entropy(
+            np.zeros(4), np.zeros((1, 3)), np.zeros(1))
+    with pytest.raises(ValueError, match="actions must have shape"):
+        policy.cross_entropy(np.zeros(10), np.zeros((3, 4)), np.zeros(2))
+
+
+# -- batched rollouts against a plain gymnasium env -------------------------------------------
+
+def test_native_vector_rollout_equals_single_env_episode_by_episode():
+    f = EpisodeReturn("CartPole-v1", "linear", seed=0)
+    rng = np.random.default_rng(1)
+    # Random linear policies: most fall within tens of steps, some balance to the 500 cap, so
+    # finished sub-envs sit through many autoreset steps that must not be counted.
+    P = np.vstack([np.zeros(10), rng.normal(size=(59, 10))])
+    returns = f.rollout(P, seed=123)[:, 0]
+    assert returns.min() < 15 and returns.max() == 500
+    # The native vector env draws all starting states from one generator: read them from a
+    # twin reset with the same seed, and start each single env there.
+    twin = make_vector_env("CartPole-v1", len(P))
+    twin.reset(seed=123)
+    starts = twin.unwrapped.state.T
+    expected = [single_env_return("CartPole-v1", f.policy, p, state=s)
+                for p, s in zip(P, starts, strict=True)]
+    np.testing.assert_array_equal(returns, expected)
+    assert f.env_steps == returns.sum() and f.episodes_played == len(P)  # reward 1 per step
+
+
+def test_sync_vector_rollout_equals_single_env_episode_by_episode():
+    # Pendulum: no native vector env, Box actions, real-valued rewards; sub-env i of a
+    # SyncVectorEnv reset with seed s starts as a single env reset with seed s + i.
+    policy = MLPPolicy(PENDULUM.observation_space, PENDULUM.action_space, hidden=(4,))
+    f = EpisodeReturn("Pendulum-v1", policy, max_steps=60, seed=0)
+    P = np.random.default_rng(2).normal(size=(5, policy.n_params))
+    returns = f.rollout(P, seed=40)[:, 0]
+    expected = [single_env_return("Pendulum-v1", policy, p, seed=40 + i, max_steps=60)
+                for i, p in enumerate(P)]
+    np.testing.assert_allclose(returns, expected, rtol=1e-12)
+    assert f.env_steps == 5 * 60
+
+
+def test_acrobot_rollout_equals_single_env_including_terminated_episodes():
+    acrobot = gym.make("Acrobot-v1")
+    policy = LinearPolicy(acrobot.observation_space, acrobot.action_space)
+    # Swinging in the direction of the lower link's velocity pumps energy: it terminates
+    # (reaches the line) in well under 500 steps, so steps after termination exist.
+    params = np.zeros(policy.n_params)
+    W = policy.layers(params)[0][0]
+    W[5, 2], W[5, 0] = 1.0, -1.0
+    P = np.vstack([params, params * 0.5, np.zeros(policy.n_params)])
+    f = EpisodeReturn("Acrobot-v1", policy, seed=0)
+    returns = f.rollout(P, seed=7)[:, 0]
+    expected = [single_env_return("Acrobot-v1", policy, p, seed=7 + i)
+                for i, p in enumerate(P)]
+    np.testing.assert_array_equal(returns, expected)
+    assert returns[0] > -500 and returns[2] == -500
+
+
+def test_episodes_are_cut_at_max_steps_and_nothing_after_an_end_is_counted():
+    f = EpisodeReturn("CartPole-v1", "linear", episodes=4, max_steps=50, seed=0)
+    balancer = np.zeros(10)
+    balancer[[5, 7]] = 1.0  # push right when the pole leans or falls right: balances
+    balancer[[4, 6]] = -1.0
+    returns = f.rollout(np.vstack([balancer, np.zeros(10)]))
+    assert np.all(returns[0] == 50)
+    assert np.all(returns[1] < 15)  # always pushing left: the pole falls fast
+    assert f.env_steps == returns.sum()
+
+
+@pytest.mark.parametrize("env_id, limit", [("CartPole-v1", 500), ("Pendulum-v1", 200)])
+def test_the_environments_own_truncation_ends_an_episode(env_id, limit):
+    # max_steps beyond the time limit: the env truncates first, and what its autoreset
+    # plays afterwards is not counted.
+    f = EpisodeReturn(env_id, seed=0, max_steps=limit + 100)
+    params = np.zeros((1, f.policy.n_params))
+    if env_id == "CartPole-v1":
+        params[0, [5, 7]], params[0, [4, 6]] = 1.0, -1.0  # a balancer: plays to the limit
+    returns = f.rollout(params)
+    assert f.env_steps == limit
+    if env_id == "CartPole-v1":
+        assert returns[0, 0] == limit
+
+
+def test_the_same_seed_gives_the_same_returns():
+    P = np.random.default_rng(0).normal(size=(8, 10))
+    a, b = EpisodeReturn("CartPole-v1", seed=5), EpisodeReturn("CartPole-v1", seed=5)
+    first = a(P)
+    np.testing.assert_array_equal(first, b(P))
+    np.testing.assert_array_equal(a(P), b(P))  # the second call too
+    assert not np.array_equal(first, EpisodeReturn("CartPole-v1", seed=6)(P))
+    # A pickled objective continues the same sequence (its envs are rebuilt).
+    c = EpisodeReturn("CartPole-v1", seed=5, episodes=2)
+    c(P)
+    d = pickle.loads(pickle.dumps(c))
+    np.testing.assert_array_equal(c(P), d(P))
+
+
+def test_episode_counts_per_row():
+    f = EpisodeReturn("CartPole-v1", seed=0)
+    returns = f.episode_returns(np.zeros((2, 10)), [3, 1])
+    assert returns.shape == (4,) and f.episodes_played == 4
+    with pytest.raises(ValueError, match="counts"):
+        f.episode_returns(np.zeros((2, 10)), [3, 0])
+
+
+@pytest.mark.parametrize("P, match", [
+    (np.zeros(10), r"shape \(n, 10\)"),
+    (np.zeros((3, 9)), r"shape \(n, 10\)"),
+    (np.full((2, 10), np.nan), "finite"),
+])
+def test_bad_populations_raise_value_error(P, match):
+    with pytest.raises(ValueError, match=match):
+        EpisodeReturn("CartPole-v1")(P)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"policy": "cnn"}, "policy must be"),
+    ({"episodes": 0}, "episodes"),
+    ({"max_steps": 0}, "max_steps"),
+])
+def test_bad_objective_options_raise_value_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        EpisodeReturn("CartPole-v1", **kwargs)
+
+
+# -- the CE methods ------------------------------------------------------------------------
+
+def test_policy_search_solves_cartpole_with_a_linear_policy():
+    res = policy_search("CartPole-v1", "linear", seed=0, progress=False)
+    assert res.success and res.eval_return >= 475
+    assert res.eval_returns.shape == (100,) and res.eval_return == res.eval_returns.mean()
+    assert res.message.startswith("target return 475 reached")
+    assert res.x.shape == (10,) and isinstance(res.policy, LinearPolicy)
+    # The policy it returns holds up on episodes it has never seen.
+    check = EpisodeReturn("CartPole-v1", res.policy, episodes=100, seed=99)
+    assert check(res.x[None])[0] >= 450
+    assert len(res.history["best"]) == res.nit
+    assert np.all(np.diff(res.history["env_steps"]) > 0)
+    assert res.env_steps == res.history["env_steps"][-1]
+
+
+def test_policy_search_is_reproducible_and_reports_failure_honestly():
+    kw = {"seed": 3, "max_iter": 2, "popsize": 20, "eval_episodes": 10, "progress": False}
+    a, b = policy_search("CartPole-v1", "mlp", **kw), policy_search("CartPole-v1", "mlp", **kw)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.eval_returns, b.eval_returns)
+    assert a.nit == 2 and a.nfev == 2 * 21 and not a.success
+    assert "max_iter" in a.message and "not reached" in a.message
+    assert a.fun == a.eval_return and a.eval_returns.shape == (10,)
+
+
+def test_policy_search_callback_can_stop_it():
+    seen = []
+    res = policy_search("CartPole-v1", seed=0, progress=False, target_return=1e9,
+                        callback=lambda r: seen.append(r.nit) or r.nit == 2)
+    assert seen == [1, 2] and res.nit == 2 and not res.success
+
+
+def test_flat_scores_keep_the_search_spread():
+    # MountainCar: no random linear policy reaches the flag, every candidate scores -200.
+    res = policy_search("MountainCar-v0", seed=0, max_iter=3, popsize=20, eval_episodes=2,
+                        progress=False)
+    assert np.all(res.history["best"] == -200)
+    np.testing.assert_array_equal(res.dist.std, 1.0)
+    assert res.eval_return == -200 and not res.success
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"sigma0": 0}, "sigma0"),
+    ({"eval_episodes": 0}, "eval_episodes"),
+    ({"elite_frac": 1.5}, "elite_frac"),
+])
+def test_bad_policy_search_options_raise_value_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        policy_search("CartPole-v1", progress=False, **kwargs)
+
+
+def test_episode_cross_entropy_beats_a_random_policy_within_twenty_iterations():
+    res = episode_cross_entropy("CartPole-v1", seed=0, max_iter=20, progress=False)
+    random_policy = res.history["mean"][0]  # the untrained network's batch, about 22
+    assert random_policy < 40
+    assert res.nit == 20 and res.history["mean"][-5:].mean() > 3 * random_policy
+    assert res.eval_return > 200 and res.eval_returns.shape == (100,)
+    assert np.all(res.history["loss"] > 0)
+
+
+def test_episode_cross_entropy_is_reproducible():
+    kw = {"seed": 1, "max_iter": 3, "eval_episodes": 5, "progress": False, "hidden": 8}
+    a, b = episode_cross_entropy("CartPole-v1", **kw), episode_cross_entropy("CartPole-v1", **kw)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.history["mean"], b.history["mean"])
+
+
+@pytest.mark.parametrize("env_id, kwargs, match", [
+    ("Pendulum-v1", {}, "Discrete action space"),
+    ("CartPole-v1", {"percentile": 100}, "percentile"),
+    ("CartPole-v1", {"batch_episodes": 1}, "batch_episodes"),
+    ("CartPole-v1", {"lr": -1}, "lr"),
+])
+def test_bad_episode_options_raise_value_error(env_id, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        episode_cross_entropy(env_id, progress=False, **kwargs)
+
+
+@settings(max_examples=20, deadline=None)
+@given(P=arrays(np.float64, (3, 4), elements=hs.floats(-1e6, 1e6)))
+def test_pendulum_actions_stay_in_bounds_for_any_parameters(P):
+    policy = LinearPolicy(PENDULUM.observation_space, PENDULUM.action_space)
+    actions = policy.batch_actor(P)(np.random.default_rng(0).normal(size=(3, 3)))
+    assert actions.shape == (3, 1)
+    assert np.all(np.abs(actions) <= 2.0)
