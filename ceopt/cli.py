@@ -1,4 +1,9 @@
-"""The ``ceopt`` command line. ``ceopt demo`` shows the optimiser on three small problems."""
+"""The ``ceopt`` command line.
+
+``ceopt demo`` shows the optimiser on four small problems; ``ceopt cartpole`` solves CartPole
+with policy search and ``ceopt rl ENV_ID`` does the same for any gymnasium environment (these
+two need the ``gym`` extra).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -73,10 +79,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     p_demo = commands.add_parser("demo", help="optimise a few small problems and report")
     p_demo.add_argument("--seed", type=_seed, default=0)
+    p_cart = commands.add_parser("cartpole", help="solve CartPole-v1 by policy search")
+    p_rl = commands.add_parser("rl", help="policy search on any gymnasium environment")
+    p_rl.add_argument("env_id", help="a registered gymnasium id, e.g. Acrobot-v1")
+    for p in (p_cart, p_rl):
+        _add_rl_arguments(p)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args.seed)
-    return 2  # pragma: no cover - argparse rejects unknown commands first
+    try:
+        from .rl.cli import run  # gymnasium is an extra: imported only when asked for
+    except ImportError as exc:
+        print(f"ceopt {args.command}: {exc}", file=sys.stderr)
+        return 2
+    return run("CartPole-v1" if args.command == "cartpole" else args.env_id, args)
+
+
+def _add_rl_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options ``cartpole`` and ``rl`` share."""
+    parser.add_argument("--method", choices=("param", "episode"), default="param",
+                        help="param: CE over the policy's parameters (default); episode: "
+                             "train a network on elite episodes")
+    parser.add_argument("--policy", choices=("linear", "mlp"), default="linear",
+                        help="policy of the param method (default linear)")
+    parser.add_argument("--hidden", type=int, nargs="+", default=None,
+                        help="hidden layer widths of the network (default: 16 for --policy "
+                             "mlp, 128 for --method episode)")
+    parser.add_argument("--seed", type=_seed, default=0)
+    parser.add_argument("--max-iter", type=_positive, default=None,
+                        help="iterations at most (default 100 param, 300 episode)")
+    parser.add_argument("--target", type=float, default=None,
+                        help="target mean return (default: the env's reward threshold)")
+    parser.add_argument("--eval-episodes", type=_positive, default=100)
+    parser.add_argument("--out", type=Path, default=Path("ceopt-out"),
+                        help="folder for the policy (.npz) and learning curve (.png); "
+                             "default ./ceopt-out")
+    parser.add_argument("--no-plot", action="store_true", help="skip the learning-curve PNG")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
 
 
 if __name__ == "__main__":

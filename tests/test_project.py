@@ -4,7 +4,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from ceopt.cli import main
+from ceopt.rl.io import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -15,7 +19,7 @@ def test_readme_quick_start_has_a_demo_line_and_a_test_line():
     test_line = proc.stdout.strip()
     assert 'pip install ".[test]"' in test_line and "pytest" in test_line
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "pip install . && ceopt demo" in readme
+    assert 'pip install ".[gym]" && ceopt cartpole' in readme
 
 
 def test_ci_runs_the_line_the_readme_gives():
@@ -31,6 +35,42 @@ def test_demo_solves_its_problems(capsys):
     assert main(["demo", "--seed", "0"]) == 0
     out = capsys.readouterr().out
     assert out.count("solved") == 4 and "NOT solved" not in out
+
+
+def test_cartpole_command_solves_saves_and_exits_zero(tmp_path, capsys):
+    assert main(["cartpole", "--seed", "0", "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "CartPole-v1: parameter-space CE, linear policy (10 parameters), seed 0" in out
+    assert "evaluation over 100 episodes: mean" in out and "target 475" in out
+    npz = tmp_path / "CartPole-v1-param-linear-seed0.npz"
+    png = tmp_path / "CartPole-v1-param-linear-seed0.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    policy, params, spec = load_policy(npz)
+    assert spec == {"env_id": "CartPole-v1", "hidden": [], "activation": "tanh",
+                    "method": "param", "seed": 0}
+    assert params.shape == (policy.n_params,) == (10,)
+    with np.load(npz) as data:
+        assert data["eval_returns"].mean() >= 475 and data["history_best"].size >= 1
+
+
+def test_rl_command_exits_one_when_the_target_is_not_reached(tmp_path, capsys):
+    argv = ["rl", "CartPole-v1", "--method", "episode", "--hidden", "8", "--max-iter", "2",
+            "--eval-episodes", "5", "--out", str(tmp_path), "--no-plot", "--quiet"]
+    assert main(argv) == 1
+    assert "not solved after 2 iterations" in capsys.readouterr().out
+    policy, _, spec = load_policy(tmp_path / "CartPole-v1-episode-network-seed0.npz")
+    assert policy.hidden == (8,) and spec["method"] == "episode"
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_rl_command_rejects_contradictory_options(tmp_path, capsys):
+    assert main(["cartpole", "--method", "episode", "--policy", "mlp", "--out",
+                 str(tmp_path)]) == 2
+    assert "--policy chooses" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["cartpole", "--seed", "-1"])
+    with pytest.raises(SystemExit):
+        main(["rl"])  # the environment id is required
 
 
 def test_ruff_is_clean():

@@ -195,8 +195,9 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
             history.append(((len(history) + 1) * batch_episodes,
                             env_steps + evaluation.env_steps, time.perf_counter() - t0, gamma,
                             float(batch.returns.max()), fun, policy_return, loss))
+            bar.set_postfix(best=f"{batch.returns.max():.4g}", mean=f"{fun:.4g}",
+                            refresh=False)
             bar.update()
-            bar.set_postfix(best=f"{batch.returns.max():.4g}", mean=f"{fun:.4g}")
             if success:
                 break
             if callback is not None and callback(OptimizeResult(

@@ -1,0 +1,91 @@
+"""What ``ceopt cartpole`` and ``ceopt rl ENV_ID`` do: train a policy, evaluate it, save it and
+its learning curve (the options are defined in :mod:`ceopt.cli`).
+
+The exit status is 0 when the evaluation reaches the target return (CartPole-v1: a mean of
+475 over 100 episodes), 1 when it does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+from scipy.optimize import OptimizeResult
+
+from .episode import episode_cross_entropy
+from .io import save_policy
+from .policies import MLPPolicy
+from .search import policy_search, target_for
+
+
+def run(env_id: str, args: argparse.Namespace) -> int:
+    """Train as ``args`` say, print the evaluation, save the results; 0 if the target is met."""
+    if args.method == "episode" and args.policy != "linear":
+        print("ceopt: --policy chooses the param method's policy; --method episode trains its "
+              "own network (set its width with --hidden)", file=sys.stderr)
+        return 2
+    common = {"target_return": args.target, "eval_episodes": args.eval_episodes,
+              "seed": args.seed, "progress": not args.quiet}
+    if args.max_iter is not None:
+        common["max_iter"] = args.max_iter
+    if args.method == "episode":
+        hidden = tuple(args.hidden or (128,))
+        res = episode_cross_entropy(env_id, hidden=hidden, **common)
+        label = f"episode-level CE, relu network {hidden}"
+    else:
+        policy: MLPPolicy | str = args.policy
+        if args.hidden is not None or policy == "mlp":
+            env = gym.make(env_id)
+            policy = MLPPolicy(env.observation_space, env.action_space,
+                               hidden=tuple(args.hidden or (16,)))
+            env.close()
+        res = policy_search(env_id, policy, **common)
+        kind = f"MLP policy {res.policy.hidden}" if res.policy.hidden else "linear policy"
+        label = f"parameter-space CE, {kind} ({res.policy.n_params} parameters)"
+
+    target = target_for(env_id, args.target)
+    print(f"{env_id}: {label}, seed {args.seed}")
+    print(f"{'solved' if res.success else 'not solved'} after {res.nit} iterations, "
+          f"{res.env_steps:,} env steps, {res.time:.2f} s")
+    returns = res.eval_returns
+    print(f"evaluation over {returns.size} episodes: mean {returns.mean():.1f} "
+          f"(min {returns.min():g}, max {returns.max():g})"
+          + ("" if target is None else f", target {target:g}"))
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"{env_id}-{args.method}-{'network' if args.method == 'episode' else args.policy}" \
+           f"-seed{args.seed}"
+    saved = [save_policy(args.out / f"{stem}.npz", res, method=args.method, seed=args.seed)]
+    if not args.no_plot:
+        saved.append(plot_learning_curve(res, args.out / f"{stem}.png", target, label))
+    print("saved " + ", ".join(str(p) for p in saved))
+    return 0 if res.success else 1
+
+
+def plot_learning_curve(res: OptimizeResult, path: Path, target: float | None,
+                        title: str) -> Path:
+    """Population (or batch) best and mean return, and the evaluations, against env steps."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display needed
+    import matplotlib.pyplot as plt
+
+    h = res.history
+    steps = h["env_steps"]
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    ax.plot(steps, h["best"], ".-", label="best of the iteration")
+    ax.plot(steps, h["mean"], ".-", label="mean of the iteration")
+    evaluated = np.isfinite(h["policy_return"])
+    ax.plot(steps[evaluated], h["policy_return"][evaluated], "o-", ms=4,
+            label="policy's evaluation")
+    if target is not None:
+        ax.axhline(target, color="grey", ls="--", lw=1, label=f"target {target:g}")
+    ax.set(xlabel="environment steps", ylabel="episode return",
+           title=f"{res.env_id}: {title}")
+    ax.legend(loc="best", fontsize="small")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
