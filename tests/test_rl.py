@@ -304,6 +304,15 @@ def test_policy_search_solves_cartpole_with_a_linear_policy():
     assert res.env_steps == res.history["env_steps"][-1]
 
 
+def test_a_short_check_is_confirmed_by_a_full_evaluation():
+    # What happens by default on envs without a native vector env: the mean plays 5 episodes
+    # in the rollout, and only a passing check earns the 100-episode evaluation.
+    res = policy_search("CartPole-v1", seed=0, check_episodes=5, progress=False)
+    assert res.success and res.eval_returns.shape == (100,) and res.eval_return >= 475
+    checks = res.history["policy_return"]
+    assert checks[-1] >= 475 and res.env_steps == res.history["env_steps"][-1]
+
+
 def test_policy_search_is_reproducible_and_reports_failure_honestly():
     kw = {"seed": 3, "max_iter": 2, "popsize": 20, "eval_episodes": 10, "progress": False}
     a, b = policy_search("CartPole-v1", "mlp", **kw), policy_search("CartPole-v1", "mlp", **kw)
@@ -334,6 +343,8 @@ def test_flat_scores_keep_the_search_spread():
     ({"sigma0": 0}, "sigma0"),
     ({"eval_episodes": 0}, "eval_episodes"),
     ({"elite_frac": 1.5}, "elite_frac"),
+    ({"max_iter": 0}, "max_iter"),
+    ({"check_episodes": 0}, "check_episodes"),
 ])
 def test_bad_policy_search_options_raise_value_error(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -80,6 +80,13 @@ def sample_actions(logits: NDArray, rng: np.random.Generator) -> NDArray:
     return (logits + rng.gumbel(size=logits.shape)).argmax(axis=1)
 
 
+def stochastic_actor(policy: MLPPolicy, params: NDArray,
+                     rng: np.random.Generator) -> Callable[[NDArray], NDArray]:
+    """pi(a|s) for fixed ``params`` as a function ``obs (m, ...) -> sampled actions (m,)``."""
+    logits = policy.network(params)
+    return lambda obs: policy.action_space.start + sample_actions(logits(obs), rng)
+
+
 def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
                           batch_episodes: int = 16, percentile: float = 70, lr: float = 0.01,
                           max_iter: int = 300, max_steps: int | None = None,
@@ -151,6 +158,7 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
     percentile = real("percentile", percentile, minimum=0.0)
     if percentile >= 100:
         raise ValueError(f"percentile must be in [0, 100), got {percentile}")
+    eval_episodes = integer("eval_episodes", eval_episodes, 1)
     max_steps = episode_limit(env_id, max_steps)
     target = target_for(env_id, target_return)
     adam = Adam(lr)
@@ -166,9 +174,6 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
     evaluation = EpisodeReturn(env_id, policy, episodes=eval_episodes, max_steps=max_steps,
                                seed=rng, **env_kwargs)
 
-    def explore(obs: NDArray) -> NDArray:
-        return policy.action_space.start + sample_actions(logits(obs), rng)
-
     history: list[tuple] = []
     env_steps = 0
     eval_returns: NDArray | None = None
@@ -176,8 +181,8 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
     bar = progress_bar(env_id, max_iter, progress)
     try:
         for _ in range(max_iter):
-            logits = policy.network(params)
-            batch = play(env, explore, max_steps, int(rng.integers(SEED_BOUND)), record=True)
+            batch = play(env, stochastic_actor(policy, params, rng), max_steps,
+                         int(rng.integers(SEED_BOUND)), record=True)
             env_steps += int(batch.lengths.sum())
             gamma = float(np.percentile(batch.returns, percentile))
             elite = batch.returns >= gamma

@@ -83,7 +83,9 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
     env_kwargs : dict, optional
         Passed to ``gymnasium.make_vec``.
     **options :
-        Further options of :class:`ceopt.CrossEntropy` (``method``, ``patience``, ...).
+        Further options of :class:`ceopt.CrossEntropy` (``method``, ``tol_spread``, ...);
+        ``patience`` defaults to ``max_iter`` (no stagnation stop: returns are noisy and
+        plateau while the search still moves).
 
     Returns
     -------
@@ -123,13 +125,17 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
         raise ValueError("sigma0 must be positive")
     if popsize is None:
         popsize = max(100, policy.n_params)
+    # Episode returns are noisy and plateau (MountainCar sits at -200 until the first policy
+    # reaches the flag): the elite threshold can stall for many iterations while the search
+    # still progresses, so the stagnation stop is off unless asked for.
+    max_iter = integer("max_iter", max_iter, 1)
+    options.setdefault("patience", max_iter)
     es = CrossEntropy(DiagGaussian(np.zeros(policy.n_params), sigma0), popsize=popsize,
                       elite_frac=elite_frac, smoothing=smoothing, maximize=True, seed=rng,
                       max_iter=max_iter, **options)
 
     history: list[tuple] = []
     passed: tuple[np.ndarray, float, np.ndarray] | None = None  # (x, fun, eval_returns)
-    x, fun = es.dist.mode, -np.inf
     bar = progress_bar(env_id, max_iter, progress)
     try:
         while passed is None and not es.stop():
