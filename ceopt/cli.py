@@ -111,6 +111,9 @@ def _add_rl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", type=float, default=None,
                         help="target mean return (default: the env's reward threshold)")
     parser.add_argument("--eval-episodes", type=_positive, default=100)
+    parser.add_argument("--max-steps", type=_positive, default=None,
+                        help="episode length cap (default: the env's time limit; needed "
+                             "for envs without one)")
     parser.add_argument("--out", type=Path, default=Path("ceopt-out"),
                         help="folder for the policy (.npz) and learning curve (.png); "
                              "default ./ceopt-out")

@@ -46,7 +46,7 @@ def test_cartpole_command_solves_saves_and_exits_zero(tmp_path, capsys):
     png = tmp_path / "CartPole-v1-param-linear-seed0.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     policy, params, spec = load_policy(npz)
-    assert spec == {"env_id": "CartPole-v1", "hidden": [], "activation": "tanh",
+    assert spec == {"env_id": "CartPole-v1", "env_kwargs": {}, "hidden": [], "activation": "tanh",
                     "method": "param", "seed": 0}
     assert params.shape == (policy.n_params,) == (10,)
     with np.load(npz) as data:
@@ -63,10 +63,34 @@ def test_rl_command_exits_one_when_the_target_is_not_reached(tmp_path, capsys):
     assert not list(tmp_path.glob("*.png"))
 
 
-def test_rl_command_rejects_contradictory_options(tmp_path, capsys):
-    assert main(["cartpole", "--method", "episode", "--policy", "mlp", "--out",
-                 str(tmp_path)]) == 2
-    assert "--policy chooses" in capsys.readouterr().err
+@pytest.mark.parametrize("argv, message", [
+    (["cartpole", "--method", "episode", "--policy", "mlp"], "--policy chooses"),
+    (["cartpole", "--hidden", "8"], "--hidden sets the width"),
+    (["rl", "NoSuchEnv-v0"], "NoSuchEnv"),
+    (["rl", "Pendulum-v1", "--method", "episode"], "Discrete action space"),
+    (["rl", "Blackjack-v1"], "Box or Discrete observations"),
+    (["rl", "CliffWalking-v1"], "give max_steps"),
+])
+def test_rl_command_reports_bad_input_with_exit_status_two(argv, message, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_namespaced_env_ids_become_flat_file_names(tmp_path, capsys):
+    import gymnasium as gym
+
+    if "CeoptTest/Pole-v1" not in gym.registry:
+        gym.register("CeoptTest/Pole-v1", max_episode_steps=60, reward_threshold=50.0,
+                     entry_point="gymnasium.envs.classic_control.cartpole:CartPoleEnv")
+    assert main(["rl", "CeoptTest/Pole-v1", "--policy", "mlp", "--hidden", "4", "--out",
+                 str(tmp_path), "--quiet", "--no-plot"]) == 0
+    assert "MLP policy (4,)" in capsys.readouterr().out
+    assert [p.name for p in tmp_path.iterdir()] == [
+        "CeoptTest_Pole-v1-param-mlp-seed0.npz"]
+
+
+def test_rl_command_parse_errors(capsys):
     with pytest.raises(SystemExit):
         main(["cartpole", "--seed", "-1"])
     with pytest.raises(SystemExit):

@@ -2,12 +2,13 @@
 its learning curve (the options are defined in :mod:`ceopt.cli`).
 
 The exit status is 0 when the evaluation reaches the target return (CartPole-v1: a mean of
-475 over 100 episodes), 1 when it does not.
+475 over 100 episodes) or the environment has none, 1 when it does not, 2 on bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -22,29 +23,19 @@ from .search import policy_search, target_for
 
 
 def run(env_id: str, args: argparse.Namespace) -> int:
-    """Train as ``args`` say, print the evaluation, save the results; 0 if the target is met."""
+    """Train as ``args`` say, print the evaluation, save the results.
+
+    Returns 0 when the target is met (or there is none), 1 when it is not, 2 on bad input.
+    """
     if args.method == "episode" and args.policy != "linear":
-        print("ceopt: --policy chooses the param method's policy; --method episode trains its "
-              "own network (set its width with --hidden)", file=sys.stderr)
-        return 2
-    common = {"target_return": args.target, "eval_episodes": args.eval_episodes,
-              "seed": args.seed, "progress": not args.quiet}
-    if args.max_iter is not None:
-        common["max_iter"] = args.max_iter
-    if args.method == "episode":
-        hidden = tuple(args.hidden or (128,))
-        res = episode_cross_entropy(env_id, hidden=hidden, **common)
-        label = f"episode-level CE, relu network {hidden}"
-    else:
-        policy: MLPPolicy | str = args.policy
-        if args.hidden is not None or policy == "mlp":
-            env = gym.make(env_id)
-            policy = MLPPolicy(env.observation_space, env.action_space,
-                               hidden=tuple(args.hidden or (16,)))
-            env.close()
-        res = policy_search(env_id, policy, **common)
-        kind = f"MLP policy {res.policy.hidden}" if res.policy.hidden else "linear policy"
-        label = f"parameter-space CE, {kind} ({res.policy.n_params} parameters)"
+        return _usage("--policy chooses the param method's policy; --method episode trains "
+                      "its own network (set its width with --hidden)")
+    if args.method == "param" and args.hidden is not None and args.policy != "mlp":
+        return _usage("--hidden sets the width of --policy mlp or of --method episode")
+    try:
+        res, label = _train(env_id, args)
+    except (ValueError, gym.error.Error) as exc:  # unknown env, unsupported spaces, ...
+        return _usage(str(exc))
 
     target = target_for(env_id, args.target)
     print(f"{env_id}: {label}, seed {args.seed}")
@@ -53,16 +44,43 @@ def run(env_id: str, args: argparse.Namespace) -> int:
     returns = res.eval_returns
     print(f"evaluation over {returns.size} episodes: mean {returns.mean():.1f} "
           f"(min {returns.min():g}, max {returns.max():g})"
-          + ("" if target is None else f", target {target:g}"))
+          + (f", target {target:g}" if target is not None else
+             " (the environment has no target: give --target to set one)"))
 
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"{env_id}-{args.method}-{'network' if args.method == 'episode' else args.policy}" \
-           f"-seed{args.seed}"
+    kind = "network" if args.method == "episode" else args.policy
+    # Namespaced ids (ALE/Pong-v5) must not become folders.
+    stem = re.sub(r"[^\w.-]", "_", f"{env_id}-{args.method}-{kind}-seed{args.seed}")
     saved = [save_policy(args.out / f"{stem}.npz", res, method=args.method, seed=args.seed)]
     if not args.no_plot:
         saved.append(plot_learning_curve(res, args.out / f"{stem}.png", target, label))
     print("saved " + ", ".join(str(p) for p in saved))
-    return 0 if res.success else 1
+    return 0 if res.success or target is None else 1
+
+
+def _train(env_id: str, args: argparse.Namespace) -> tuple[OptimizeResult, str]:
+    common = {"target_return": args.target, "eval_episodes": args.eval_episodes,
+              "max_steps": args.max_steps, "seed": args.seed, "progress": not args.quiet}
+    if args.max_iter is not None:
+        common["max_iter"] = args.max_iter
+    if args.method == "episode":
+        hidden = tuple(args.hidden or (128,))
+        res = episode_cross_entropy(env_id, hidden=hidden, **common)
+        return res, f"episode-level CE, relu network {hidden}"
+    policy: MLPPolicy | str = args.policy
+    if policy == "mlp":
+        env = gym.make(env_id)
+        spaces = env.observation_space, env.action_space
+        env.close()
+        policy = MLPPolicy(*spaces, hidden=tuple(args.hidden or (16,)))
+    res = policy_search(env_id, policy, **common)
+    kind = f"MLP policy {res.policy.hidden}" if res.policy.hidden else "linear policy"
+    return res, f"parameter-space CE, {kind} ({res.policy.n_params} parameters)"
+
+
+def _usage(message: str) -> int:
+    print(f"ceopt: {message}", file=sys.stderr)
+    return 2
 
 
 def plot_learning_curve(res: OptimizeResult, path: Path, target: float | None,

@@ -139,7 +139,8 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
         ``x`` (network parameters), ``policy`` (the :class:`MLPPolicy` they belong to),
         ``fun`` (the last batch's mean return, a training score of the stochastic policy),
         ``eval_return`` and ``eval_returns`` (the greedy policy's evaluation), ``env_steps``,
-        ``nit``, ``nfev`` (episodes played), ``success``, ``message`` and ``history`` (per
+        ``nit``, ``nfev`` (training episodes played), ``success``, ``message``, ``env_id``,
+        ``env_kwargs`` and ``history`` (per
         iteration ``nfev``, ``env_steps``, ``time``, ``gamma`` (elite threshold), ``best``,
         ``mean``, ``policy_return`` (evaluation of the greedy policy, nan where none ran) and
         ``loss``).
@@ -162,21 +163,15 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
     max_steps = episode_limit(env_id, max_steps)
     target = target_for(env_id, target_return)
     adam = Adam(lr)
-
-    env = make_vector_env(env_id, batch_episodes, **env_kwargs)
-    if not isinstance(env.single_action_space, gym.spaces.Discrete):
-        env.close()
-        raise ValueError(f"episode_cross_entropy needs a Discrete action space, {env_id} has "
-                         f"{env.single_action_space}")
-    policy = MLPPolicy(env.single_observation_space, env.single_action_space, hidden=hidden,
-                       activation="relu")
+    # The policy first (it checks the spaces), then the environments, closed whatever happens.
+    policy = MLPPolicy(*_spaces(env_id, env_kwargs), hidden=hidden, activation="relu")
     params = policy.init_params(rng)
+    env = make_vector_env(env_id, batch_episodes, **env_kwargs)
     evaluation = EpisodeReturn(env_id, policy, episodes=eval_episodes, max_steps=max_steps,
                                seed=rng, **env_kwargs)
-
     history: list[tuple] = []
-    env_steps = 0
-    eval_returns: NDArray | None = None
+    env_steps, fun = 0, np.nan
+    eval_returns: NDArray | None = None  # of the current params, when they were evaluated
     success, stopped = False, False
     bar = progress_bar(env_id, max_iter, progress)
     try:
@@ -192,7 +187,7 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
             params = adam.step(params, grad)
             fun = float(batch.returns.mean())
 
-            policy_return = np.nan
+            eval_returns, policy_return = None, np.nan
             if target is not None and fun >= target:
                 eval_returns = evaluation.rollout(params[None])[0]
                 policy_return = float(eval_returns.mean())
@@ -203,31 +198,43 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
             bar.set_postfix(best=f"{batch.returns.max():.4g}", mean=f"{fun:.4g}",
                             refresh=False)
             bar.update()
-            if success:
-                break
             if callback is not None and callback(OptimizeResult(
                     x=params, fun=fun, nit=len(history),
                     history=history_columns(HISTORY_FIELDS, history))):
                 stopped = True
+            if success or stopped:
                 break
+        if eval_returns is None:
+            eval_returns = evaluation.rollout(params[None])[0]
     finally:
         bar.close()
         env.close()
+        evaluation.close()
 
     if success:
         message = (f"target return {target:g} reached: mean {eval_returns.mean():g} over "
                    f"{eval_returns.size} evaluation episodes of the greedy policy")
     else:
-        eval_returns = evaluation.rollout(params[None])[0]
         message = "stopped by the callback" if stopped else "max_iter reached"
         if target is not None:
             message += (f"; target return {target:g} not reached (evaluation mean "
                         f"{eval_returns.mean():g})")
-    evaluation.close()
     return OptimizeResult(
         x=params, policy=policy, fun=fun, eval_return=float(eval_returns.mean()),
         eval_returns=eval_returns, env_steps=env_steps + evaluation.env_steps,
         nit=len(history), nfev=len(history) * batch_episodes, success=success,
         message=message, history=history_columns(HISTORY_FIELDS, history), env_id=env_id,
-        time=time.perf_counter() - t0)
+        env_kwargs=env_kwargs, time=time.perf_counter() - t0)
 
+
+def _spaces(env_id: str, env_kwargs: dict) -> tuple[gym.Space, gym.Space]:
+    """The observation and a Discrete action space of ``env_id``, or a ValueError."""
+    env = gym.make(env_id, **env_kwargs)
+    try:
+        obs_space, act_space = env.observation_space, env.action_space
+    finally:
+        env.close()
+    if not isinstance(act_space, gym.spaces.Discrete):
+        raise ValueError(f"episode_cross_entropy needs a Discrete action space, {env_id} has "
+                         f"{act_space}")
+    return obs_space, act_space

@@ -16,11 +16,14 @@ from .policies import LinearPolicy, MLPPolicy
 def save_policy(path: str | Path, res: OptimizeResult, **meta: object) -> Path:
     """Write ``res``'s policy to an ``.npz``: its parameters, the architecture and environment
     (so :func:`load_policy` can rebuild it), its evaluation and learning curve, and ``meta``
-    (for instance the method and seed), which must be JSON-serialisable."""
+    (for instance the method and seed), which must be JSON-serialisable like the result's
+    ``env_kwargs``. Returns the path written (``.npz`` is appended when missing)."""
     policy: MLPPolicy = res.policy
-    spec = {"env_id": res.env_id, "hidden": list(policy.hidden),
-            "activation": policy.activation, **meta}
+    spec = {"env_id": res.env_id, "env_kwargs": res.get("env_kwargs", {}),
+            "hidden": list(policy.hidden), "activation": policy.activation, **meta}
     path = Path(path)
+    if path.suffix != ".npz":  # numpy would add it, and the path returned would not exist
+        path = path.with_name(path.name + ".npz")
     np.savez(path, params=res.x, eval_returns=res.eval_returns, spec=json.dumps(spec),
              **{f"history_{name}": column for name, column in res.history.items()})
     return path
@@ -45,7 +48,7 @@ def load_policy(path: str | Path) -> tuple[MLPPolicy, NDArray, dict]:
     with np.load(path) as data:
         spec = json.loads(str(data["spec"]))
         params = data["params"]
-    env = gym.make(spec["env_id"])
+    env = gym.make(spec["env_id"], **spec.get("env_kwargs", {}))
     try:
         if spec["hidden"]:
             policy = MLPPolicy(env.observation_space, env.action_space,
@@ -55,5 +58,5 @@ def load_policy(path: str | Path) -> tuple[MLPPolicy, NDArray, dict]:
     finally:
         env.close()
     if params.shape != (policy.n_params,):
-        raise ValueError(f"{path}: {params.shape[0]} parameters do not fit {policy!r}")
+        raise ValueError(f"{path}: parameters of shape {params.shape} do not fit {policy!r}")
     return policy, params, spec

@@ -10,13 +10,14 @@ product, with no Python loop over its members.
 
 Inputs are scaled by the observation space: coordinates with finite bounds are mapped onto
 [-1, 1] (MountainCar's velocity lives in ±0.07 and its position in [-1.2, 0.6]; unscaled, the
-same weight means very different things for each), unbounded ones are left as they are.
+same weight means very different things for each), unbounded ones (or bounded only by
+something like float32's largest value, wider than ``MAX_WIDTH``) are left as they are.
 ``Discrete`` observations are one-hot encoded.
 
 Outputs: for a ``Discrete(k)`` action space the network has ``k`` outputs (logits) and the
 action is their argmax (so all-zero parameters pick the first action); for a ``Box`` action
 space it has one output per action coordinate, squashed by tanh onto the bounds (coordinates
-with an infinite bound are left unsquashed).
+without useful bounds are left unsquashed, and clipped into a half-bounded space).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from gymnasium import spaces
 from numpy.typing import ArrayLike, NDArray
 
 ACTIVATIONS = ("tanh", "relu")
+#: Bounds wider than this are treated as no bounds (no input scaling, no action squashing).
+MAX_WIDTH = 1e6
 
 
 class MLPPolicy:
@@ -78,9 +81,8 @@ class MLPPolicy:
         if not self.discrete:
             low = np.asarray(action_space.low, dtype=np.float64).ravel()
             high = np.asarray(action_space.high, dtype=np.float64).ravel()
-            self._squash = np.isfinite(low) & np.isfinite(high)
-            low, high = np.where(self._squash, low, -1.0), np.where(self._squash, high, 1.0)
-            self._act_mid, self._act_half = (low + high) / 2, (high - low) / 2
+            self._act_low, self._act_high = low, high
+            self._squash, self._act_mid, self._act_half = _bounded(low, high)
 
     # -- parameters --------------------------------------------------------------------------
     def layers(self, params: NDArray) -> list[tuple[NDArray, NDArray]]:
@@ -185,6 +187,8 @@ class MLPPolicy:
         a = np.asarray(actions).astype(np.intp) - self.action_space.start
         if a.shape != (x.shape[0],):
             raise ValueError(f"actions must have shape ({x.shape[0]},), got {a.shape}")
+        if a.size and (a.min() < 0 or a.max() >= self.action_space.n):
+            raise ValueError(f"actions must lie in {self.action_space}")
         activations = self._forward(params, x)
         logits = activations[-1]
         log_p = logits - _logsumexp(logits)
@@ -213,22 +217,29 @@ class MLPPolicy:
             raise ValueError(f"params must have shape ({self.n_params},) or "
                              f"(n, {self.n_params}), got {params.shape}")
         x = self._encode(obs)
+        shape = self.observation_space.shape
         if params.ndim == 2 and (x.ndim != 3 or x.shape[0] != params.shape[0]):
             raise ValueError(f"with {params.shape[0]} parameter vectors obs must have shape "
-                             f"({params.shape[0]}, m, {self.obs_dim}), got {x.shape}")
+                             f"{(params.shape[0], 'm', *shape)}, got {np.shape(obs)}")
         if params.ndim == 1 and x.ndim > 2:
-            raise ValueError(f"with one parameter vector obs must have shape ({self.obs_dim},) "
-                             f"or (m, {self.obs_dim}), got {x.shape}")
+            raise ValueError(f"with one parameter vector obs must have shape {shape} or "
+                             f"{('m', *shape)}, got {np.shape(obs)}")
         return params, x
 
     def _encode(self, obs: ArrayLike) -> NDArray:
         """Observations as scaled float rows of length ``obs_dim`` (one-hot for Discrete)."""
-        if isinstance(self.observation_space, spaces.Discrete):
-            idx = np.asarray(obs).astype(np.intp) - self.observation_space.start
+        space = self.observation_space
+        if isinstance(space, spaces.Discrete):
+            idx = np.asarray(obs).astype(np.intp) - space.start
+            if idx.size and (idx.min() < 0 or idx.max() >= self.obs_dim):
+                raise ValueError(f"observations must lie in {space}, got {obs!r}")
             return np.eye(self.obs_dim)[idx]
         x = np.asarray(obs, dtype=np.float64)
-        if x.shape[-1:] != (self.obs_dim,):
-            x = x.reshape(*x.shape[:x.ndim - len(self.observation_space.shape)], self.obs_dim)
+        k = len(space.shape)
+        if x.shape[x.ndim - k:] != space.shape:
+            raise ValueError(f"observations must end in the space's shape {space.shape}, got "
+                             f"shape {x.shape}")
+        x = x.reshape(*x.shape[:x.ndim - k], self.obs_dim)
         return (x - self._obs_shift) / self._obs_scale
 
     def _forward(self, params: NDArray, x: NDArray) -> list[NDArray]:
@@ -248,7 +259,10 @@ class MLPPolicy:
         """Network outputs ``(..., out_dim)`` to actions: argmax, or tanh onto the bounds."""
         if self.discrete:
             return self.action_space.start + z.argmax(axis=-1)
-        a = np.where(self._squash, self._act_mid + self._act_half * np.tanh(z), z)
+        # Coordinates with an infinite (or astronomically wide) bound are not squashed, but
+        # a half-bounded one is still clipped into the space.
+        a = np.where(self._squash, self._act_mid + self._act_half * np.tanh(z),
+                     np.clip(z, self._act_low, self._act_high))
         return a.reshape(*a.shape[:-1], *self.action_shape).astype(self.action_space.dtype)
 
     def __repr__(self) -> str:
@@ -275,16 +289,30 @@ class LinearPolicy(MLPPolicy):
                 f"n_params={self.n_params})")
 
 
+def _bounded(low: NDArray, high: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """(which coordinates are usefully bounded, their midpoints, their half-widths).
+
+    A bound counts when both ends are finite and the width at most ``MAX_WIDTH``: spaces that
+    say "unbounded" with float32's largest value (as many environments do) would otherwise
+    divide an input by 3e38, or squash an action onto ±3e38.
+    """
+    with np.errstate(invalid="ignore"):  # inf - inf where a coordinate is unbounded
+        half = high / 2 - low / 2  # not (high - low) / 2: float64's max would overflow
+        mid = low / 2 + high / 2
+    bounded = np.isfinite(low) & np.isfinite(high) & (half > 0) & (half <= MAX_WIDTH / 2)
+    mid = np.where(bounded, mid, 0.0)
+    return bounded, mid, np.where(bounded, half, 1.0)
+
+
 def _input_scaling(space: spaces.Space) -> tuple[int, NDArray | float, NDArray | float]:
-    """(obs_dim, shift, scale) mapping finite-bounded coordinates onto [-1, 1]."""
+    """(obs_dim, shift, scale) mapping usefully bounded coordinates onto [-1, 1]."""
     if isinstance(space, spaces.Discrete):
         return int(space.n), 0.0, 1.0
     if isinstance(space, spaces.Box):
         low = np.asarray(space.low, dtype=np.float64).ravel()
         high = np.asarray(space.high, dtype=np.float64).ravel()
-        finite = np.isfinite(low) & np.isfinite(high) & (high > low)
-        low, high = np.where(finite, low, -1.0), np.where(finite, high, 1.0)
-        return low.size, (low + high) / 2, (high - low) / 2
+        _, shift, scale = _bounded(low, high)
+        return low.size, shift, scale
     raise ValueError(f"policies read Box or Discrete observations, got {space}")
 
 

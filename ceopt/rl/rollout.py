@@ -151,7 +151,8 @@ class EpisodeReturn:
         concatenated row by row (shape ``(sum(counts),)``)."""
         P = self._check(P)
         counts = np.asarray(counts)
-        if counts.shape != (P.shape[0],) or np.any(counts < 1):
+        if (counts.shape != (P.shape[0],) or not np.issubdtype(counts.dtype, np.integer)
+                or np.any(counts < 1)):
             raise ValueError(f"counts must be {P.shape[0]} positive ints, got {counts!r}")
         # Sub-environment j plays one episode with row owner[j] of P.
         per_env = np.repeat(P, counts, axis=0)
@@ -165,8 +166,9 @@ class EpisodeReturn:
 
     def _check(self, P: ArrayLike) -> NDArray:
         P = np.asarray(P, dtype=np.float64)
-        if P.ndim != 2 or P.shape[1] != self.policy.n_params:
-            raise ValueError(f"P must have shape (n, {self.policy.n_params}), got {P.shape}")
+        if P.ndim != 2 or P.shape[1] != self.policy.n_params or P.shape[0] == 0:
+            raise ValueError(f"P must have shape (n, {self.policy.n_params}) with n >= 1, got "
+                             f"{P.shape}")
         if not np.all(np.isfinite(P)):
             raise ValueError("P must be finite")
         return P
@@ -195,16 +197,20 @@ class EpisodeReturn:
 
 
 def make_policy(env_id: str, policy: MLPPolicy | str, **env_kwargs) -> MLPPolicy:
-    """``policy`` itself, or a ``"linear"``/``"mlp"`` policy for ``env_id``'s spaces."""
-    if isinstance(policy, MLPPolicy):
-        return policy
-    if policy not in ("linear", "mlp"):
+    """``policy`` itself, checked against ``env_id``'s spaces, or a ``"linear"``/``"mlp"``
+    policy for them."""
+    if not isinstance(policy, MLPPolicy) and policy not in ("linear", "mlp"):
         raise ValueError(f"policy must be 'linear', 'mlp' or an MLPPolicy, got {policy!r}")
     env = gym.make(env_id, **env_kwargs)
     try:
         obs_space, act_space = env.observation_space, env.action_space
     finally:
         env.close()
+    if isinstance(policy, MLPPolicy):
+        if policy.observation_space != obs_space or policy.action_space != act_space:
+            raise ValueError(f"the policy was built for {policy.observation_space} -> "
+                             f"{policy.action_space}, {env_id} has {obs_space} -> {act_space}")
+        return policy
     if policy == "linear":
         return LinearPolicy(obs_space, act_space)
     return MLPPolicy(obs_space, act_space)

@@ -94,11 +94,12 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
         the final mean), ``policy``, ``eval_returns`` (the returns of its evaluation episodes)
         and ``eval_return`` (their mean), ``fun`` (its score; x is scored only by its
         evaluation, so this equals ``eval_return``), ``env_steps`` (all counted steps,
-        evaluations included), ``nit``, ``nfev`` (parameter vectors played), ``success``
+        evaluations included), ``nit``, ``nfev`` (candidates scored plus one mean per
+        iteration; evaluations not included), ``success``
         (evaluation reached the target), ``message``, ``dist`` and ``history`` (the learning
         curve: per iteration ``nfev``, ``env_steps``, ``time``, ``gamma`` (elite threshold),
         ``best`` and ``mean`` (of the population's scores), ``policy_return`` (the mean's
-        evaluation) and ``spread``).
+        check return) and ``spread``), with ``env_id`` and ``env_kwargs``.
 
     Example
     -------
@@ -109,34 +110,67 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
     t0 = time.perf_counter()
     rng = generator(seed)
     env_kwargs = env_kwargs or {}
-    train = EpisodeReturn(env_id, policy, episodes=episodes, max_steps=max_steps, seed=rng,
-                          **env_kwargs)
     eval_episodes = integer("eval_episodes", eval_episodes, 1)
-    evaluation = EpisodeReturn(env_id, train.policy, episodes=eval_episodes,
-                               max_steps=max_steps, seed=rng, **env_kwargs)
     if check_episodes is None:
         native = gym.spec(env_id).vector_entry_point is not None
         check_episodes = eval_episodes if native else min(10, eval_episodes)
     check_episodes = integer("check_episodes", check_episodes, 1)
-    policy = train.policy
+    if check_episodes > eval_episodes:
+        raise ValueError(f"check_episodes ({check_episodes}) must not exceed eval_episodes "
+                         f"({eval_episodes}): a check is a cheaper evaluation")
     target = target_for(env_id, target_return)
     sigma0 = real("sigma0", sigma0, minimum=0.0)
     if sigma0 == 0:
         raise ValueError("sigma0 must be positive")
-    if popsize is None:
-        popsize = max(100, policy.n_params)
     # Episode returns are noisy and plateau (MountainCar sits at -200 until the first policy
     # reaches the flag): the elite threshold can stall for many iterations while the search
     # still progresses, so the stagnation stop is off unless asked for.
     max_iter = integer("max_iter", max_iter, 1)
     options.setdefault("patience", max_iter)
+    train = EpisodeReturn(env_id, policy, episodes=episodes, max_steps=max_steps, seed=rng,
+                          **env_kwargs)
+    policy = train.policy
+    if popsize is None:
+        popsize = max(100, policy.n_params)
     es = CrossEntropy(DiagGaussian(np.zeros(policy.n_params), sigma0), popsize=popsize,
                       elite_frac=elite_frac, smoothing=smoothing, maximize=True, seed=rng,
                       max_iter=max_iter, **options)
+    evaluation = EpisodeReturn(env_id, policy, episodes=eval_episodes, max_steps=max_steps,
+                               seed=rng, **env_kwargs)
+    try:
+        passed, history = _search(es, train, evaluation, episodes, check_episodes, target,
+                                  progress, callback, t0)
+        if passed is not None:
+            x, fun, eval_returns = passed
+            message = (f"target return {target:g} reached: mean {eval_returns.mean():g} over "
+                       f"{eval_returns.size} evaluation episodes")
+        else:
+            x = es.dist.mode          # the last tell moved the mean: evaluate where it ended
+            eval_returns = evaluation.rollout(x[None])[0]
+            fun = float(eval_returns.mean())
+            message = es.stop() or "stopped"
+            if target is not None:
+                message += (f"; target return {target:g} not reached (evaluation mean "
+                            f"{eval_returns.mean():g})")
+    finally:
+        train.close()
+        evaluation.close()
+    return OptimizeResult(
+        x=x, policy=policy, fun=fun, eval_return=float(eval_returns.mean()),
+        eval_returns=eval_returns, env_steps=train.env_steps + evaluation.env_steps,
+        nit=es.nit, nfev=es.nfev + es.nit, success=passed is not None, message=message,
+        dist=es.dist, history=history_columns(HISTORY_FIELDS, history), env_id=env_id,
+        env_kwargs=env_kwargs, time=time.perf_counter() - t0)
 
+
+def _search(es: CrossEntropy, train: EpisodeReturn, evaluation: EpisodeReturn, episodes: int,
+            check_episodes: int, target: float | None, progress: bool,
+            callback: Callable[[OptimizeResult], Any] | None,
+            t0: float) -> tuple[tuple | None, list[tuple]]:
+    """The loop of :func:`policy_search`: ``((x, fun, eval_returns) or None, history)``."""
     history: list[tuple] = []
-    passed: tuple[np.ndarray, float, np.ndarray] | None = None  # (x, fun, eval_returns)
-    bar = progress_bar(env_id, max_iter, progress)
+    passed = None
+    bar = progress_bar(train.env_id, es.max_iter, progress)
     try:
         while passed is None and not es.stop():
             X = es.ask()
@@ -150,7 +184,7 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
             fun = float(returns[-check_episodes:].mean())
             es.tell(X, scores)
             if target is not None and fun >= target:
-                checked = (returns[-check_episodes:] if check_episodes == eval_episodes
+                checked = (returns[-check_episodes:] if check_episodes == evaluation.episodes
                            else evaluation.rollout(x[None])[0])
                 if checked.mean() >= target:
                     passed = (x, float(checked.mean()), checked)
@@ -166,29 +200,7 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
                 es.request_stop()
     finally:
         bar.close()
-
-    if passed is not None:
-        x, fun, eval_returns = passed
-        success = True
-        message = (f"target return {target:g} reached: mean {eval_returns.mean():g} over "
-                   f"{eval_returns.size} evaluation episodes")
-    else:
-        x = es.dist.mode          # the last tell moved the mean: evaluate where it ended
-        eval_returns = evaluation.rollout(x[None])[0]
-        fun = float(eval_returns.mean())
-        success = False
-        message = es.stop() or "stopped"
-        if target is not None:
-            message += (f"; target return {target:g} not reached (evaluation mean "
-                        f"{eval_returns.mean():g})")
-    train.close()
-    evaluation.close()
-    return OptimizeResult(
-        x=x, policy=policy, fun=fun, eval_return=float(eval_returns.mean()),
-        eval_returns=eval_returns, env_steps=train.env_steps + evaluation.env_steps,
-        nit=es.nit, nfev=es.nfev + es.nit, success=success, message=message, dist=es.dist,
-        history=history_columns(HISTORY_FIELDS, history), env_id=env_id,
-        time=time.perf_counter() - t0)
+    return passed, history
 
 
 def history_columns(fields: tuple[str, ...], rows: list[tuple]) -> dict[str, np.ndarray]:
