@@ -251,7 +251,7 @@ def plot(runs, others, path):
             key = "mean" if name.startswith("episode") else "policy_return"
             ax.plot(h["env_steps"], h[key], lw=0.8, alpha=0.6)
         ax.axhline(475, color="grey", ls="--", lw=1)
-        ylabel = "batch mean return" if name.startswith("episode") else "mean's evaluation"
+        ylabel = "batch mean return" if name.startswith("episode") else "proposal's check"
         ax.set(title=f"CartPole-v1: {name}", xlabel="env steps", ylabel=ylabel)
         ax.xaxis.set_major_formatter(lambda v, _: f"{v / 1e3:.0f}k")
     # Bottom row: the first seed of each other case, one panel per environment.
@@ -263,7 +263,8 @@ def plot(runs, others, path):
         h = next(o[2] for o in others if o[0] == case).history
         its = np.arange(1, len(h["best"]) + 1)
         line, = ax.plot(its, h["policy_return"], lw=1.2,
-                        label=f"{policy}, episodes={kwargs.get('episodes', 1)}: mean's check")
+                        label=f"{policy}, episodes={kwargs.get('episodes', 1)}: "
+                              "better proposal's check")
         ax.plot(its, h["best"], lw=0.7, ls=":", color=line.get_color(), label="best candidate")
         target = gym.spec(env_id).reward_threshold
         if target is not None:
