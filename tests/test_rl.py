@@ -267,9 +267,10 @@ def test_the_same_seed_gives_the_same_returns():
 
 
 def test_episode_counts_per_row():
-    f = EpisodeReturn("CartPole-v1", seed=0)
-    returns = f.episode_returns(np.zeros((2, 10)), [3, 1])
-    assert returns.shape == (4,) and f.episodes_played == 4
+    with EpisodeReturn("CartPole-v1", seed=0) as f:
+        returns = f.episode_returns(np.zeros((2, 10)), [3, 1])
+        assert returns.shape == (4,) and f.episodes_played == 4 and len(f._envs) == 1
+    assert not f._envs  # closed by the with block
     with pytest.raises(ValueError, match="counts"):
         f.episode_returns(np.zeros((2, 10)), [3, 0])
 

@@ -112,7 +112,9 @@ class EpisodeReturn:
         Passed on to ``gymnasium.make_vec``.
 
     Attributes ``env_steps`` and ``episodes_played`` count the steps and episodes played so far
-    (only counted steps: none after an episode ended).
+    (only counted steps: none after an episode ended). The vector environments it builds (one
+    per batch size) stay open for the next call until :meth:`close`, or the end of a ``with``
+    block.
 
     Example
     -------
@@ -181,9 +183,16 @@ class EpisodeReturn:
         return self._envs[num_envs]
 
     def close(self) -> None:
+        """Close the vector environments (a later call builds them again)."""
         for env in self._envs.values():
             env.close()
         self._envs.clear()
+
+    def __enter__(self) -> EpisodeReturn:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def __getstate__(self) -> dict:
         # Environments are rebuilt on demand: they hold simulators that need not pickle.
