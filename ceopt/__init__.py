@@ -1,7 +1,14 @@
 """ceopt: black-box optimisation and rare-event estimation with the cross-entropy method."""
 
 from .cross_entropy import CrossEntropy
-from .distributions import Bernoulli, Categorical, DiagGaussian, Distribution, Gaussian
+from .distributions import (
+    Bernoulli,
+    Categorical,
+    DiagGaussian,
+    Distribution,
+    Exponential,
+    Gaussian,
+)
 from .optimize import maximize, minimize
 
 __version__ = "0.1.0"
@@ -15,4 +22,5 @@ __all__ = [
     "DiagGaussian",
     "Bernoulli",
     "Categorical",
+    "Exponential",
 ]

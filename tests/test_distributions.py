@@ -7,7 +7,7 @@ import scipy.stats as st
 from hypothesis import given
 from hypothesis import strategies as hs
 
-from ceopt import Bernoulli, Categorical, DiagGaussian, Gaussian
+from ceopt import Bernoulli, Categorical, DiagGaussian, Exponential, Gaussian
 
 SEEDS = hs.integers(0, 2**32 - 1)
 
@@ -43,8 +43,15 @@ def categoricals(draw, floor=0.0):
     return Categorical(rng.dirichlet(np.full(k, 2.0), size=d), min_prob=floor)
 
 
+@hs.composite
+def exponentials(draw, floor=0.0):
+    d = draw(hs.integers(1, 6))
+    rng = np.random.default_rng(draw(SEEDS))
+    return Exponential(rng.uniform(0.05, 5, d), min_mean=floor)
+
+
 FAMILIES = {"gaussian": gaussians, "diag": diag_gaussians, "bernoulli": bernoullis,
-            "categorical": categoricals}
+            "categorical": categoricals, "exponential": exponentials}
 
 
 def params(dist):
@@ -53,6 +60,8 @@ def params(dist):
         return dist.mean, dist.cov
     if isinstance(dist, Bernoulli):
         return (dist.p,)
+    if isinstance(dist, Exponential):
+        return (dist.mean,)
     return (dist.probs,)
 
 
@@ -70,7 +79,7 @@ def closed_form_mle(dist, x, w):
     if isinstance(dist, DiagGaussian):
         m = np.average(x, axis=0, weights=w)
         return m, np.diag(np.average((x - m) ** 2, axis=0, weights=w))
-    if isinstance(dist, Bernoulli):
+    if isinstance(dist, Bernoulli | Exponential):
         return (np.average(x, axis=0, weights=w),)
     onehot = x[:, :, None] == np.arange(dist.k)
     return (np.tensordot(w, onehot, axes=1),)
@@ -139,6 +148,8 @@ def test_large_sample_fit_recovers_parameters(family, data):
         c = dist.cov
         se = np.sqrt((c**2 + np.outer(var, var)) / n)
         assert np.all(np.abs(fitted.cov - c) < 5 * se)
+    elif isinstance(dist, Exponential):
+        assert np.all(np.abs(fitted.mean - dist.mean) < 5 * dist.mean / np.sqrt(n))
     else:
         p = dist.p if isinstance(dist, Bernoulli) else dist.probs
         got = fitted.p if isinstance(dist, Bernoulli) else fitted.probs
@@ -155,6 +166,8 @@ def test_log_prob_agrees_with_scipy(family, data):
         want = st.multivariate_normal(dist.mean, dist.cov).logpdf(x)
     elif isinstance(dist, Bernoulli):
         want = st.bernoulli(dist.p).logpmf(x).sum(axis=1)
+    elif isinstance(dist, Exponential):
+        want = st.expon(scale=dist.mean).logpdf(x).sum(axis=1)
     else:
         onehot = (x[:, :, None] == np.arange(dist.k)).astype(int)
         want = sum(st.multinomial(1, dist.probs[j]).logpmf(onehot[:, j]) for j in range(dist.dim))
@@ -171,6 +184,8 @@ def test_samples_have_declared_shape_dtype_and_support(family, data, n):
         assert x.dtype == np.float64 and np.all(np.isfinite(x))
     elif isinstance(dist, Bernoulli):
         assert x.dtype == np.bool_
+    elif isinstance(dist, Exponential):
+        assert x.dtype == np.float64 and np.all(x >= 0) and np.all(np.isfinite(x))
     else:
         assert np.issubdtype(x.dtype, np.integer)
         assert np.all((x >= 0) & (x < dist.k))
@@ -213,6 +228,8 @@ def test_entropy_matches_scipy():
     assert b.entropy() == pytest.approx(st.bernoulli(b.p).entropy().sum())
     c = Categorical([[0.2, 0.3, 0.5]])
     assert c.entropy() == pytest.approx(st.entropy(c.probs[0]))
+    e = Exponential([0.25, 3.0])
+    assert e.entropy() == pytest.approx(st.expon(scale=e.mean).entropy().sum())
 
 
 # -- floors ------------------------------------------------------------------------------------
@@ -254,6 +271,7 @@ def test_distributions_are_immutable_values():
     (DiagGaussian(np.zeros(3), 1.0), "DiagGaussian(dim=3"),
     (Bernoulli(np.full(3, 0.5)), "Bernoulli(dim=3"),
     (Categorical(np.full((3, 2), 0.5)), "Categorical(dim=3, k=2"),
+    (Exponential(np.ones(3)), "Exponential(dim=3"),
 ])
 def test_repr_is_readable(dist, name):
     assert repr(dist).startswith(name)
@@ -272,6 +290,10 @@ def test_repr_is_readable(dist, name):
     (lambda: Categorical([[0.5, 0.6]]), "sum to 1"),
     (lambda: Categorical([0.5, 0.5]), "shape"),
     (lambda: Categorical([[0.5, 0.5]], min_prob=0.6), "min_prob"),
+    (lambda: Exponential([1.0, 0.0]), "positive"),
+    (lambda: Exponential([1.0, np.inf]), "finite"),
+    (lambda: Exponential(np.ones((2, 2))), "1-D"),
+    (lambda: Exponential([1.0], min_mean=-1), "min_mean"),
 ])
 def test_bad_parameters_raise_value_error(make, match):
     with pytest.raises(ValueError, match=match):
@@ -300,8 +322,19 @@ def test_fit_rejects_samples_outside_the_support_and_too_few_samples():
         Gaussian(np.zeros(3), np.eye(3)).fit(np.zeros((3, 3)))
     with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
         Gaussian(np.zeros(3), np.eye(3)).fit(np.zeros((5, 2)))
+    with pytest.raises(ValueError, match="non-negative"):
+        Exponential([1.0, 1.0]).fit([[1.0, -0.5]])
 
 
 def test_log_prob_outside_the_support_is_minus_infinity():
     assert Bernoulli([0.5]).log_prob([[2]])[0] == -np.inf
     assert Categorical([[0.5, 0.5]]).log_prob([[7]])[0] == -np.inf
+    assert Exponential([1.0, 2.0]).log_prob([[1.0, -1e-9]])[0] == -np.inf
+
+
+def test_exponential_floor_keeps_a_zero_coordinate_alive():
+    fitted = Exponential([1.0, 1.0]).fit(np.array([[0.0, 2.0], [0.0, 4.0]]))
+    np.testing.assert_allclose(fitted.mean, [1e-12, 3.0])
+    assert fitted.spread == 3.0 and fitted.min_spread == 1e-12
+    with pytest.raises(ValueError, match="degenerate"):
+        Exponential([1.0, 1.0], min_mean=0).fit(np.array([[0.0, 2.0]]))

@@ -2,6 +2,8 @@
 
 from ._base import Distribution
 from .discrete import Bernoulli, Categorical
+from .exponential import Exponential
 from .gaussian import DiagGaussian, Gaussian
 
-__all__ = ["Distribution", "Gaussian", "DiagGaussian", "Bernoulli", "Categorical"]
+__all__ = ["Distribution", "Gaussian", "DiagGaussian", "Bernoulli", "Categorical",
+           "Exponential"]
