@@ -10,6 +10,7 @@ from .distributions import (
     Gaussian,
 )
 from .optimize import maximize, minimize
+from .rare_event import RareEventResult, RareEventWarning, estimate_rare_event
 
 __version__ = "0.1.0"
 
@@ -23,4 +24,7 @@ __all__ = [
     "Bernoulli",
     "Categorical",
     "Exponential",
+    "estimate_rare_event",
+    "RareEventResult",
+    "RareEventWarning",
 ]
