@@ -126,6 +126,16 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     -------
     RareEventResult
 
+    Raises
+    ------
+    ValueError
+        Bad arguments, a score that returns non-finite values, or a proposal that gives
+        probability 0 where the nominal does not (the estimate would be biased).
+    RuntimeError
+        The level stopped rising (a discrete score stuck on a value, a degenerate proposal)
+        and did not move after ``STALL_RETRIES`` retries with twice the samples and half the
+        elite fraction each.
+
     Warns
     -----
     RareEventWarning

@@ -1,7 +1,9 @@
 """Rare-event estimation: exact tails within the reported standard error, and degeneracy that
 is reported instead of returned as a confident wrong answer."""
 
+import importlib.util
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,3 +127,12 @@ def test_tiny_probabilities_do_not_underflow():
     assert abs(res.probability - exact) < 3 * res.std_error
     assert res.rel_error < 0.1
     assert ceopt.RareEventResult is type(res)
+
+
+def test_the_bridge_network_example_estimates_the_tutorials_value(capsys):
+    path = Path(__file__).resolve().parents[1] / "examples" / "bridge_network.py"
+    spec = importlib.util.spec_from_file_location("bridge_network", path)
+    bridge = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bridge)
+    res = estimate_rare_event(bridge.shortest_path, Exponential(bridge.MEANS), 2.0, seed=0)
+    assert abs(res.probability - bridge.EXACT) < 3 * res.std_error and res.rel_error < 0.05
