@@ -61,17 +61,22 @@ def test_exponential_tail_against_erlang(level):
 def test_degenerate_weights_warn_instead_of_answering_silently():
     # 100 bits fitted from 200 samples a level: the weights collapse onto a few points and the
     # estimate comes out orders of magnitude off (1e-35 against 3e-15 at this seed).
-    with pytest.warns(RareEventWarning, match="effective sample size") as record:
+    with pytest.warns(RareEventWarning) as record:
         res = estimate_rare_event(total, Bernoulli(np.full(100, 0.1)), 40, n_samples=200,
                                   seed=0)
-    assert any("not to be trusted" in str(w.message) for w in record)
+    messages = [str(w.message) for w in record]
+    assert any("effective sample size" in m for m in messages)
+    assert any("not to be trusted" in m for m in messages)
     assert res.ess < 100 and res.level_ess.min() < 100
 
 
 def test_an_unreached_level_warns_and_says_how_far_it_got():
-    with pytest.warns(RareEventWarning, match="not reached in 2 levels"):
+    with pytest.warns(RareEventWarning) as record:
         res = estimate_rare_event(total, DiagGaussian(np.zeros(10), 1.0), 40.0, max_iter=2,
                                   final_samples=1000, seed=0)
+    messages = [str(w.message) for w in record]
+    assert any("not reached in 2 levels" in m for m in messages)
+    assert any("no final sample reached" in m for m in messages) and res.probability == 0
     assert not res.converged and res.n_iter == 2 and "the last was" in res.message
 
 
