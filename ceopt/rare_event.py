@@ -37,15 +37,27 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import fraction, generator, integer
-from .distributions import DiagGaussian, Distribution, Gaussian
+from .distributions import (
+    Bernoulli,
+    Categorical,
+    DiagGaussian,
+    Distribution,
+    Exponential,
+    Gaussian,
+)
 from .evaluation import evaluate
 
 #: Samples per level: this many per fitted parameter (and at least ``MIN_SAMPLES``).
 SAMPLES_PER_PARAM = 100
 MIN_SAMPLES = 1000
-#: Times a stalled level (gamma not increasing) is retried with twice the samples and half
-#: the elite fraction before the run stops.
+#: Times a stalled level (too few samples above the last one) is redrawn with twice the
+#: samples before the multilevel stage stops.
 STALL_RETRIES = 3
+#: Below this effective sample size of the final terms, the standard error is not trusted.
+MIN_FINAL_ESS = 100
+#: A level warns when its elites' effective sample size is below the number of fitted
+#: parameters, or below this for families with very few.
+MIN_LEVEL_ESS = 5
 
 
 class RareEventWarning(UserWarning):
@@ -61,7 +73,9 @@ class RareEventResult:
     (from the sample variance of the final terms), ``rel_error = std_error / probability``.
     ``levels`` are the thresholds gamma_t, ``level_ess`` the effective sample size of each
     level's elite weights, ``ess`` that of the final stage's non-zero terms. ``converged``
-    says whether the last level reached the target level.
+    says whether the last level reached the target level. ``log_probability`` is the
+    estimate's logarithm, computed in log space: it stays exact below 1e-308, where
+    ``probability`` underflows.
     """
 
     probability: float
@@ -75,6 +89,7 @@ class RareEventResult:
     level_ess: NDArray
     converged: bool
     message: str
+    log_probability: float = field(default=np.nan)
     final_samples: int = field(default=0)
 
     def __repr__(self) -> str:
@@ -129,19 +144,19 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     Raises
     ------
     ValueError
-        Bad arguments, a score that returns non-finite values, or a proposal that gives
-        probability 0 where the nominal does not (the estimate would be biased).
-    RuntimeError
-        The level stopped rising (a discrete score stuck on a value, a degenerate proposal)
-        and did not move after ``STALL_RETRIES`` retries with twice the samples and half the
-        elite fraction each.
+        Bad arguments, too few elites for the proposal's fit, a score that returns non-finite
+        values, or a proposal (given or fitted) that gives probability 0 where the nominal
+        does not (the estimate would be biased).
 
     Warns
     -----
     RareEventWarning
-        When a level's elite weights have an effective sample size below the number of
-        fitted parameters, when the final stage's is below 100 or it has no hit, or when the
-        level was not reached within ``max_iter``.
+        When a level's elite weights have an effective sample size below
+        ``max(n_params, MIN_LEVEL_ESS)`` (5); when the final stage's is below 100, it
+        has no hit, or the probability is below float64's range (read ``log_probability``);
+        when the level was not reached within ``max_iter`` or stopped rising (after
+        ``STALL_RETRIES`` redraws with twice the samples). The estimate is then still the
+        unbiased one from the last proposal, with ``converged=False``.
 
     Example
     -------
@@ -150,7 +165,7 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     >>> res = estimate_rare_event(lambda X: X.sum(axis=1), DiagGaussian(np.zeros(10), 1.0),
     ...                           level=15.0, seed=0)   # exact: 1 - Phi(15 / sqrt(10)) = 1.05e-6
     >>> f"{res.probability:.3e} ± {res.std_error:.0e}"
-    '1.055e-06 ± 9e-09'
+    '1.043e-06 ± 8e-09'
     """
     rng = generator(seed)
     q = nominal if proposal is None else proposal
@@ -160,6 +175,10 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
         raise ValueError(f"level must be a finite number, got {level}")
     n = default_n_samples(q) if n_samples is None else integer("n_samples", n_samples, 2)
     rho = fraction("elite_frac", elite_frac)
+    if int(np.ceil(rho * n)) < max(q.min_fit_samples, 2):
+        raise ValueError(f"n_samples * elite_frac = {rho * n:g} elites cannot fit a "
+                         f"{type(q).__name__} (it needs {max(q.min_fit_samples, 2)}): raise "
+                         f"n_samples or elite_frac")
     final_samples = integer("final_samples", final_samples, 2)
     max_iter = integer("max_iter", max_iter, 1)
     smoothing = fraction("smoothing", smoothing, high_open=False)
@@ -172,98 +191,157 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
                              f"e.g. at x = {X[np.argmax(bad)]}")
         return S
 
+    q, levels, level_ess, nfev, stalled = _climb(scores, nominal, q, level, n, rho, max_iter,
+                                                 smoothing, rng)
+    converged = bool(levels) and levels[-1] >= level
+
+    # The final importance-sampling stage: unbiased from any proposal that covers the event.
+    X = q.sample(final_samples, rng)
+    S = scores(X)
+    nfev += final_samples
+    hit = S >= level
+    log_terms = nominal.log_prob(X[hit]) - q.log_prob(X[hit])
+    log_prob, rel, ess = _importance_estimate(log_terms[np.isfinite(log_terms)], final_samples)
+    prob = float(np.exp(log_prob))
+    std = prob * rel if np.isfinite(rel) else np.nan
+    if converged:
+        message = f"level {level:g} reached after {len(levels)} levels"
+    else:
+        last = f"{levels[-1]:g}" if levels else "none"
+        message = (stalled or f"level {level:g} not reached in {max_iter} levels (the last was "
+                   f"{last})") + "; the estimate uses the last proposal"
+        _warn(message)
+    if not hit.any():
+        _warn(f"no final sample reached the level {level:g}: the estimate is 0 and says "
+              f"nothing")
+    elif ess < MIN_FINAL_ESS:
+        _warn(f"the final estimate rests on an effective {ess:.1f} samples of "
+              f"{int(hit.sum())} hits: its standard error is not to be trusted")
+    if hit.any() and prob < np.finfo(float).tiny:
+        _warn(f"the probability, exp({log_prob:.1f}), is below float64's range: read "
+              f"log_probability")
+    return RareEventResult(probability=prob, std_error=std, rel_error=rel,
+                           levels=np.array(levels), proposal=q, n_iter=len(levels),
+                           nfev=nfev, ess=ess, level_ess=np.array(level_ess),
+                           converged=converged, message=message, log_probability=log_prob,
+                           final_samples=final_samples)
+
+
+def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: float, n: int,
+           rho: float, max_iter: int, smoothing: float, rng: np.random.Generator):
+    """The multilevel stage: ``(proposal, levels, level_ess, nfev, stall message or "")``."""
     levels: list[float] = []
     level_ess: list[float] = []
-    nfev, stalls = 0, 0
+    nfev, stalls, base_n = 0, 0, n
+    # A level stepped past ties needs as many elites as a normal one, or its weights degenerate.
+    min_elites = max(q.min_fit_samples, int(np.ceil(rho * n / 10)))
     while len(levels) < max_iter:
         X = q.sample(n, rng)
         S = scores(X)
         nfev += n
-        gamma = min(level, float(np.quantile(S, 1 - rho)))
+        # An attained score ("inverted_cdf"), so integer scores give integer levels.
+        gamma = min(level, float(np.quantile(S, 1 - rho, method="inverted_cdf")))
         if levels and gamma <= levels[-1]:
-            # No progress (a discrete score stuck on a value, or a degenerate proposal): look
-            # further into the tail with more samples and a smaller elite fraction.
-            stalls += 1
-            if stalls > STALL_RETRIES:
-                raise RuntimeError(
-                    f"the level stopped rising at {levels[-1]:g} (target {level:g}) and did "
-                    f"not move in {STALL_RETRIES} retries with up to {n} samples and "
-                    f"elite_frac {rho:g}: the proposal cannot reach further into the tail")
-            n, rho = 2 * n, rho / 2
-            continue
-        stalls = 0
+            # Ties hold the quantile on the last level (a discrete score): step to the next
+            # attained value above it once as many samples as a normal elite set got there;
+            # until then draw twice as many.
+            above = S[S > levels[-1]]
+            if above.size >= min_elites:
+                gamma = min(level, float(above.min()))
+            else:
+                stalls += 1
+                if stalls > STALL_RETRIES:
+                    return q, levels, level_ess, nfev, (
+                        f"the level stopped rising at {levels[-1]:g} (target {level:g}): "
+                        f"{STALL_RETRIES} retries with up to {n} samples got fewer than "
+                        f"{min_elites} above it")
+                n *= 2
+                continue
+        stalls, n = 0, base_n
         elite = S >= gamma
         log_w = nominal.log_prob(X[elite]) - q.log_prob(X[elite])
+        if not np.isfinite(log_w).any():
+            raise ValueError(f"the proposal's elites at level {gamma:g} all have nominal "
+                             f"probability 0: it samples where the nominal has no mass")
         w = np.exp(log_w - log_w.max())  # the fit is invariant to the weights' scale
         ess = float(w.sum() ** 2 / (w**2).sum())
         levels.append(gamma)
         level_ess.append(ess)
-        if ess < q.n_params:
-            warnings.warn(
-                f"level {len(levels)} (gamma = {gamma:g}): the likelihood-ratio weights of "
-                f"{int(elite.sum())} elites have an effective sample size of {ess:.1f}, below "
-                f"the {q.n_params} parameters being fitted; the proposal is degenerating "
-                f"(give more n_samples)", RareEventWarning, stacklevel=2)
+        threshold = max(q.n_params, MIN_LEVEL_ESS)
+        if ess < threshold:
+            _warn(f"level {len(levels)} (gamma = {gamma:g}): the likelihood-ratio weights of "
+                  f"{int(elite.sum())} elites have an effective sample size of {ess:.1f}, "
+                  f"below {threshold:g}; the proposal is degenerating (give more n_samples)")
         if isinstance(q, Gaussian | DiagGaussian):
             fitted = q.fit(X[elite], w, center=q.mean)
         else:
             fitted = q.fit(X[elite], w)
         q = q.smooth(fitted, smoothing)
+        _check_support(nominal, q, rng, fitted=True)
         if gamma >= level:
             break
+    return q, levels, level_ess, nfev, ""
 
-    converged = bool(levels) and levels[-1] >= level
-    X = q.sample(final_samples, rng)
-    S = scores(X)
-    nfev += final_samples
-    hit = S >= level
-    prob, std, ess = _importance_estimate(
-        nominal.log_prob(X[hit]) - q.log_prob(X[hit]), final_samples)
-    rel = std / prob if prob > 0 else np.inf
-    if converged:
-        message = f"level {level:g} reached after {len(levels)} levels"
-    else:
-        message = (f"level {level:g} not reached in {max_iter} levels (the last was "
-                   f"{levels[-1]:g}); the estimate uses the last proposal")
-        warnings.warn(message, RareEventWarning, stacklevel=2)
-    if not hit.any():
-        warnings.warn(f"no final sample reached the level {level:g}: the estimate is 0 and "
-                      f"says nothing", RareEventWarning, stacklevel=2)
-    elif ess < 100:
-        warnings.warn(f"the final estimate rests on an effective {ess:.1f} samples of "
-                      f"{int(hit.sum())} hits: its standard error is not to be trusted",
-                      RareEventWarning, stacklevel=2)
-    return RareEventResult(probability=prob, std_error=std, rel_error=rel,
-                           levels=np.array(levels), proposal=q, n_iter=len(levels),
-                           nfev=nfev, ess=ess, level_ess=np.array(level_ess),
-                           converged=converged, message=message, final_samples=final_samples)
+
+def _warn(message: str) -> None:
+    warnings.warn(message, RareEventWarning, stacklevel=3)
 
 
 def _importance_estimate(log_terms: NDArray, n: int) -> tuple[float, float, float]:
-    """Mean and standard error of ``n`` terms of which ``log_terms`` are the non-zero ones,
-    in log space (the terms may be 1e-300), and the terms' effective sample size."""
+    """``(log of the mean, relative standard error, effective sample size)`` of ``n`` terms
+    of which ``log_terms`` are the non-zero ones, all in log space: the probability may be
+    below float64's range, and its relative error does not depend on the scale."""
     if log_terms.size == 0:
-        return 0.0, 0.0, 0.0
+        return -np.inf, np.inf, 0.0
     top = log_terms.max()
     t = np.exp(log_terms - top)
     mean = t.sum() / n
     var = (np.sum((t - mean) ** 2) + (n - t.size) * mean**2) / (n - 1)
-    scale = np.exp(top)
     ess = float(t.sum() ** 2 / (t**2).sum())
-    return float(scale * mean), float(scale * np.sqrt(var / n)), ess
+    return float(top + np.log(mean)), float(np.sqrt(var / n) / mean), ess
 
 
-def _check_support(nominal: Distribution, proposal: Distribution,
-                   rng: np.random.Generator) -> None:
-    """The proposal must be positive wherever the nominal is, or the estimate is biased."""
+def _check_support(nominal: Distribution, proposal: Distribution, rng: np.random.Generator,
+                   fitted: bool = False) -> None:
+    """The proposal must be positive wherever the nominal is, or the estimate is biased.
+
+    Checked from the families' parameters where ceopt knows them (a Bernoulli or categorical
+    value with probability 0, an exponential proposal for a nominal on the whole line), and by
+    sampling the nominal for other families.
+    """
+    what = "the fitted proposal" if fitted else f"the {type(proposal).__name__} proposal"
     if nominal.dim != proposal.dim:
         raise ValueError(f"nominal and proposal dimensions differ: {nominal.dim} vs "
                          f"{proposal.dim}")
     if nominal.discrete != proposal.discrete:
         raise ValueError(f"a {type(proposal).__name__} proposal cannot express the support of "
                          f"a {type(nominal).__name__} nominal (discrete vs continuous)")
+    nominal_support, proposal_support = _support(nominal), _support(proposal)
+    if (nominal_support is not None and proposal_support is not None
+            and nominal_support.shape == proposal_support.shape):
+        if np.any(nominal_support & ~proposal_support):
+            raise ValueError(f"{what} gives probability 0 to values the "
+                             f"{type(nominal).__name__} nominal can take: the estimate would "
+                             f"be biased (a floor such as min_prob > 0 prevents this)")
+        return
+    if fitted:
+        return  # sampling every level would cost as much as the level itself
     x = nominal.sample(1000, np.random.default_rng(rng.integers(2**63)))
     if not np.all(np.isfinite(proposal.log_prob(x))):
-        raise ValueError(f"the {type(proposal).__name__} proposal gives probability 0 to "
-                         f"points the {type(nominal).__name__} nominal can draw: the estimate "
-                         f"would be biased")
+        raise ValueError(f"{what} gives probability 0 to points the {type(nominal).__name__} "
+                         f"nominal can draw: the estimate would be biased")
+
+
+def _support(dist: Distribution) -> NDArray | None:
+    """Where ``dist`` has mass, as a boolean array comparable across families: per value for
+    the discrete ones, ``[negative reals, non-negative reals]`` per coordinate for the
+    continuous ones; ``None`` for a family ceopt does not know."""
+    if isinstance(dist, Bernoulli):
+        return np.stack([dist.p < 1, dist.p > 0], axis=1)
+    if isinstance(dist, Categorical):
+        return dist.probs > 0
+    if isinstance(dist, Gaussian | DiagGaussian):
+        return np.ones((dist.dim, 2), dtype=bool)
+    if isinstance(dist, Exponential):
+        return np.tile([False, True], (dist.dim, 1))
+    return None

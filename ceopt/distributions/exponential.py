@@ -49,9 +49,13 @@ class Exponential(Distribution):
         min_mean = float(min_mean)
         if not (np.isfinite(min_mean) and min_mean >= 0):
             raise ValueError(f"min_mean must be finite and non-negative, got {min_mean}")
-        if not np.all(np.isfinite(mean) & (mean > 0)):
-            raise ValueError("mean must hold finite positive numbers (exponential means)")
-        self._mean = frozen(np.maximum(mean, min_mean))
+        if not np.all(np.isfinite(mean) & (mean >= 0)):
+            raise ValueError("mean must hold finite non-negative numbers (exponential means)")
+        mean = np.maximum(mean, min_mean)
+        if np.any(mean == 0):
+            raise ValueError("a mean of 0 is a point mass, not an exponential: make it "
+                             "positive or give min_mean > 0")
+        self._mean = frozen(mean)
         self._min_mean = min_mean
 
     @property
