@@ -19,6 +19,7 @@ from scipy.optimize import OptimizeResult
 from .episode import episode_cross_entropy
 from .io import save_policy
 from .policies import MLPPolicy
+from .rollout import env_spaces
 from .search import policy_search, target_for
 
 
@@ -69,10 +70,7 @@ def _train(env_id: str, args: argparse.Namespace) -> tuple[OptimizeResult, str]:
         return res, f"episode-level CE, relu network {hidden}"
     policy: MLPPolicy | str = args.policy
     if policy == "mlp":
-        env = gym.make(env_id)
-        spaces = env.observation_space, env.action_space
-        env.close()
-        policy = MLPPolicy(*spaces, hidden=tuple(args.hidden or (16,)))
+        policy = MLPPolicy(*env_spaces(env_id), hidden=tuple(args.hidden or (16,)))
     res = policy_search(env_id, policy, **common)
     kind = f"MLP policy {res.policy.hidden}" if res.policy.hidden else "linear policy"
     return res, f"parameter-space CE, {kind} ({res.policy.n_params} parameters)"

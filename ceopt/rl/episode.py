@@ -23,7 +23,14 @@ from scipy.optimize import OptimizeResult
 
 from .._checks import generator, integer, real
 from .policies import MLPPolicy
-from .rollout import SEED_BOUND, EpisodeReturn, episode_limit, make_vector_env, play
+from .rollout import (
+    SEED_BOUND,
+    EpisodeReturn,
+    env_spaces,
+    episode_limit,
+    make_vector_env,
+    play,
+)
 from .search import history_columns, progress_bar, target_for
 
 HISTORY_FIELDS = ("nfev", "env_steps", "time", "gamma", "best", "mean", "policy_return",
@@ -229,11 +236,7 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
 
 def _spaces(env_id: str, env_kwargs: dict) -> tuple[gym.Space, gym.Space]:
     """The observation and a Discrete action space of ``env_id``, or a ValueError."""
-    env = gym.make(env_id, **env_kwargs)
-    try:
-        obs_space, act_space = env.observation_space, env.action_space
-    finally:
-        env.close()
+    obs_space, act_space = env_spaces(env_id, **env_kwargs)
     if not isinstance(act_space, gym.spaces.Discrete):
         raise ValueError(f"episode_cross_entropy needs a Discrete action space, {env_id} has "
                          f"{act_space}")

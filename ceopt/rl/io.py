@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import OptimizeResult
 
 from .policies import LinearPolicy, MLPPolicy
+from .rollout import env_spaces
 
 
 def save_policy(path: str | Path, res: OptimizeResult, **meta: object) -> Path:
@@ -48,15 +48,11 @@ def load_policy(path: str | Path) -> tuple[MLPPolicy, NDArray, dict]:
     with np.load(path) as data:
         spec = json.loads(str(data["spec"]))
         params = data["params"]
-    env = gym.make(spec["env_id"], **spec.get("env_kwargs", {}))
-    try:
-        if spec["hidden"]:
-            policy = MLPPolicy(env.observation_space, env.action_space,
-                               hidden=tuple(spec["hidden"]), activation=spec["activation"])
-        else:
-            policy = LinearPolicy(env.observation_space, env.action_space)
-    finally:
-        env.close()
+    spaces = env_spaces(spec["env_id"], **spec.get("env_kwargs", {}))
+    if spec["hidden"]:
+        policy = MLPPolicy(*spaces, hidden=tuple(spec["hidden"]), activation=spec["activation"])
+    else:
+        policy = LinearPolicy(*spaces)
     if params.shape != (policy.n_params,):
         raise ValueError(f"{path}: parameters of shape {params.shape} do not fit {policy!r}")
     return policy, params, spec

@@ -29,11 +29,25 @@ from .policies import LinearPolicy, MLPPolicy
 SEED_BOUND = 2**62
 
 
+def has_native_vector_env(env_id: str) -> bool:
+    """Whether ``env_id`` has its own vector implementation (CartPole does): it steps all its
+    copies in one numpy call, where a ``SyncVectorEnv`` steps them one by one."""
+    return gym.spec(env_id).vector_entry_point is not None
+
+
 def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv:
     """``num_envs`` copies of ``env_id``: the native vector env if it has one, else sync."""
-    spec = gym.spec(env_id)
-    mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
+    mode = "vector_entry_point" if has_native_vector_env(env_id) else "sync"
     return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, **env_kwargs)
+
+
+def env_spaces(env_id: str, **env_kwargs) -> tuple[gym.Space, gym.Space]:
+    """``(observation_space, action_space)`` of ``env_id``, read from a throwaway env."""
+    env = gym.make(env_id, **env_kwargs)
+    try:
+        return env.observation_space, env.action_space
+    finally:
+        env.close()
 
 
 def episode_limit(env_id: str, max_steps: int | None) -> int:
@@ -210,11 +224,7 @@ def make_policy(env_id: str, policy: MLPPolicy | str, **env_kwargs) -> MLPPolicy
     policy for them."""
     if not isinstance(policy, MLPPolicy) and policy not in ("linear", "mlp"):
         raise ValueError(f"policy must be 'linear', 'mlp' or an MLPPolicy, got {policy!r}")
-    env = gym.make(env_id, **env_kwargs)
-    try:
-        obs_space, act_space = env.observation_space, env.action_space
-    finally:
-        env.close()
+    obs_space, act_space = env_spaces(env_id, **env_kwargs)
     if isinstance(policy, MLPPolicy):
         if policy.observation_space != obs_space or policy.action_space != act_space:
             raise ValueError(f"the policy was built for {policy.observation_space} -> "

@@ -14,7 +14,7 @@ from .._checks import generator, integer, real
 from ..cross_entropy import CrossEntropy
 from ..distributions import DiagGaussian
 from .policies import MLPPolicy
-from .rollout import EpisodeReturn
+from .rollout import EpisodeReturn, has_native_vector_env
 
 HISTORY_FIELDS = ("nfev", "env_steps", "time", "gamma", "best", "mean", "policy_return",
                   "spread")
@@ -120,7 +120,7 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
     env_kwargs = env_kwargs or {}
     eval_episodes = integer("eval_episodes", eval_episodes, 1)
     if check_episodes is None:
-        native = gym.spec(env_id).vector_entry_point is not None
+        native = has_native_vector_env(env_id)
         check_episodes = eval_episodes if native else min(10, eval_episodes)
     check_episodes = integer("check_episodes", check_episodes, 1)
     if check_episodes > eval_episodes:
