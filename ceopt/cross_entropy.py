@@ -252,14 +252,13 @@ class CrossEntropy:
         # "elites" would be a random subset, and fitting them only shrinks the spread by
         # noise, so the distribution is kept as it is and the search goes on at the same width.
         ranked = losses[~np.isnan(losses)]
-        if ranked.min() == ranked.max():
-            pass
-        elif self._anchored:
-            fitted = self._dist.fit(X[elites], center=self._dist.mean)
-            self._dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov)
-        else:
-            fitted = self._dist.fit(X[elites])
-            self._dist = self._dist.smooth(fitted, self.smoothing)
+        if ranked.min() < ranked.max():
+            if self._anchored:
+                fitted = self._dist.fit(X[elites], center=self._dist.mean)
+                self._dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov)
+            else:
+                fitted = self._dist.fit(X[elites])
+                self._dist = self._dist.smooth(fitted, self.smoothing)
 
         # Counters and the stagnation record of the threshold.
         self._nit += 1
