@@ -31,7 +31,7 @@ from .rollout import (
     make_vector_env,
     play,
 )
-from .search import history_columns, progress_bar, target_for
+from .search import history_columns, outcome_message, progress_bar, target_for
 
 HISTORY_FIELDS = ("nfev", "env_steps", "time", "gamma", "best", "mean", "policy_return",
                   "loss")
@@ -218,14 +218,9 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
         env.close()
         evaluation.close()
 
-    if success:
-        message = (f"target return {target:g} reached: mean {eval_returns.mean():g} over "
-                   f"{eval_returns.size} evaluation episodes of the greedy policy")
-    else:
-        message = "stopped by the callback" if stopped else "max_iter reached"
-        if target is not None:
-            message += (f"; target return {target:g} not reached (evaluation mean "
-                        f"{eval_returns.mean():g})")
+    message = outcome_message(target, eval_returns, success,
+                              "stopped by the callback" if stopped else "max_iter reached",
+                              " of the greedy policy")
     return OptimizeResult(
         x=params, policy=policy, fun=fun, eval_return=float(eval_returns.mean()),
         eval_returns=eval_returns, env_steps=env_steps + evaluation.env_steps,

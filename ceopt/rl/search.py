@@ -150,16 +150,12 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
                                   bool(check_best), target, progress, callback, t0)
         if passed is not None:
             x, fun, eval_returns = passed
-            message = (f"target return {target:g} reached: mean {eval_returns.mean():g} over "
-                       f"{eval_returns.size} evaluation episodes")
         else:
             x = es.dist.mode          # the last tell moved the mean: evaluate where it ended
             eval_returns = evaluation.rollout(x[None])[0]
             fun = float(eval_returns.mean())
-            message = es.stop() or "stopped"
-            if target is not None:
-                message += (f"; target return {target:g} not reached (evaluation mean "
-                            f"{eval_returns.mean():g})")
+        message = outcome_message(target, eval_returns, passed is not None,
+                                  es.stop() or "stopped")
     finally:
         train.close()
         evaluation.close()
@@ -214,6 +210,19 @@ def _search(es: CrossEntropy, train: EpisodeReturn, evaluation: EpisodeReturn, e
     finally:
         bar.close()
     return passed, history
+
+
+def outcome_message(target: float | None, eval_returns: np.ndarray, reached: bool,
+                    stop_reason: str, evaluated: str = "") -> str:
+    """The result's ``message``: the target reached over so many evaluation episodes, or why
+    the run stopped and how far its evaluation got."""
+    if reached:
+        return (f"target return {target:g} reached: mean {eval_returns.mean():g} over "
+                f"{eval_returns.size} evaluation episodes{evaluated}")
+    if target is None:
+        return stop_reason
+    return (f"{stop_reason}; target return {target:g} not reached (evaluation mean "
+            f"{eval_returns.mean():g})")
 
 
 def history_columns(fields: tuple[str, ...], rows: list[tuple]) -> dict[str, np.ndarray]:
