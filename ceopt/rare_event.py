@@ -175,10 +175,11 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
         raise ValueError(f"level must be a finite number, got {level}")
     n = default_n_samples(q) if n_samples is None else integer("n_samples", n_samples, 2)
     rho = fraction("elite_frac", elite_frac)
-    if int(np.ceil(rho * n)) < max(q.min_fit_samples, 2):
+    needed = max(q.min_fit_samples, 2)
+    if int(np.ceil(rho * n)) < needed:
         raise ValueError(f"n_samples * elite_frac = {rho * n:g} elites cannot fit a "
-                         f"{type(q).__name__} (it needs {max(q.min_fit_samples, 2)}): raise "
-                         f"n_samples or elite_frac")
+                         f"{type(q).__name__} (it needs {needed}): raise n_samples or "
+                         f"elite_frac")
     final_samples = integer("final_samples", final_samples, 2)
     max_iter = integer("max_iter", max_iter, 1)
     smoothing = fraction("smoothing", smoothing, high_open=False)
@@ -233,7 +234,8 @@ def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: floa
     levels: list[float] = []
     level_ess: list[float] = []
     nfev, stalls, base_n = 0, 0, n
-    # A level stepped past ties needs as many elites as a normal one, or its weights degenerate.
+    # A level stepped past ties needs a tenth of a normal elite set at least, or its weights
+    # degenerate (the whole set asks for sample sizes a coarse score never reaches).
     min_elites = max(q.min_fit_samples, int(np.ceil(rho * n / 10)))
     while len(levels) < max_iter:
         X = q.sample(n, rng)
@@ -264,7 +266,7 @@ def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: floa
             raise ValueError(f"the proposal's elites at level {gamma:g} all have nominal "
                              f"probability 0: it samples where the nominal has no mass")
         w = np.exp(log_w - log_w.max())  # the fit is invariant to the weights' scale
-        ess = float(w.sum() ** 2 / (w**2).sum())
+        ess = _ess(w)
         levels.append(gamma)
         level_ess.append(ess)
         threshold = max(q.n_params, MIN_LEVEL_ESS)
@@ -283,6 +285,11 @@ def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: floa
     return q, levels, level_ess, nfev, ""
 
 
+def _ess(w: NDArray) -> float:
+    """Effective sample size ``(sum w)^2 / sum w^2`` of non-negative weights."""
+    return float(w.sum() ** 2 / (w**2).sum())
+
+
 def _warn(message: str) -> None:
     warnings.warn(message, RareEventWarning, stacklevel=3)
 
@@ -297,7 +304,7 @@ def _importance_estimate(log_terms: NDArray, n: int) -> tuple[float, float, floa
     t = np.exp(log_terms - top)
     mean = t.sum() / n
     var = (np.sum((t - mean) ** 2) + (n - t.size) * mean**2) / (n - 1)
-    ess = float(t.sum() ** 2 / (t**2).sum())
+    ess = _ess(t)
     return float(top + np.log(mean)), float(np.sqrt(var / n) / mean), ess
 
 
