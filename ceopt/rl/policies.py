@@ -130,10 +130,7 @@ class MLPPolicy:
         ``(n, out_dim)``, row ``i`` through network ``params[i]``. ``params`` is checked and
         cut into layers once, here; each call is a few (batched) matrix products.
         """
-        params = np.asarray(params, dtype=np.float64)
-        if params.ndim not in (1, 2) or params.shape[-1] != self.n_params:
-            raise ValueError(f"params must have shape ({self.n_params},) or "
-                             f"(n, {self.n_params}), got {params.shape}")
+        params = self._check_params(params)
         layers = self.layers(params)
         if self._box_obs:
             # Fold the input scaling into the first layer: ((s - shift) / scale) @ W + b
@@ -211,11 +208,16 @@ class MLPPolicy:
         return loss, np.concatenate(grads[::-1])
 
     # -- internals ---------------------------------------------------------------------------
-    def _check(self, params: ArrayLike, obs: ArrayLike) -> tuple[NDArray, NDArray]:
+    def _check_params(self, params: ArrayLike) -> NDArray:
+        """One parameter vector ``(n_params,)`` or a population ``(n, n_params)``, as floats."""
         params = np.asarray(params, dtype=np.float64)
         if params.ndim not in (1, 2) or params.shape[-1] != self.n_params:
             raise ValueError(f"params must have shape ({self.n_params},) or "
                              f"(n, {self.n_params}), got {params.shape}")
+        return params
+
+    def _check(self, params: ArrayLike, obs: ArrayLike) -> tuple[NDArray, NDArray]:
+        params = self._check_params(params)
         x = self._encode(obs)
         shape = self.observation_space.shape
         if params.ndim == 2 and (x.ndim != 3 or x.shape[0] != params.shape[0]):
