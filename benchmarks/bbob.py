@@ -1,0 +1,134 @@
+"""ceopt against scipy's optimisers and pycma on the COCO bbob suite.
+
+    python benchmarks/bbob.py                # the full default run, ~N min on 2 cores
+    python benchmarks/bbob.py --quick        # 5 functions, d = 2 and 5, under a minute
+    python benchmarks/bbob.py --dims 10 --functions 10-14 --instances 1-3 --budget 200
+
+Writes into --out (default benchmarks/results, or benchmarks/results/quick with --quick):
+``bbob-runs.csv`` (one row per run: evaluations to reach each target, best f - f_opt, wall
+time), ``bbob-meta.json`` (settings, versions, f_opt of every problem), ``bbob.md`` (the
+tables) and ``bbob-ecdf-d<dim>.png``. How f_opt is found and why each solver is set as it is:
+benchmarks/README.md. Needs the bench extra: pip install ".[bench]".
+"""
+
+import os
+
+# One BLAS thread per process: the runs are spread over the cores instead.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: E402
+from importlib.metadata import version  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bbob_report  # noqa: E402
+import bbob_solvers  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+QUICK = dict(functions=[1, 8, 10, 15, 21],  # one per group: sphere, Rosenbrock, ellipsoid,
+             dims=[2, 5], instances=[1, 2, 3], budget=200)  # Rastrigin, Gallagher
+DEFAULT = dict(functions=list(range(1, 25)), dims=[2, 5, 10, 20],
+               instances=list(range(1, 16)), budget=1000)
+
+
+def int_list(text: str) -> list[int]:
+    """'1-5,8' or '1-5 8' -> [1, 2, 3, 4, 5, 8]."""
+    values = []
+    for part in text.replace(",", " ").split():
+        low, _, high = part.partition("-")
+        values += range(int(low), int(high or low) + 1)
+    if not values:
+        raise argparse.ArgumentTypeError(f"no numbers in {text!r}")
+    return values
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python benchmarks/bbob.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="a smoke run: f1, f8, f10, f15, f21; d = 2, 5; instances 1-3; "
+                         "budget 200·d")
+    ap.add_argument("--functions", type=int_list, help="bbob functions, e.g. 1-24 (default)")
+    ap.add_argument("--dims", type=int_list, nargs="+", help="dimensions (default 2 5 10 20)")
+    ap.add_argument("--instances", type=int_list, help="instances (default 1-15)")
+    ap.add_argument("--budget", type=int,
+                    help="evaluations per dimension: a run has budget·d (default 1000)")
+    ap.add_argument("--solvers", nargs="+", choices=sorted(bbob_solvers.SOLVERS),
+                    help="default: all")
+    ap.add_argument("--seed", type=int, default=1, help="seeds every run (default 1)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count(),
+                    help="processes (default: all cores)")
+    ap.add_argument("--out", type=Path, help="output folder")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = ap.parse_args(argv)
+    base = QUICK if args.quick else DEFAULT
+    args.functions = args.functions or base["functions"]
+    args.dims = sorted({d for group in args.dims for d in group}) if args.dims else base["dims"]
+    args.instances = args.instances or base["instances"]
+    args.budget = base["budget"] if args.budget is None else args.budget
+    args.solvers = args.solvers or list(bbob_solvers.SOLVERS)
+    args.out = args.out or (RESULTS / "quick" if args.quick else RESULTS)
+    if not set(args.functions) <= set(range(1, 25)):
+        ap.error("bbob functions are 1-24")
+    if args.budget < 1 or args.jobs < 1 or min(args.dims) < 2:
+        ap.error("--budget and --jobs must be positive, dimensions at least 2")
+    return args
+
+
+def tasks(args, fopt: dict) -> list[dict]:
+    """One task per (solver, problem); the biggest dimensions first, for load balance."""
+    out = [dict(solver=s, function=f, dim=d, instance=i, budget=args.budget * d,
+                seed=args.seed, fopt=fopt[f, d, i])
+           for d in args.dims for f in args.functions for i in args.instances
+           for s in args.solvers]
+    return sorted(out, key=lambda t: -t["dim"])
+
+
+def run(args) -> tuple[list[dict], float]:
+    from tqdm import tqdm
+
+    problems = bbob_solvers.suite(args.functions, args.dims, args.instances)
+    fopt = {(p.id_function, p.dimension, p.id_instance): bbob_solvers.fopt_of(p)
+            for p in problems}
+    todo = tasks(args, fopt)
+    t0 = time.perf_counter()
+    runs = []
+    with ProcessPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(bbob_solvers.run_task, t) for t in todo]
+        with tqdm(total=len(futures), unit="run", disable=args.quiet, smoothing=0.05) as bar:
+            for future in as_completed(futures):
+                runs.append(future.result())
+                bar.set_postfix_str(f"{runs[-1]['solver']} d={runs[-1]['dim']}", refresh=False)
+                bar.update()
+    return runs, time.perf_counter() - t0
+
+
+def main(argv=None) -> Path:
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    runs, wall = run(args)
+    meta = dict(
+        seed=args.seed, jobs=args.jobs, budget_per_dim=args.budget, functions=args.functions,
+        dims=args.dims, instances=args.instances, solvers={
+            s: bbob_solvers.SOLVERS[s][1] for s in args.solvers},
+        wall_seconds=round(wall, 1), date=time.strftime("%Y-%m-%d"),
+        machine=f"{platform.machine()}, {os.cpu_count()} cores, Python "
+                f"{platform.python_version()}",
+        versions=", ".join(f"{p} {version(p)}" for p in
+                           ("ceopt", "numpy", "scipy", "cma", "coco-experiment")))
+    (args.out / "bbob-meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    bbob_report.write_runs(args.out / "bbob-runs.csv", runs)
+    path = bbob_report.report(runs, meta, args.out)
+    print(f"{len(runs)} runs in {wall:.0f} s; tables in {path}")
+    return path
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,337 @@
+"""Tables and plots of a BBOB run, from its raw CSV (bbob.py writes both).
+
+    python benchmarks/bbob_report.py benchmarks/results/bbob-runs.csv
+
+The measure is COCO's: the fraction of (function, instance, target) triples whose target
+f - f_opt <= t was reached within a number of evaluations, over the ten targets 1e1 ... 1e-8.
+Read at the budget, it is the ECDF of runtimes at the budget; read as a function of the
+evaluations, it is the ECDF plot.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+N_TARGETS = 10
+HIT_COLUMNS = [f"hit_{k}" for k in range(N_TARGETS)]  # evaluations to reach 1e1, ..., 1e-8
+
+#: The five BBOB function groups.
+GROUPS = {
+    "separable f1–5": range(1, 6),
+    "moderate f6–9": range(6, 10),
+    "ill-cond. f10–14": range(10, 15),
+    "multimodal f15–19": range(15, 20),
+    "weak struct. f20–24": range(20, 25),
+}
+CEOPT = ("ceopt-diag", "ceopt-full")
+
+
+# -- the raw results ---------------------------------------------------------------------------
+def write_runs(path: Path, runs: Sequence[dict]) -> None:
+    """One CSV row per run; a target not reached has an empty hit cell."""
+    fields = ["solver", "dim", "function", "instance", "seed", "fopt", "budget", "evals",
+              "starts", "best", "seconds", *HIT_COLUMNS]
+    with open(path, "w", newline="") as f:
+        out = csv.DictWriter(f, fields, extrasaction="ignore")
+        out.writeheader()
+        for run in sorted(runs, key=lambda r: (r["solver"], r["dim"], r["function"],
+                                               r["instance"])):
+            row = dict(run, best=f"{run['best']:.6e}", seconds=f"{run['seconds']:.4f}")
+            row.update({c: "" if math.isnan(h) else int(h)
+                        for c, h in zip(HIT_COLUMNS, run["hits"], strict=True)})
+            out.writerow(row)
+
+
+def read_runs(path: Path) -> list[dict]:
+    runs = []
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            run = {k: int(row[k]) for k in ("dim", "function", "instance", "seed", "budget",
+                                             "evals", "starts")}
+            run.update(solver=row["solver"], fopt=float(row["fopt"]), best=float(row["best"]),
+                       seconds=float(row["seconds"]),
+                       hits=[float(row[c]) if row[c] else math.nan for c in HIT_COLUMNS])
+            runs.append(run)
+    return runs
+
+
+# -- the measure -------------------------------------------------------------------------------
+def reached(runs: Iterable[dict], evals_per_dim: float) -> float:
+    """Fraction of (run, target) pairs reached within ``evals_per_dim * dim`` evaluations."""
+    hits = [(h, r["dim"]) for r in runs for h in r["hits"]]
+    if not hits:
+        return math.nan
+    return sum(h <= evals_per_dim * d for h, d in hits) / len(hits)  # NaN <= x is False
+
+
+def select(runs, solver=None, dim=None, functions=None):
+    return [r for r in runs if (solver is None or r["solver"] == solver)
+            and (dim is None or r["dim"] == dim)
+            and (functions is None or r["function"] in functions)]
+
+
+def solvers_of(runs) -> list[str]:
+    return sorted({r["solver"] for r in runs})
+
+
+def dims_of(runs) -> list[int]:
+    return sorted({r["dim"] for r in runs})
+
+
+def budget_per_dim(runs) -> float:
+    """The budget as evaluations per dimension (the same for every run of one benchmark)."""
+    per_dim = {r["budget"] / r["dim"] for r in runs}
+    if len(per_dim) != 1:
+        raise ValueError(f"runs with different budgets per dimension: {sorted(per_dim)}")
+    return per_dim.pop()
+
+
+def ranking(runs, evals_per_dim: float) -> list[tuple[str, float]]:
+    """Solvers by their fraction reached, averaged over the dimensions, best first."""
+    dims = dims_of(runs)
+    score = {s: float(np.mean([reached(select(runs, s, d), evals_per_dim) for d in dims]))
+             for s in solvers_of(runs)}
+    return sorted(score.items(), key=lambda kv: -kv[1])
+
+
+# -- markdown ----------------------------------------------------------------------------------
+def _table(header: Sequence[str], rows: Sequence[Sequence], bold_best: bool = True) -> str:
+    """A markdown table of fractions; the best value of each numeric column in bold."""
+    best = [max((r[j] for r in rows if isinstance(r[j], float) and not math.isnan(r[j])),
+                default=None) for j in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |",
+             "|---|" + "---:|" * (len(header) - 1)]
+    for row in rows:
+        cells = [row[0]]
+        for j, v in enumerate(row[1:], 1):
+            if isinstance(v, float):
+                text = "–" if math.isnan(v) else f"{v:.2f}"
+                cells.append(f"**{text}**" if bold_best and v == best[j] else text)
+            else:
+                cells.append(str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def headline_table(runs) -> str:
+    """Solvers × dimensions, at the full budget and at a tenth of it, best solver first."""
+    full = budget_per_dim(runs)
+    dims = dims_of(runs)
+    header = ["solver", *(f"d={d}" for d in dims), "mean",
+              *(f"d={d} at {_budget(full / 10)}" for d in dims)]
+    rows = []
+    for solver, mean in ranking(runs, full):
+        rows.append([solver, *(reached(select(runs, solver, d), full) for d in dims), mean,
+                     *(reached(select(runs, solver, d), full / 10) for d in dims)])
+    return _table(header, rows)
+
+
+def group_table(runs, dim: int, evals_per_dim: float) -> str:
+    header = ["solver", *GROUPS, "all"]
+    rows = []
+    for solver, _ in ranking(select(runs, dim=dim), evals_per_dim):
+        mine = select(runs, solver, dim)
+        rows.append([solver, *(reached(select(mine, functions=fs), evals_per_dim)
+                               for fs in GROUPS.values()), reached(mine, evals_per_dim)])
+    return _table(header, rows)
+
+
+def function_table(runs, dim: int, evals_per_dim: float) -> str:
+    solvers = [s for s, _ in ranking(runs, evals_per_dim)]
+    functions = sorted({r["function"] for r in select(runs, dim=dim)})
+    rows = [[f"f{f}", *(reached(select(runs, s, dim, [f]), evals_per_dim) for s in solvers)]
+            for f in functions]
+    return _table(["function", *solvers], rows)
+
+
+def time_table(runs) -> str:
+    """Median wall time of one run, per solver and dimension."""
+    dims = dims_of(runs)
+    rows = [[s, *(_seconds(select(runs, s, d)) for d in dims)]
+            for s, _ in ranking(runs, budget_per_dim(runs))]
+    return _table(["solver", *(f"d={d}" for d in dims)], rows, bold_best=False)
+
+
+def _seconds(runs) -> str:
+    return f"{np.median([r['seconds'] for r in runs]):.3f}" if runs else "–"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _budget(per_dim: float) -> str:
+    return f"{per_dim:g}·d"
+
+
+def standing(runs) -> str:
+    """ceopt's rank among the solvers and its largest gaps, in words, from the numbers."""
+    full = budget_per_dim(runs)
+    lines = []
+    for evals, label in ((full, "full budget"), (full / 10, "a tenth of the budget")):
+        order = ranking(runs, evals)
+        names = [s for s, _ in order]
+        for solver in (s for s in CEOPT if s in names):
+            lines.append(f"- At {label} ({_budget(evals)}), **{solver}** ranks "
+                         f"{names.index(solver) + 1} of {len(names)} (mean fraction "
+                         f"{dict(order)[solver]:.2f}; best: {names[0]}, {order[0][1]:.2f}).")
+    gaps = []
+    for d in dims_of(runs):
+        for group, fs in GROUPS.items():
+            cell = {s: reached(select(runs, s, d, fs), full) for s in solvers_of(runs)}
+            leader = max(cell, key=cell.get)
+            mine = max((s for s in CEOPT if s in cell), key=cell.get, default=None)
+            if mine is not None:
+                gaps.append((cell[leader] - cell[mine], d, group, mine, cell[mine], leader,
+                             cell[leader]))
+    gaps.sort(reverse=True)
+    if gaps:
+        lines.append("- Largest gaps between the better ceopt variant and the best solver, "
+                     "at the full budget:")
+        for gap, d, group, mine, v, leader, w in gaps[:6]:
+            lines.append(f"  - d={d}, {group}: {mine} {v:.2f} vs {leader} {w:.2f} "
+                         f"({gap:.2f} behind)")
+        ahead = [g for g in gaps if g[0] <= 0]
+        if ahead:
+            lines.append("- Where the better ceopt variant is the best solver, or tied: "
+                         + "; ".join(f"d={d} {group} ({v:.2f})"
+                                     for _, d, group, _, v, _, _ in sorted(ahead, key=lambda g:
+                                                                           (g[1], g[2]))) + ".")
+    return "\n".join(lines)
+
+
+def markdown(runs, meta: dict, plots: Sequence[str]) -> str:
+    full = budget_per_dim(runs)
+    parts = [
+        "# BBOB benchmark: ceopt against scipy's optimisers and pycma",
+        "",
+        "Written by `python benchmarks/bbob.py` (settings and method: benchmarks/README.md).",
+        "",
+        f"- Functions {_ranges(sorted({r['function'] for r in runs}))}, dimensions "
+        f"{', '.join(map(str, dims_of(runs)))}, instances "
+        f"{_ranges(sorted({r['instance'] for r in runs}))}, seed {meta.get('seed')}; budget "
+        f"{_budget(full)} evaluations per run, start region [-5, 5]^d.",
+        f"- {len(runs)} runs on {meta.get('jobs')} processes in "
+        f"{_duration(meta.get('wall_seconds', math.nan))}; {meta.get('versions', '')}.",
+        "- Each number: the fraction of (function, instance, target) triples reached, over the "
+        "ten targets f − f_opt ≤ 1e1, 1e0, …, 1e-8; the best of each column in bold.",
+        "",
+        "## Headline: all 24 functions" if len({r["function"] for r in runs}) == 24
+        else "## Headline: the functions run",
+        "",
+        headline_table(runs),
+        "",
+        "## Where ceopt stands",
+        "",
+        standing(runs),
+        "",
+    ]
+    for d in dims_of(runs):
+        parts += [f"## d = {d}", "", f"At the full budget ({_budget(full)}):", "",
+                  group_table(runs, d, full), "", f"At a tenth ({_budget(full / 10)}):", "",
+                  group_table(runs, d, full / 10), ""]
+        plot = next((p for p in plots if p.endswith(f"-d{d}.png")), None)
+        if plot:
+            parts += [f"![ECDF of runtimes, d={d}]({plot})", ""]
+        parts += ["<details><summary>Per function, full budget</summary>", "",
+                  function_table(runs, d, full), "", "</details>", ""]
+    parts += ["## Wall time", "", "Median seconds per run (one process, BLAS on one thread):",
+              "", time_table(runs), ""]
+    return "\n".join(parts)
+
+
+def _ranges(values: Sequence[int]) -> str:
+    """[1, 2, 3, 5] -> '1–3, 5'."""
+    out, start = [], None
+    for i, v in enumerate(values):
+        if start is None:
+            start = v
+        if i + 1 == len(values) or values[i + 1] != v + 1:
+            out.append(str(start) if start == v else f"{start}–{v}")
+            start = None
+    return ", ".join(out)
+
+
+# -- plots -------------------------------------------------------------------------------------
+STYLE = {  # ceopt in solid, heavy lines; the peers thinner and dashed
+    "ceopt-diag": dict(color="tab:red", lw=2.4, ls="-"),
+    "ceopt-full": dict(color="tab:orange", lw=2.4, ls="-"),
+    "cma-ipop": dict(color="black", lw=1.6, ls="-"),
+    "de": dict(color="tab:blue", lw=1.4, ls="--"),
+    "dual-annealing": dict(color="tab:green", lw=1.4, ls="--"),
+    "direct": dict(color="tab:purple", lw=1.4, ls="-."),
+    "nelder-mead": dict(color="tab:brown", lw=1.4, ls=":"),
+    "powell": dict(color="tab:olive", lw=1.4, ls=(0, (5, 1, 1, 1, 1, 1))),
+}
+
+
+def ecdf_curve(runs, evals_per_dim: float) -> tuple[np.ndarray, np.ndarray]:
+    """Steps of the runtime ECDF: x = log10(evaluations / dim), y = fraction reached."""
+    x = np.sort([math.log10(h / r["dim"]) for r in runs for h in r["hits"] if h == h])
+    n = sum(len(r["hits"]) for r in runs)
+    top = math.log10(evals_per_dim)
+    x = np.concatenate([[0.0], x, [top]])
+    y = np.concatenate([[0.0], np.arange(1, x.size - 1) / n, [(x.size - 2) / n]])
+    return x, y
+
+
+def plot_dim(runs, dim: int, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    full = budget_per_dim(runs)
+    panels = {"all functions": range(1, 25), **GROUPS}
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), sharex=True, sharey=True)
+    order = [s for s, _ in ranking(select(runs, dim=dim), full)]
+    for ax, (title, fs) in zip(axes.flat, panels.items(), strict=True):
+        for solver in order:
+            x, y = ecdf_curve(select(runs, solver, dim, fs), full)
+            ax.step(x, y, where="post", label=solver, **STYLE.get(solver, {}))
+        ax.axvline(math.log10(full / 10), color="0.6", lw=0.8)
+        ax.set_title(title, fontsize=11)
+        ax.set_xlim(0, math.log10(full))
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("log10(evaluations / dimension)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("fraction of (f, instance, target) reached")
+    axes.flat[0].legend(loc="upper left", fontsize=8.5, framealpha=0.9)
+    n_inst = len({r["instance"] for r in runs})
+    fig.suptitle(f"BBOB, d={dim}: runtime ECDF over targets 1e1…1e-8, {n_inst} instances "
+                 f"(grey line: a tenth of the budget)", fontsize=12)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def report(runs, meta: dict, out: Path, prefix: str = "bbob") -> Path:
+    """Write <prefix>.md and one <prefix>-ecdf-d<dim>.png per dimension into ``out``."""
+    plots = []
+    for d in dims_of(runs):
+        name = f"{prefix}-ecdf-d{d}.png"
+        plot_dim(runs, d, out / name)
+        plots.append(name)
+    path = out / f"{prefix}.md"
+    path.write_text(markdown(runs, meta, plots))
+    return path
+
+
+def main(argv=None) -> None:
+    csv_path = Path((argv or sys.argv[1:])[0])
+    meta_path = csv_path.with_name(csv_path.name.replace("-runs.csv", "-meta.json"))
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    prefix = csv_path.name.replace("-runs.csv", "")
+    print(report(read_runs(csv_path), meta, csv_path.parent, prefix))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""The solvers of the BBOB benchmark, and the recorder that measures them.
+
+Every solver minimises a :class:`Recorder`, which wraps one cocoex problem, counts
+evaluations, and notes the evaluation at which each target ``f - f_opt <= t`` was first reached.
+The recorder ends a run by raising :class:`Stop` when the budget is spent or the last target is
+reached, so no solver needs to respect a budget on its own, and none can overspend it.
+
+A solver that ends by its own criteria before the budget is spent is restarted from a new
+random point (``run_with_restarts``); only DIRECT, which is deterministic, runs once.
+See benchmarks/README.md for the settings and why they were chosen.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import tempfile
+import time
+import warnings
+import zlib
+from collections.abc import Callable
+
+import numpy as np
+
+#: Targets on f - f_opt, as COCO uses them: 1e1, 1e0, ..., 1e-8.
+TARGETS = tuple(10.0 ** -k for k in range(-1, 9))
+LOW, HIGH = -5.0, 5.0  # the starting region [-5, 5]^d, also the bounds of bounded solvers
+#: The budget option given to solvers that have one: the recorder, not the solver, ends a run.
+UNLIMITED = 10**9
+
+
+class Stop(Exception):
+    """Raised by the recorder to end a run: the budget is spent or the last target reached."""
+
+
+class Recorder:
+    """The objective seen by a solver: ``f(x)`` for one point, ``batch(X)`` for rows of X.
+
+    ``hits[k]`` is the number of evaluations after which ``f - f_opt <= TARGETS[k]`` first
+    held (NaN while not reached); ``best`` is the smallest ``f - f_opt`` seen.
+    """
+
+    def __init__(self, problem, fopt: float, budget: int):
+        self.problem, self.fopt, self.budget = problem, fopt, budget
+        self.evals = 0
+        self.best = np.inf
+        self.hits = [np.nan] * len(TARGETS)
+        self._next = 0  # index of the first target not reached yet
+
+    def __call__(self, x) -> float:
+        if self.evals >= self.budget:
+            raise Stop("budget")
+        f = self.problem(x)
+        self.evals += 1
+        delta = f - self.fopt
+        if delta < self.best:
+            self.best = delta
+            while self._next < len(TARGETS) and delta <= TARGETS[self._next]:
+                self.hits[self._next] = self.evals
+                self._next += 1
+            if self._next == len(TARGETS):
+                raise Stop("final target")
+        return f
+
+    def batch(self, X) -> np.ndarray:
+        """Values of the rows of X; a budget that ends inside X ends the run there."""
+        return np.array([self(x) for x in np.asarray(X, dtype=float)])
+
+    @property
+    def remaining(self) -> int:
+        return self.budget - self.evals
+
+
+def run_with_restarts(start: Callable[[Recorder, np.random.Generator, int], None],
+                      rec: Recorder, rng: np.random.Generator) -> int:
+    """Call ``start(rec, rng, k)`` for k = 0, 1, ... until the recorder stops the run.
+
+    Returns the number of starts. A start that evaluates nothing would loop for ever, so it
+    ends the run instead (none of our solvers does that, but a wrong setting could).
+    """
+    k = 0
+    while True:
+        before = rec.evals
+        try:
+            start(rec, rng, k)
+        except Stop:
+            return k + 1
+        k += 1
+        if rec.evals == before:
+            return k
+
+
+def _box(d: int) -> list[tuple[float, float]]:
+    return [(LOW, HIGH)] * d
+
+
+def _x0(rng: np.random.Generator, d: int) -> np.ndarray:
+    return rng.uniform(LOW, HIGH, d)
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(2**31 - 1))
+
+
+# -- the solvers: one start each; run_with_restarts repeats them ------------------------------
+def ceopt_start(family: str):
+    import ceopt
+
+    def start(rec, rng, k):
+        # The first start is ceopt's default for a box (mean at the centre, 0.3 of the width);
+        # restarts move the mean to a random point in the box.
+        d = rec.problem.dimension
+        ceopt.minimize(rec.batch, x0=None if k == 0 else _x0(rng, d), bounds=_box(d),
+                       dist=family, vectorized=True, max_iter=UNLIMITED, seed=rng)
+    return start
+
+
+def de_start(rec, rng, k):
+    from scipy.optimize import differential_evolution
+    # tol=0 and a tiny atol: the default tol=0.01 is relative to |mean f|, and f_opt is an
+    # offset of up to 1000, so the default would stop long before the precision targets.
+    differential_evolution(rec, _box(rec.problem.dimension), polish=False, maxiter=UNLIMITED,
+                           tol=0, atol=1e-12, seed=rng)
+
+
+def dual_annealing_start(rec, rng, k):
+    from scipy.optimize import dual_annealing
+    dual_annealing(rec, _box(rec.problem.dimension), maxfun=UNLIMITED, seed=rng)
+
+
+def direct_start(rec, rng, k):
+    from scipy.optimize import direct
+    # DIRECT is deterministic: a restart would repeat the same points, so it runs once. Its
+    # default tolerances end it long before the budget (vol_tol=1e-16 is a box 1/40 wide at
+    # d=10), so they are set to a side of 1e-10; zero tolerances can make it loop for ever
+    # without evaluating, hence also maxiter. Its C loop does not stop on an exception from
+    # the objective (it keeps calling), so here the budget is its own maxfun; the few points
+    # it evaluates beyond it, to finish an iteration, are not counted.
+    d = rec.problem.dimension
+
+    def f(x):
+        try:
+            return rec(x)
+        except Stop:
+            return rec.problem(x)
+    direct(f, _box(d), maxfun=rec.remaining, maxiter=rec.remaining, vol_tol=1e-10**d,
+           len_tol=1e-10)
+    raise Stop("DIRECT runs once")
+
+
+def nelder_mead_start(rec, rng, k):
+    from scipy.optimize import minimize
+    d = rec.problem.dimension
+    # Tolerances far below the default 1e-4, so that a restart happens when the simplex has
+    # converged, not when f is within 1e-4 of a target still to reach; adaptive parameters
+    # (Gao and Han) because the standard ones stall beyond a few dimensions.
+    minimize(rec, _x0(rng, d), method="Nelder-Mead",
+             options=dict(maxfev=UNLIMITED, xatol=1e-10, fatol=1e-10, adaptive=True))
+
+
+def powell_start(rec, rng, k):
+    from scipy.optimize import minimize
+    # ftol is relative to |f|, which includes the offset f_opt: 1e-14 of it is ~1e-12.
+    minimize(rec, _x0(rng, rec.problem.dimension), method="Powell",
+             options=dict(maxfev=UNLIMITED, xtol=1e-10, ftol=1e-14))
+
+
+def cma_start(rec, rng, k):
+    import cma
+    d = rec.problem.dimension
+    # IPOP-CMA-ES: restarts with the population doubled each time, from a new random x0,
+    # step size 2 (the optimum lies in [-4, 4]^d); pycma seeds numpy's global RNG with `seed`.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cma.fmin2(rec, lambda: _x0(rng, d), 2.0, restarts=UNLIMITED, incpopsize=2,
+                  options={"seed": _seed(rng), "verbose": -9, "verb_log": 0, "verb_disp": 0,
+                           "maxfevals": UNLIMITED})
+
+
+#: name -> (one start, description for the report)
+SOLVERS: dict[str, tuple[Callable, str]] = {
+    "ceopt-diag": (ceopt_start("diag"), "ceopt.minimize, diagonal Gaussian, defaults"),
+    "ceopt-full": (ceopt_start("full"), "ceopt.minimize, full Gaussian, defaults"),
+    "cma-ipop": (cma_start, "pycma fmin2, IPOP restarts (population x2), sigma0=2"),
+    "de": (de_start, "scipy differential_evolution, polish off, tol 0"),
+    "dual-annealing": (dual_annealing_start, "scipy dual_annealing, defaults"),
+    "direct": (direct_start, "scipy direct, locally biased, tolerances off, no restarts"),
+    "nelder-mead": (nelder_mead_start, "scipy Nelder-Mead, adaptive, tolerances 1e-10"),
+    "powell": (powell_start, "scipy Powell, xtol 1e-10, ftol 1e-14"),
+}
+
+
+# -- problems ----------------------------------------------------------------------------------
+def suite(functions, dims, instances):
+    """The bbob problems of these function, dimension and instance ids.
+
+    Instances go in the suite's instance argument: its ``instance_indices`` option would
+    count positions in the current year's instance list (1-5, 71-80 in cocoex 2.8), not ids.
+    """
+    import cocoex
+
+    def ids(values):
+        return ",".join(map(str, values))
+    return cocoex.Suite("bbob", f"instances:{ids(instances)}",
+                        f"dimensions:{ids(dims)} function_indices:{ids(functions)}")
+
+
+def fopt_of(problem) -> float:
+    """f_opt of a bbob problem, read from the header COCO's own logger writes.
+
+    cocoex does not expose f_opt, but its ``bbob`` observer writes it into every data file
+    (``... best noise-free fitness - Fopt (-4.620900000000e+02) ...``). bbob's f_opt values
+    are multiples of 0.01, so rounding to two decimals removes the print's rounding. One
+    evaluation is logged; it is on an observed copy of the problem, never on the solver's.
+    """
+    import cocoex
+    cocoex.log_level("warning")  # not a line per problem about where the data goes
+    with tempfile.TemporaryDirectory() as tmp:
+        observed = suite([problem.id_function], [problem.dimension], [problem.id_instance])
+        p = observed.get_problem_by_function_dimension_instance(
+            problem.id_function, problem.dimension, problem.id_instance)
+        cwd = os.getcwd()
+        os.chdir(tmp)  # the observer writes below the working directory
+        try:
+            observer = cocoex.Observer("bbob", "result_folder: fopt")
+            p.observe_with(observer)
+            p(p.initial_solution)
+            p.free()
+            folder = observer.result_folder
+            del observer
+            (data,) = glob.glob(os.path.join(folder, "**", "*.dat"), recursive=True)
+            with open(data) as f:
+                header = f.readline()
+        finally:
+            os.chdir(cwd)
+    match = re.search(r"Fopt \(([^)]+)\)", header)
+    if match is None:
+        raise RuntimeError(f"no Fopt in cocoex's data header: {header!r}")
+    return round(float(match.group(1)), 2)
+
+
+def run_task(task: dict) -> dict:
+    """One run: ``task`` names solver, function, dim, instance, budget, seed and f_opt."""
+    problem = suite([task["function"]], [task["dim"]], [task["instance"]])[0]
+    rec = Recorder(problem, task["fopt"], task["budget"])
+    # The solver's name in the seed, as a checksum: adding a solver changes no other's runs.
+    rng = np.random.default_rng([task["seed"], task["function"], task["dim"], task["instance"],
+                                 zlib.crc32(task["solver"].encode())])
+    start, _ = SOLVERS[task["solver"]]
+    t0 = time.perf_counter()
+    starts = run_with_restarts(start, rec, rng)
+    seconds = time.perf_counter() - t0
+    problem.free()
+    return dict(task, evals=rec.evals, starts=starts, best=rec.best, seconds=seconds,
+                hits=rec.hits)

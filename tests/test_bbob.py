@@ -1,0 +1,201 @@
+"""benchmarks/bbob.py: the recorder, f_opt, the measure, and the --quick run end to end."""
+
+import csv
+import math
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+import bbob  # noqa: E402
+import bbob_report  # noqa: E402
+import bbob_solvers  # noqa: E402
+from bbob_solvers import TARGETS, Recorder, Stop  # noqa: E402
+
+TINY = ["--quick", "--budget", "20", "--quiet", "--jobs", "2"]
+
+
+class Sequence:
+    """A fake problem whose k-th evaluation returns values[k]."""
+
+    dimension = 2
+
+    def __init__(self, values):
+        self.values = list(values)
+        self.calls = 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return self.values[self.calls - 1]
+
+
+# -- the recorder ------------------------------------------------------------------------------
+def test_recorder_notes_the_evaluation_at_which_each_target_is_first_reached():
+    fopt = 100.0
+    rec = Recorder(Sequence(fopt + np.array([50, 20, 5, 7, 0.5, 2e-3, 5e-4])), fopt, budget=10)
+    for _ in range(7):
+        rec(np.zeros(2))
+    # targets 1e1, 1e0, ..., 1e-8; deltas 50, 20, 5 (hits 1e1), 7, .5 (1e0), 2e-3 (1e-1, 1e-2),
+    # 5e-4 (1e-3)
+    assert rec.hits[:5] == [3, 5, 6, 6, 7]
+    assert all(math.isnan(h) for h in rec.hits[5:])
+    assert rec.best == pytest.approx(5e-4) and rec.evals == 7
+    exact = Recorder(Sequence([1.0]), 0.0, budget=1)
+    exact(np.zeros(2))
+    assert exact.hits[:2] == [1, 1]  # a value equal to a target reaches it, as in COCO
+
+
+def test_recorder_stops_at_the_budget_and_counts_only_what_it_evaluated():
+    problem = Sequence(np.arange(10.0, 0, -1))
+    rec = Recorder(problem, 0.0, budget=5)
+    with pytest.raises(Stop):
+        rec.batch(np.zeros((8, 2)))  # a population larger than what is left
+    assert rec.evals == problem.calls == 5
+    with pytest.raises(Stop):
+        rec(np.zeros(2))
+    assert problem.calls == 5
+
+
+def test_recorder_ends_the_run_at_the_final_target():
+    rec = Recorder(Sequence([3.0, 1e-9 + 2.0, 7.0]), 2.0, budget=100)
+    rec(np.zeros(2))
+    with pytest.raises(Stop, match="final target"):
+        rec(np.zeros(2))
+    assert rec.hits == [1, 1] + [2] * (len(TARGETS) - 2)  # 3 - 2 = 1 reaches 1e1 and 1e0
+
+
+def test_restarts_go_on_until_the_recorder_stops_and_a_start_that_evaluates_nothing_ends():
+    rec = Recorder(Sequence(np.ones(100)), 0.0, budget=25)
+
+    def start(rec, rng, k):
+        for _ in range(10):
+            rec(np.zeros(2))
+
+    assert bbob_solvers.run_with_restarts(start, rec, np.random.default_rng(0)) == 3
+    assert rec.evals == 25
+    idle = Recorder(Sequence([]), 0.0, budget=25)
+    assert bbob_solvers.run_with_restarts(lambda *a: None, idle, np.random.default_rng(0)) == 1
+
+
+# -- f_opt -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dim", [2, 10])
+def test_fopt_from_the_logger_is_the_value_at_the_optimum(dim, tmp_path, monkeypatch):
+    """The logger's Fopt against f(x_opt), x_opt from cocoex's unofficial _best_parameter."""
+    monkeypatch.chdir(tmp_path)  # _best_parameter writes its file into the working directory
+    for problem in bbob_solvers.suite(range(1, 25), [dim], [1, 7]):
+        fopt = bbob_solvers.fopt_of(problem)
+        problem._best_parameter("print")
+        x_opt = np.loadtxt("._bbob_problem_best_parameter.txt")
+        assert problem(x_opt) == pytest.approx(fopt, abs=1e-9), problem.id
+        assert fopt == round(fopt, 2) and abs(fopt) <= 1000
+
+
+# -- the measure -------------------------------------------------------------------------------
+def run(hits, dim=2, function=1, solver="a"):
+    return dict(solver=solver, dim=dim, function=function, instance=1, budget=100 * dim,
+                hits=[float(h) for h in hits])
+
+
+def test_reached_counts_run_target_pairs_within_evaluations_per_dimension():
+    nan = math.nan
+    runs = [run([4, 10, 150, nan, nan, nan, nan, nan, nan, nan]),
+            run([2, 2, 2, 2, 2, 2, 2, 2, 2, 2], dim=5)]
+    # per dim 10: run 1 reaches 2 of 10 within 20 evaluations, run 2 all 10 within 50
+    assert bbob_report.reached(runs, 10) == 12 / 20
+    assert bbob_report.reached(runs, 100) == 13 / 20
+    assert bbob_report.reached(runs, 0.1) == 0
+    assert math.isnan(bbob_report.reached([], 100))
+
+
+def test_runs_survive_the_csv_round_trip(tmp_path):
+    runs = [dict(run([1, 5, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan,
+                      math.nan, math.nan]), seed=1, fopt=-12.5, evals=200, starts=2,
+                 best=0.25, seconds=0.5)]
+    bbob_report.write_runs(tmp_path / "r.csv", runs)
+    back = bbob_report.read_runs(tmp_path / "r.csv")
+    assert back[0]["hits"][:2] == [1, 5] and all(math.isnan(h) for h in back[0]["hits"][2:])
+    assert {k: back[0][k] for k in ("dim", "fopt", "evals", "best")} == {
+        "dim": 2, "fopt": -12.5, "evals": 200, "best": 0.25}
+
+
+# -- the --quick path, end to end --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bbob")
+    bbob.main([*TINY, "--out", str(out)])
+    return out
+
+
+def table_after(text: str, heading: str) -> list[list[str]]:
+    """The rows of the first markdown table after ``heading``, cells stripped of bold."""
+    rest = text[text.index(heading):]
+    rows = []
+    for line in rest.splitlines()[1:]:
+        if line.startswith("|"):
+            rows.append([c.strip().strip("*") for c in line.strip("|").split("|")])
+        elif rows:
+            break
+    return rows[2:]  # without header and rule
+
+
+def test_quick_tables_hold_a_row_per_solver_and_fractions_within_zero_and_one(quick):
+    text = (quick / "bbob.md").read_text()
+    solvers = set(bbob_solvers.SOLVERS)
+    headings = ["## Headline"] + [f"## d = {d}" for d in (2, 5)]
+    for heading in headings:
+        rows = table_after(text, heading)
+        assert {r[0] for r in rows} == solvers and len(rows) == len(solvers), heading
+        values = [float(c) for r in rows for c in r[1:]]
+        assert values and all(0 <= v <= 1 for v in values), heading
+    for d in (2, 5):  # the second table of a dimension is at a tenth of the budget
+        after = text[text.index(f"## d = {d}"):]
+        full = {r[0]: r[1:] for r in table_after(after, "At the full budget")}
+        tenth = {r[0]: r[1:] for r in table_after(after, "At a tenth")}
+        assert all(float(a) <= float(b) for s in solvers
+                   for a, b in zip(tenth[s], full[s], strict=True))
+    for d in (2, 5):
+        png = (quick / f"bbob-ecdf-d{d}.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+
+
+def test_quick_runs_spend_the_budget_and_fractions_fall_as_the_target_gets_harder(quick):
+    runs = bbob_report.read_runs(quick / "bbob-runs.csv")
+    assert len(runs) == len(bbob_solvers.SOLVERS) * 5 * 2 * 3  # functions, dims, instances
+    for r in runs:
+        assert r["budget"] == 20 * r["dim"] and 1 <= r["evals"] <= r["budget"]
+        finished = not math.isnan(r["hits"][-1])
+        assert r["evals"] == r["budget"] or finished or r["solver"] == "direct", r
+        reached = [h for h in r["hits"] if not math.isnan(h)]
+        assert reached == sorted(reached) and all(h <= r["evals"] for h in reached)
+        assert all(math.isnan(h) for h in r["hits"][len(reached):])  # no gaps
+        assert (r["best"] <= TARGETS[len(reached) - 1] if reached else r["best"] > TARGETS[0])
+    for solver in bbob_solvers.SOLVERS:
+        mine = bbob_report.select(runs, solver)
+        per_target = [np.mean([r["hits"][k] <= r["budget"] for r in mine])
+                      for k in range(len(TARGETS))]
+        assert all(0 <= p <= 1 for p in per_target)
+        assert per_target == sorted(per_target, reverse=True), solver
+
+
+def test_the_same_seed_gives_the_same_runs_on_any_number_of_processes(quick, tmp_path):
+    bbob.main([*TINY[:-1], "1", "--out", str(tmp_path)])
+
+    def rows(folder):
+        with open(folder / "bbob-runs.csv") as f:
+            return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
+
+    assert rows(tmp_path) == rows(quick)
+
+
+def test_options_parse_ranges_and_reject_bad_values(capsys):
+    args = bbob.parse_args(["--functions", "1-3,7", "--dims", "5", "2", "--instances", "2-4"])
+    assert (args.functions, args.dims, args.instances) == ([1, 2, 3, 7], [2, 5], [2, 3, 4])
+    assert args.budget == 1000 and args.out == bbob.RESULTS
+    for bad in (["--functions", "0-3"], ["--budget", "0"], ["--dims", "1"]):
+        with pytest.raises(SystemExit):
+            bbob.parse_args(bad)
+        assert re.search("functions|budget|dimension", capsys.readouterr().err)
