@@ -185,6 +185,8 @@ def standing(runs) -> str:
     gaps = []
     for d in dims_of(runs):
         for group, fs in GROUPS.items():
+            if not select(runs, dim=d, functions=fs):
+                continue
             cell = {s: reached(select(runs, s, d, fs), full) for s in solvers_of(runs)}
             leader = max(cell, key=cell.get)
             mine = max((s for s in CEOPT if s in cell), key=cell.get, default=None)
@@ -292,6 +294,9 @@ def plot_dim(runs, dim: int, path: Path) -> None:
     fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), sharex=True, sharey=True)
     order = [s for s, _ in ranking(select(runs, dim=dim), full)]
     for ax, (title, fs) in zip(axes.flat, panels.items(), strict=True):
+        if not select(runs, dim=dim, functions=fs):
+            ax.set_visible(False)  # a group none of whose functions was run
+            continue
         for solver in order:
             x, y = ecdf_curve(select(runs, solver, dim, fs), full)
             ax.step(x, y, where="post", label=solver, **STYLE.get(solver, {}))
@@ -304,7 +309,7 @@ def plot_dim(runs, dim: int, path: Path) -> None:
         ax.set_xlabel("log10(evaluations / dimension)")
     for ax in axes[:, 0]:
         ax.set_ylabel("fraction of (f, instance, target) reached")
-    axes.flat[0].legend(loc="upper left", fontsize=8.5, framealpha=0.9)
+    axes.flat[0].legend(loc="upper left", fontsize=8.5, framealpha=0.9)  # "all" is never empty
     n_inst = len({r["instance"] for r in runs})
     fig.suptitle(f"BBOB, d={dim}: runtime ECDF over targets 1e1…1e-8, {n_inst} instances "
                  f"(grey line: a tenth of the budget)", fontsize=12)

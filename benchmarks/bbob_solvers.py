@@ -13,6 +13,7 @@ See benchmarks/README.md for the settings and why they were chosen.
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import re
 import tempfile
@@ -95,8 +96,9 @@ def _box(d: int) -> list[tuple[float, float]]:
     return [(LOW, HIGH)] * d
 
 
-def _x0(rng: np.random.Generator, d: int) -> np.ndarray:
-    return rng.uniform(LOW, HIGH, d)
+def _x0(rng: np.random.Generator, d: int, k: int) -> np.ndarray:
+    """Start k: the centre of the box (cocoex's initial solution), then random points in it."""
+    return np.zeros(d) if k == 0 else rng.uniform(LOW, HIGH, d)
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -108,10 +110,9 @@ def ceopt_start(family: str):
     import ceopt
 
     def start(rec, rng, k):
-        # The first start is ceopt's default for a box (mean at the centre, 0.3 of the width);
-        # restarts move the mean to a random point in the box.
+        # ceopt's default spread for a box (0.3 of its width) about the start point.
         d = rec.problem.dimension
-        ceopt.minimize(rec.batch, x0=None if k == 0 else _x0(rng, d), bounds=_box(d),
+        ceopt.minimize(rec.batch, x0=_x0(rng, d, k), bounds=_box(d),
                        dist=family, vectorized=True, max_iter=UNLIMITED, seed=rng)
     return start
 
@@ -131,20 +132,13 @@ def dual_annealing_start(rec, rng, k):
 
 def direct_start(rec, rng, k):
     from scipy.optimize import direct
-    # DIRECT is deterministic: a restart would repeat the same points, so it runs once. Its
-    # default tolerances end it long before the budget (vol_tol=1e-16 is a box 1/40 wide at
-    # d=10), so they are set to a side of 1e-10; zero tolerances can make it loop for ever
-    # without evaluating, hence also maxiter. Its C loop does not stop on an exception from
-    # the objective (it keeps calling), so here the budget is its own maxfun; the few points
-    # it evaluates beyond it, to finish an iteration, are not counted.
+    # DIRECT is deterministic: a restart would repeat the same points, so it runs once (and
+    # may leave budget unspent). Its default tolerances end it long before the budget
+    # (vol_tol=1e-16 is a box 1/40 wide at d=10), so they are set to a side of 1e-10; zero
+    # tolerances can make it loop without evaluating, hence maxiter. scipy rejects a huge
+    # maxfun (SystemError), so it gets the budget.
     d = rec.problem.dimension
-
-    def f(x):
-        try:
-            return rec(x)
-        except Stop:
-            return rec.problem(x)
-    direct(f, _box(d), maxfun=rec.remaining, maxiter=rec.remaining, vol_tol=1e-10**d,
+    direct(rec, _box(d), maxfun=rec.remaining, maxiter=rec.remaining, vol_tol=1e-10**d,
            len_tol=1e-10)
     raise Stop("DIRECT runs once")
 
@@ -154,15 +148,19 @@ def nelder_mead_start(rec, rng, k):
     d = rec.problem.dimension
     # Tolerances far below the default 1e-4, so that a restart happens when the simplex has
     # converged, not when f is within 1e-4 of a target still to reach; adaptive parameters
-    # (Gao and Han) because the standard ones stall beyond a few dimensions.
-    minimize(rec, _x0(rng, d), method="Nelder-Mead",
-             options=dict(maxfev=UNLIMITED, xatol=1e-10, fatol=1e-10, adaptive=True))
+    # (Gao and Han) because the standard ones stall beyond a few dimensions. The default
+    # simplex steps 5% of each coordinate (0.00025 where it is 0, as at the first start): a
+    # simplex with edges of 2, like pycma's sigma0, searches as widely as the others.
+    x0 = _x0(rng, d, k)
+    minimize(rec, x0, method="Nelder-Mead",
+             options=dict(maxfev=UNLIMITED, xatol=1e-10, fatol=1e-10, adaptive=True,
+                          initial_simplex=np.vstack([x0, x0 + 2 * np.eye(d)])))
 
 
 def powell_start(rec, rng, k):
     from scipy.optimize import minimize
     # ftol is relative to |f|, which includes the offset f_opt: 1e-14 of it is ~1e-12.
-    minimize(rec, _x0(rng, rec.problem.dimension), method="Powell",
+    minimize(rec, _x0(rng, rec.problem.dimension, k), method="Powell",
              options=dict(maxfev=UNLIMITED, xtol=1e-10, ftol=1e-14))
 
 
@@ -173,7 +171,8 @@ def cma_start(rec, rng, k):
     # step size 2 (the optimum lies in [-4, 4]^d); pycma seeds numpy's global RNG with `seed`.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cma.fmin2(rec, lambda: _x0(rng, d), 2.0, restarts=UNLIMITED, incpopsize=2,
+        starts = itertools.count()  # pycma calls x0 once per start
+        cma.fmin2(rec, lambda: _x0(rng, d, next(starts)), 2.0, restarts=UNLIMITED, incpopsize=2,
                   options={"seed": _seed(rng), "verbose": -9, "verb_log": 0, "verb_disp": 0,
                            "maxfevals": UNLIMITED})
 
@@ -185,8 +184,9 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
     "cma-ipop": (cma_start, "pycma fmin2, IPOP restarts (population x2), sigma0=2"),
     "de": (de_start, "scipy differential_evolution, polish off, tol 0"),
     "dual-annealing": (dual_annealing_start, "scipy dual_annealing, defaults"),
-    "direct": (direct_start, "scipy direct, locally biased, tolerances off, no restarts"),
-    "nelder-mead": (nelder_mead_start, "scipy Nelder-Mead, adaptive, tolerances 1e-10"),
+    "direct": (direct_start, "scipy direct, locally biased, tolerances 1e-10, no restarts"),
+    "nelder-mead": (nelder_mead_start, "scipy Nelder-Mead, adaptive, simplex edges 2, "
+                                       "tolerances 1e-10"),
     "powell": (powell_start, "scipy Powell, xtol 1e-10, ftol 1e-14"),
 }
 

@@ -81,6 +81,22 @@ def test_restarts_go_on_until_the_recorder_stops_and_a_start_that_evaluates_noth
     assert bbob_solvers.run_with_restarts(lambda *a: None, idle, np.random.default_rng(0)) == 1
 
 
+@pytest.mark.parametrize("solver", sorted(bbob_solvers.SOLVERS))
+@pytest.mark.parametrize("function", [1, 15])  # sphere: the last target is reached; Rastrigin
+def test_every_solver_evaluates_only_through_the_recorder(solver, function):
+    problem = bbob_solvers.suite([function], [2], [1])[0]
+    fopt = bbob_solvers.fopt_of(problem)
+    rec = Recorder(problem, fopt, budget=400)
+    start, _ = bbob_solvers.SOLVERS[solver]
+    bbob_solvers.run_with_restarts(start, rec, np.random.default_rng(3))
+    assert problem.evaluations == rec.evals <= 400
+    assert rec.best + fopt == pytest.approx(problem.best_observed_fvalue1, abs=1e-12)
+    if solver != "direct":  # the others restart until the budget or the last target ends them
+        assert rec.evals == 400 or not math.isnan(rec.hits[-1])
+    if function == 15:
+        assert math.isnan(rec.hits[-1]) and rec.evals == 400 or solver == "direct"
+
+
 # -- f_opt -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dim", [2, 10])
 def test_fopt_from_the_logger_is_the_value_at_the_optimum(dim, tmp_path, monkeypatch):
@@ -109,6 +125,24 @@ def test_reached_counts_run_target_pairs_within_evaluations_per_dimension():
     assert bbob_report.reached(runs, 100) == 13 / 20
     assert bbob_report.reached(runs, 0.1) == 0
     assert math.isnan(bbob_report.reached([], 100))
+
+
+def test_ecdf_steps_up_by_one_triple_at_each_hit_and_ends_at_the_budget():
+    nan = math.nan
+    runs = [run([10, 100, nan, nan, nan, nan, nan, nan, nan, nan]),
+            run([20, nan, nan, nan, nan, nan, nan, nan, nan, nan])]
+    x, y = bbob_report.ecdf_curve(runs, 100)
+    assert x == pytest.approx([0, np.log10(5), 1, np.log10(50), 2])
+    assert y == pytest.approx([0, 1 / 20, 2 / 20, 3 / 20, 3 / 20])
+
+
+def test_a_run_of_some_groups_only_is_reported_with_the_others_left_empty(tmp_path):
+    runs = [dict(run([5, 50, *[math.nan] * 8], solver=s), seed=1, fopt=0.0, evals=200,
+                 starts=1, best=0.5, seconds=0.1) for s in ("ceopt-diag", "de")]
+    path = bbob_report.report(runs, {"seed": 1, "jobs": 1, "wall_seconds": 3}, tmp_path)
+    text = path.read_text()
+    assert "| de | 0.20 | – | – | – | – | 0.20 |" in text.replace("**", "")
+    assert "nan" not in text and (tmp_path / "bbob-ecdf-d2.png").exists()
 
 
 def test_runs_survive_the_csv_round_trip(tmp_path):
