@@ -1,7 +1,7 @@
 """ceopt against scipy's optimisers and pycma on the COCO bbob suite.
 
-    python benchmarks/bbob.py                # the full default run, ~N min on 2 cores
-    python benchmarks/bbob.py --quick        # 5 functions, d = 2 and 5, under a minute
+    python benchmarks/bbob.py                # the full default run, about 20 min on 2 cores
+    python benchmarks/bbob.py --quick        # 5 functions, d = 2 and 5, about 5 s
     python benchmarks/bbob.py --dims 10 --functions 10-14 --instances 1-3 --budget 200
 
 Writes into --out (default benchmarks/results, or benchmarks/results/quick with --quick):
@@ -115,15 +115,17 @@ def main(argv=None) -> Path:
     args.out.mkdir(parents=True, exist_ok=True)
     runs, wall = run(args)
     meta = dict(
-        seed=args.seed, jobs=args.jobs, budget_per_dim=args.budget, functions=args.functions,
-        dims=args.dims, instances=args.instances, solvers={
+        seed=args.seed, jobs=args.jobs, budget_per_dim=args.budget,
+        functions=bbob_report.ranges(args.functions), dims=bbob_report.ranges(args.dims),
+        instances=bbob_report.ranges(args.instances), solvers={
             s: bbob_solvers.SOLVERS[s][1] for s in args.solvers},
         wall_seconds=round(wall, 1), date=time.strftime("%Y-%m-%d"),
         machine=f"{platform.machine()}, {os.cpu_count()} cores, Python "
                 f"{platform.python_version()}",
         versions=", ".join(f"{p} {version(p)}" for p in
                            ("ceopt", "numpy", "scipy", "cma", "coco-experiment")))
-    (args.out / "bbob-meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    (args.out / "bbob-meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False)
+                                            + "\n")
     bbob_report.write_runs(args.out / "bbob-runs.csv", runs)
     path = bbob_report.report(runs, meta, args.out)
     print(f"{len(runs)} runs in {wall:.0f} s; tables in {path}")

@@ -175,14 +175,14 @@ def standing(runs) -> str:
     """ceopt's rank among the solvers and its largest gaps, in words, from the numbers."""
     full = budget_per_dim(runs)
     lines = []
-    for evals, label in ((full, "full budget"), (full / 10, "a tenth of the budget")):
+    for evals, label in ((full, "the full budget"), (full / 10, "a tenth of the budget")):
         order = ranking(runs, evals)
         names = [s for s, _ in order]
         for solver in (s for s in CEOPT if s in names):
             lines.append(f"- At {label} ({_budget(evals)}), **{solver}** ranks "
                          f"{names.index(solver) + 1} of {len(names)} (mean fraction "
                          f"{dict(order)[solver]:.2f}; best: {names[0]}, {order[0][1]:.2f}).")
-    gaps = []
+    gaps, strong = [], []
     for d in dims_of(runs):
         for group, fs in GROUPS.items():
             if not select(runs, dim=d, functions=fs):
@@ -193,6 +193,11 @@ def standing(runs) -> str:
             if mine is not None:
                 gaps.append((cell[leader] - cell[mine], d, group, mine, cell[mine], leader,
                              cell[leader]))
+                rank = 1 + sum(v > cell[mine] for v in cell.values())
+                if rank <= 2:
+                    strong.append(f"d={d} {group} ({mine} {cell[mine]:.2f}, rank {rank}"
+                                  + ("" if rank == 1 else f", after {leader} {cell[leader]:.2f}")
+                                  + ")")
     gaps.sort(reverse=True)
     if gaps:
         lines.append("- Largest gaps between the better ceopt variant and the best solver, "
@@ -200,12 +205,9 @@ def standing(runs) -> str:
         for gap, d, group, mine, v, leader, w in gaps[:6]:
             lines.append(f"  - d={d}, {group}: {mine} {v:.2f} vs {leader} {w:.2f} "
                          f"({gap:.2f} behind)")
-        ahead = [g for g in gaps if g[0] <= 0]
-        if ahead:
-            lines.append("- Where the better ceopt variant is the best solver, or tied: "
-                         + "; ".join(f"d={d} {group} ({v:.2f})"
-                                     for _, d, group, _, v, _, _ in sorted(ahead, key=lambda g:
-                                                                           (g[1], g[2]))) + ".")
+    if strong:
+        lines.append("- Where the better ceopt variant ranks first or second at the full budget: "
+                     + "; ".join(strong) + ".")
     return "\n".join(lines)
 
 
@@ -216,9 +218,9 @@ def markdown(runs, meta: dict, plots: Sequence[str]) -> str:
         "",
         "Written by `python benchmarks/bbob.py` (settings and method: benchmarks/README.md).",
         "",
-        f"- Functions {_ranges(sorted({r['function'] for r in runs}))}, dimensions "
+        f"- Functions {ranges(sorted({r['function'] for r in runs}))}, dimensions "
         f"{', '.join(map(str, dims_of(runs)))}, instances "
-        f"{_ranges(sorted({r['instance'] for r in runs}))}, seed {meta.get('seed')}; budget "
+        f"{ranges(sorted({r['instance'] for r in runs}))}, seed {meta.get('seed')}; budget "
         f"{_budget(full)} evaluations per run, start region [-5, 5]^d.",
         f"- {len(runs)} runs on {meta.get('jobs')} processes in "
         f"{_duration(meta.get('wall_seconds', math.nan))}; {meta.get('versions', '')}.",
@@ -249,7 +251,7 @@ def markdown(runs, meta: dict, plots: Sequence[str]) -> str:
     return "\n".join(parts)
 
 
-def _ranges(values: Sequence[int]) -> str:
+def ranges(values: Sequence[int]) -> str:
     """[1, 2, 3, 5] -> '1–3, 5'."""
     out, start = [], None
     for i, v in enumerate(values):
