@@ -1,11 +1,38 @@
-"""Calling the user's objective on a population, with errors that say where they happened."""
+"""Calling the user's objective on a population: where it runs, and what a failure does.
+
+An :class:`Evaluator` splits the population into chunks, runs them on a backend from
+:mod:`ceopt.workers` (this process, a process pool, an executor, a map-like callable) and puts
+the values back in order. A **failure** is an exception raised by the objective or a value
+that is not a finite number (NaN, +inf or -inf). The policy ``on_error`` decides what happens:
+
+- ``"raise"`` (default): the objective's own exception is re-raised, with the offending point
+  in ``exc.ceopt_x`` (and a note on Python >= 3.11); a non-finite value raises ``ValueError``;
+- ``"worst"``: the point scores the worst possible value (+inf when minimising, -inf when
+  maximising), counts as evaluated, and the run goes on;
+- ``"retry"``: the point is evaluated again, up to ``retries`` times, then scored the worst.
+
+Failures that were scored the worst are counted, and the first few are described, in
+``n_failed`` and ``messages`` (the results' ``nfail`` and ``failures``).
+
+Mistakes in the objective's interface (returning None, a vector where a scalar is due, the
+wrong shape from a vectorized objective) are not failures: they raise at once.
+"""
 
 from __future__ import annotations
 
+import math
+import pickle
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ._checks import integer
+from .workers import backend, check_picklable
+
+ON_ERROR = ("raise", "worst", "retry")
+MAX_MESSAGES = 5  # failures described in a result; the rest are only counted
 
 
 def _attach_point(exc: BaseException, x: NDArray, what: str) -> None:
@@ -20,35 +47,45 @@ def _attach_point(exc: BaseException, x: NDArray, what: str) -> None:
                      f"{np.array2string(np.asarray(x), threshold=20, precision=6)}")
 
 
-def evaluate(fun: Callable, X: NDArray, *, vectorized: bool = False,
-             args: tuple = ()) -> NDArray[np.float64]:
-    """Objective values of the rows of ``X`` as a float array ``(n,)``.
+def _portable(exc: Exception) -> Exception:
+    """The exception itself if it can travel back from a worker process, else a summary."""
+    try:
+        pickle.dumps(exc)
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
 
-    ``vectorized=False`` calls ``fun(x, *args)`` once per row (the objective is the only
-    per-sample Python code in the loop); ``vectorized=True`` calls ``fun(X, *args)`` once. The
-    objective sees a read-only view so that it cannot change the samples the update will fit.
+
+def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exception]]]:
+    """Run the objective on one chunk: ``task = (fun, X, args, vectorized)``.
+
+    Returns the values (NaN where the objective raised) and the ``(row, exception)`` failures.
+    Runs in worker processes, so it is a module-level function and catches what it can send
+    back instead of raising it.
     """
+    fun, X, args, vectorized = task
     view = X.view()
-    view.flags.writeable = False
+    view.flags.writeable = False  # the objective cannot change the samples the update fits
     n = X.shape[0]
     if vectorized:
         try:
             values = fun(view, *args)
         except Exception as exc:
-            _attach_point(exc, X, "the population")
-            raise
+            exc = _portable(exc)
+            return np.full(n, np.nan), [(i, exc) for i in range(n)]
         values = np.asarray(values, dtype=np.float64)
         if values.shape != (n,):
             raise ValueError(f"a vectorized objective must return shape ({n},) for a population "
                              f"of {n}, got {values.shape}")
-        return values
-    values = np.empty(n)
+        return values, []
+    values = np.full(n, np.nan)
+    errors = []
     for i in range(n):
         try:
             v = fun(view[i], *args)
         except Exception as exc:
-            _attach_point(exc, X[i], "x =")
-            raise
+            errors.append((i, _portable(exc)))
+            continue
         if v is None:
             raise TypeError(f"the objective returned None at x = {X[i]} (a missing return?)")
         v = np.asarray(v, dtype=np.float64)
@@ -56,4 +93,123 @@ def evaluate(fun: Callable, X: NDArray, *, vectorized: bool = False,
             raise ValueError(f"the objective must return a scalar, got shape {v.shape} at "
                              f"x = {X[i]} (pass vectorized=True for a population objective)")
         values[i] = v.item()
-    return values
+    return values, errors
+
+
+class Evaluator:
+    """Objective values of populations, on a backend, under a failure policy.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``, or with ``vectorized=True`` ``fun(X, *args) -> (n,)``.
+    workers : None, int, Executor or map-like callable
+        Where to evaluate (see :mod:`ceopt.workers`); the objective must be picklable for
+        processes.
+    chunksize : int, optional
+        Points per task. Default: the population split evenly over the workers (one task
+        each, the least overhead for a cheap objective), one point per task for a map-like
+        callable (which chunks itself), and the whole population in this process.
+    on_error, retries :
+        The failure policy (see the module's docstring); ``retries`` applies to ``"retry"``.
+    worst : float
+        The value a failed point scores: +inf when minimising, -inf when maximising.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> ev = Evaluator(lambda x: 1 / float(x[0]), on_error="worst")
+    >>> ev(np.array([[2.0], [0.0]]))
+    array([0.5, inf])
+    >>> ev.n_failed, ev.messages
+    (1, ['ZeroDivisionError: float division by zero at x = [0.]'])
+    """
+
+    def __init__(self, fun: Callable, *, vectorized: bool = False, args: tuple = (),
+                 workers: Any = None, chunksize: int | None = None, on_error: str = "raise",
+                 retries: int = 2, worst: float = math.inf):
+        if not callable(fun):
+            raise TypeError("fun must be callable")
+        if on_error not in ON_ERROR:
+            raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+        self.fun, self.vectorized, self.args = fun, bool(vectorized), tuple(args)
+        self.on_error, self.worst = on_error, float(worst)
+        self.retries = integer("retries", retries, 0)
+        self.chunksize = None if chunksize is None else integer("chunksize", chunksize, 1)
+        self.backend = backend(workers)
+        if self.backend.needs_pickling:
+            check_picklable(fun, "worker processes")
+        self.n_failed = 0  # points scored the worst
+        self.n_retried = 0  # evaluations repeated under "retry"
+        self.messages: list[str] = []
+
+    def __call__(self, X: NDArray) -> NDArray[np.float64]:
+        """Values of the rows of ``X``, shape ``(n,)``, with failures handled by the policy."""
+        X = np.asarray(X, dtype=np.float64)
+        values, errors = self._run(X)
+        failed = self._failures(values, errors, np.arange(X.shape[0]))
+        for _ in range(self.retries if self.on_error == "retry" else 0):
+            if not failed:
+                break
+            rows = np.fromiter(failed, dtype=np.intp)
+            self.n_retried += rows.size
+            again, again_errors = self._run(X[rows])
+            values[rows] = again
+            failed = self._failures(values, again_errors, rows)
+        for i, exc in failed.items():
+            if self.on_error == "raise":
+                self._raise(exc, X, i, values[i])
+            if len(self.messages) < MAX_MESSAGES:
+                what = f"returned {values[i]}" if exc is None else f"{type(exc).__name__}: {exc}"
+                self.messages.append(f"{what} at x = "
+                                     f"{np.array2string(X[i], threshold=20, precision=6)}")
+            values[i] = self.worst
+            self.n_failed += 1
+        return values
+
+    def _run(self, X: NDArray) -> tuple[NDArray, list[tuple[int, Exception]]]:
+        """Evaluate on the backend, chunk by chunk; rows of errors are rows of X."""
+        n = X.shape[0]
+        size = self.chunksize
+        if size is None:
+            workers = self.backend.size
+            size = 1 if workers is None else math.ceil(n / workers)
+        starts = range(0, n, max(size, 1))
+        tasks = [(self.fun, X[s:s + size], self.args, self.vectorized) for s in starts]
+        values, errors = np.empty(n), []
+        for s, (v, errs) in zip(starts, self.backend.map(evaluate_rows, tasks), strict=True):
+            values[s:s + v.size] = v
+            errors += [(s + i, exc) for i, exc in errs]
+        return values, errors
+
+    @staticmethod
+    def _failures(values: NDArray, errors: list, rows: NDArray) -> dict[int, Exception | None]:
+        """Failed rows among ``rows``: their exception, or None for a non-finite value.
+
+        ``errors`` index the rows of the chunk just run, which were ``rows`` of the population.
+        """
+        failed: dict[int, Exception | None] = {int(rows[i]): exc for i, exc in errors}
+        for r in rows[~np.isfinite(values[rows])]:
+            failed.setdefault(int(r), None)
+        return dict(sorted(failed.items()))
+
+    def _raise(self, exc: Exception | None, X: NDArray, i: int, value: float):
+        if exc is None:
+            raise ValueError(
+                f"the objective returned {value} at x = {X[i]}, a non-finite value: NaN and "
+                f"infinite values are failures; pass on_error='worst' to score them as the "
+                f"worst value")
+        _attach_point(exc, X if self.vectorized else X[i],
+                      "the population" if self.vectorized else "x =")
+        raise exc
+
+    def close(self) -> None:
+        """Shut down the process pool ceopt started, if any."""
+        self.backend.close()
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+

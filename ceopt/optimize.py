@@ -12,7 +12,7 @@ from scipy.optimize import Bounds, OptimizeResult
 from .bounds import Box
 from .cross_entropy import CrossEntropy
 from .distributions import DiagGaussian, Distribution, Gaussian
-from .evaluation import evaluate
+from .evaluation import Evaluator
 
 #: Initial standard deviation from bounds, as a fraction of the box width: a Gaussian this wide,
 #: reflected into the box, covers it nearly uniformly (chosen in benchmarks/defaults.py).
@@ -73,7 +73,9 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              max_evals: int | None = None, max_iter: int | None = None,
              ftarget: float | None = None, seed: int | np.random.Generator | None = None,
              vectorized: bool = False, callback: Callable[[OptimizeResult], Any] | None = None,
-             args: tuple = (), method: str = "ce", **options: Any) -> OptimizeResult:
+             args: tuple = (), method: str = "ce", workers: Any = None,
+             chunksize: int | None = None, on_error: str = "raise", retries: int = 2,
+             **options: Any) -> OptimizeResult:
     """Minimise ``fun`` with the cross-entropy method.
 
     Parameters
@@ -81,9 +83,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     fun : callable
         ``fun(x, *args) -> float`` for one point ``x`` of shape ``(dim,)``, or with
         ``vectorized=True``, ``fun(X, *args) -> (n,)`` for a population ``X`` of shape
-        ``(n, dim)``. NaN values are never selected as elites; an exception raised by ``fun``
-        propagates unchanged, with the offending point in its ``ceopt_x`` attribute (and a note
-        on Python >= 3.11).
+        ``(n, dim)``. An exception raised by ``fun`` or a NaN or infinite value is a failure,
+        handled as ``on_error`` says.
     x0, sigma0 : array-like, optional
         Continuous problems: the initial mean and standard deviation (scalar or per
         coordinate). Without ``x0``, finite ``bounds`` give the mean (the centre) and the
@@ -98,6 +99,19 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         See :class:`ceopt.CrossEntropy`.
     max_evals, max_iter, ftarget :
         Budget and target; with neither budget given, ``max_iter`` is 1000.
+    workers : int, Executor or map-like callable, optional
+        Where to evaluate: ``None`` (this process), an int (a process pool of that many;
+        -1 = all cores; a worker that dies has its tasks submitted again), a
+        ``concurrent.futures.Executor``, or ``map(fn, tasks)``-like callable. Results keep
+        their order, so a seed gives the same run on any backend. ``fun`` must be picklable
+        for processes.
+    chunksize : int, optional
+        Points per task; default: the population split evenly over the workers.
+    on_error : "raise", "worst" or "retry"
+        What a failure (an exception, NaN or ±inf) does: ``"raise"`` re-raises the
+        objective's exception with the point in ``exc.ceopt_x`` (ValueError for a non-finite
+        value); ``"worst"`` scores the point the worst possible value and goes on;
+        ``"retry"`` evaluates it again up to ``retries`` times, then scores it the worst.
     callback : callable, optional
         Called after every iteration as ``callback(intermediate_result)`` with an
         ``OptimizeResult`` (``x``, ``fun``, ``nit``, ``nfev``, ``dist``, ...). Returning
@@ -113,7 +127,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         per iteration, with ``nfev``, ``gamma`` (the elite threshold), ``best`` (best so far),
         ``mean`` (mean objective value of the population) and ``spread`` (of the distribution).
         ``success`` is whether ``ftarget`` was reached when one is given, else whether the run
-        converged (rather than running out of budget).
+        converged (rather than running out of budget). ``nfail`` counts the points scored the
+        worst after a failure, and ``failures`` describes the first few.
 
     Example
     -------
@@ -126,6 +141,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
                 elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
                 vectorized=vectorized, callback=callback, args=args, method=method,
+                workers=workers, chunksize=chunksize, on_error=on_error, retries=retries,
                 maximize=False, **options)
 
 
@@ -145,6 +161,7 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
 
 
 def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=None, args=(),
+         workers=None, chunksize=None, on_error="raise", retries=2,
          **solver_options) -> OptimizeResult:
     if not callable(fun):
         raise TypeError("fun must be callable")
@@ -155,14 +172,23 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
         box = Box.parse(bounds, None if x0 is None else np.size(x0))
         dist = initial_distribution(x0, sigma0, box, "diag" if dist is None else dist)
     solver = CrossEntropy(dist, bounds=bounds, **solver_options)
-    while not solver.stop():
-        X = solver.ask()
-        solver.tell(X, evaluate(fun, X, vectorized=vectorized, args=args))
-        if callback is not None:
-            try:
-                stop = callback(solver.result())
-            except StopIteration:
-                stop = True
-            if stop:  # True, np.True_ or any truthy return stops; None goes on
-                solver.request_stop()
-    return solver.result()
+    worst = -np.inf if solver.maximize else np.inf
+    with Evaluator(fun, vectorized=vectorized, args=args, workers=workers, chunksize=chunksize,
+                   on_error=on_error, retries=retries, worst=worst) as evaluator:
+        while not solver.stop():
+            X = solver.ask()
+            solver.tell(X, evaluator(X))
+            if callback is not None:
+                try:
+                    stop = callback(_result(solver, evaluator))
+                except StopIteration:
+                    stop = True
+                if stop:  # True, np.True_ or any truthy return stops; None goes on
+                    solver.request_stop()
+    return _result(solver, evaluator)
+
+
+def _result(solver: CrossEntropy, evaluator: Evaluator) -> OptimizeResult:
+    result = solver.result()
+    result.nfail, result.failures = evaluator.n_failed, list(evaluator.messages)
+    return result

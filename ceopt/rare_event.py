@@ -32,6 +32,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,7 +46,7 @@ from .distributions import (
     Exponential,
     Gaussian,
 )
-from .evaluation import evaluate
+from .evaluation import Evaluator
 
 #: Samples per level: this many per fitted parameter (and at least ``MIN_SAMPLES``).
 SAMPLES_PER_PARAM = 100
@@ -91,6 +92,8 @@ class RareEventResult:
     message: str
     log_probability: float = field(default=np.nan)
     final_samples: int = field(default=0)
+    nfail: int = field(default=0)
+    failures: list = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (f"RareEventResult(probability={self.probability:.6g}, "
@@ -110,14 +113,17 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
                         elite_frac: float = 0.1, final_samples: int = 100_000,
                         max_iter: int = 50, smoothing: float = 0.7,
                         seed: int | np.random.Generator | None = None,
-                        vectorized: bool = True) -> RareEventResult:
+                        vectorized: bool = True, workers: Any = None,
+                        chunksize: int | None = None, on_error: str = "raise",
+                        retries: int = 2) -> RareEventResult:
     """Estimate ``P(score(X) >= level)`` for ``X ~ nominal`` by multilevel CE.
 
     Parameters
     ----------
     score : callable
         ``score(X) -> (n,)`` for a batch ``X`` of shape ``(n, dim)`` (or ``score(x)`` per row
-        with ``vectorized=False``); must return finite numbers.
+        with ``vectorized=False``). An exception or a non-finite score is a failure, handled
+        as ``on_error`` says.
     nominal : Distribution
         The distribution ``p`` of X.
     level : float
@@ -133,6 +139,10 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     max_iter : int
         Levels at most.
     smoothing : float in (0, 1]
+    workers, chunksize, on_error, retries :
+        Where scores are computed and what a failure does, as in :func:`ceopt.minimize`.
+        A failed sample scores -inf: it never reaches a level, so failures that would have
+        been hits bias the estimate low (``nfail`` and ``failures`` say how many and why).
         Weight of each new fit against the previous proposal.
     seed : int, numpy.random.Generator or None
     vectorized : bool
@@ -184,22 +194,15 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     max_iter = integer("max_iter", max_iter, 1)
     smoothing = fraction("smoothing", smoothing, high_open=False)
 
-    def scores(X: NDArray) -> NDArray:
-        S = evaluate(score, X, vectorized=vectorized)
-        bad = ~np.isfinite(S)
-        if bad.any():
-            raise ValueError(f"score returned {int(bad.sum())} non-finite values of {S.size}, "
-                             f"e.g. at x = {X[np.argmax(bad)]}")
-        return S
-
-    q, levels, level_ess, nfev, stalled = _climb(scores, nominal, q, level, n, rho, max_iter,
-                                                 smoothing, rng)
-    converged = bool(levels) and levels[-1] >= level
-
-    # The final importance-sampling stage: unbiased from any proposal that covers the event.
-    X = q.sample(final_samples, rng)
-    S = scores(X)
+    with Evaluator(score, vectorized=vectorized, workers=workers, chunksize=chunksize,
+                   on_error=on_error, retries=retries, worst=-np.inf) as scores:
+        q, levels, level_ess, nfev, stalled = _climb(scores, nominal, q, level, n, rho,
+                                                     max_iter, smoothing, rng)
+        # The final importance-sampling stage: unbiased from any proposal covering the event.
+        X = q.sample(final_samples, rng)
+        S = scores(X)
     nfev += final_samples
+    converged = bool(levels) and levels[-1] >= level
     hit = S >= level
     log_terms = nominal.log_prob(X[hit]) - q.log_prob(X[hit])
     log_prob, rel, ess = _importance_estimate(log_terms[np.isfinite(log_terms)], final_samples)
@@ -225,7 +228,8 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
                            levels=np.array(levels), proposal=q, n_iter=len(levels),
                            nfev=nfev, ess=ess, level_ess=np.array(level_ess),
                            converged=converged, message=message, log_probability=log_prob,
-                           final_samples=final_samples)
+                           final_samples=final_samples, nfail=scores.n_failed,
+                           failures=list(scores.messages))
 
 
 def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: float, n: int,
@@ -243,6 +247,9 @@ def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: floa
         nfev += n
         # An attained score ("inverted_cdf"), so integer scores give integer levels.
         gamma = min(level, float(np.quantile(S, 1 - rho, method="inverted_cdf")))
+        if gamma == -np.inf:
+            raise ValueError(f"more than {1 - rho:.0%} of a level's {n} scores failed: no "
+                             f"level can be set (see on_error)")
         if levels and gamma <= levels[-1]:
             # Ties hold the quantile on the last level (a discrete score): step to the next
             # attained value above it once as many samples as a normal elite set got there;

@@ -181,20 +181,35 @@ def test_ftarget_not_reached_is_not_success_even_when_converged():
 
 # -- NaN and raising objectives -----------------------------------------------------------
 
-def test_nan_is_never_an_elite():
-    def f(X):
+def test_nan_told_is_never_an_elite():
+    es = ceopt.CrossEntropy(ceopt.DiagGaussian(np.array([0.5, 0.5]), 1.0), seed=0)
+    for _ in range(40):
+        X = es.ask()
         v = sphere(X)
         v[X[:, 0] < 0] = np.nan  # half the space is undefined
+        es.tell(X, v)
+    assert np.isfinite(es.best_f) and es.best_x[0] >= 0
+    assert np.all(np.isfinite(es.result().history["gamma"]))
+
+
+def test_nan_from_minimize_objective_is_a_failure_that_worst_scores_out():
+    def f(X):
+        v = sphere(X)
+        v[X[:, 0] < 0] = np.nan
         return v
 
-    res = ceopt.minimize(f, np.array([0.5, 0.5]), vectorized=True, seed=0, max_iter=40)
+    with pytest.raises(ValueError, match="returned nan at x = .*on_error='worst'"):
+        ceopt.minimize(f, np.array([0.5, 0.5]), vectorized=True, seed=0)
+    res = ceopt.minimize(f, np.array([0.5, 0.5]), vectorized=True, seed=0, max_iter=40,
+                         on_error="worst")
     assert np.isfinite(res.fun) and res.x[0] >= 0
-    assert np.all(np.isfinite(res.history["gamma"]))
+    assert res.nfail > 0 and res.failures[0].startswith("returned nan at x = [-")
 
 
-def test_too_many_nans_is_a_clear_error():
+def test_too_many_nans_told_is_a_clear_error():
+    es = ceopt.CrossEntropy(ceopt.DiagGaussian(np.ones(2), 1.0), seed=0)
     with pytest.raises(ValueError, match="only 0 of 50 objective values are numbers"):
-        ceopt.minimize(lambda X: np.full(len(X), np.nan), np.ones(2), vectorized=True)
+        es.tell(es.ask(), np.full(50, np.nan))
 
 
 def test_an_objective_that_raises_surfaces_its_exception_with_x():
@@ -301,8 +316,8 @@ def test_an_unbounded_objective_stops_as_diverged_not_with_an_overflow():
 
 def test_a_population_of_infinities_still_gives_a_result():
     res = ceopt.minimize(lambda X: np.full(len(X), np.inf), np.zeros(2), vectorized=True,
-                         max_iter=3)
-    assert res.fun == np.inf and res.x.shape == (2,)
+                         max_iter=3, on_error="worst")
+    assert res.fun == np.inf and res.x.shape == (2,) and res.nfail == 150
 
 
 def test_a_callback_returning_a_numpy_bool_stops_the_run():

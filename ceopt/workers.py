@@ -1,0 +1,150 @@
+"""Where evaluations run: this process, a pool of processes, any executor, or a map-like callable.
+
+A backend maps a function over a list of tasks and returns the results in the tasks' order.
+:func:`backend` turns the ``workers=`` argument of the entry points into one:
+
+- ``None`` or ``1``: this process, no pickling;
+- an int ``n > 1`` (``-1``: all cores): a ``ProcessPoolExecutor`` of ``n`` processes that
+  ceopt owns. If a worker process dies (killed, segfault), the pool is rebuilt and the tasks
+  not yet finished are submitted again, so the run goes on and nothing is lost;
+- a ``concurrent.futures.Executor`` (or anything with ``submit`` returning futures): tasks are
+  submitted to it; the caller owns it, so it is never shut down here;
+- a map-like callable, ``workers(fn, tasks)``, as ``multiprocessing.Pool().map``.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+#: A pool whose processes die this many times in a row, with no task finishing in between, is
+#: not unlucky: the objective kills them (a crash on every point, or memory exhausted).
+MAX_BROKEN = 3
+
+
+class Serial:
+    """Evaluate in this process."""
+
+    size = 1
+    needs_pickling = False
+
+    def map(self, fn: Callable, tasks: Sequence) -> list:
+        return [fn(t) for t in tasks]
+
+    def close(self) -> None:
+        pass
+
+
+class OwnPool:
+    """A process pool that ceopt starts on first use, rebuilds when broken, and shuts down."""
+
+    needs_pickling = True
+
+    def __init__(self, size: int):
+        self.size = size
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn: Callable, tasks: Sequence) -> list:
+        results: list = [None] * len(tasks)
+        todo = list(range(len(tasks)))
+        broken = 0
+        while todo:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.size)
+            futures = {i: self._pool.submit(fn, tasks[i]) for i in todo}
+            try:
+                for i, future in futures.items():
+                    results[i] = future.result()
+                return results
+            except BrokenProcessPool:
+                # Keep what finished before the break; submit the rest to a new pool.
+                finished = [i for i, f in futures.items()
+                            if f.done() and not f.cancelled() and f.exception() is None]
+                for i in finished:
+                    results[i] = futures[i].result()
+                broken = 0 if finished else broken + 1
+                if broken >= MAX_BROKEN:
+                    raise RuntimeError(
+                        f"worker processes died {MAX_BROKEN} times in a row with no task "
+                        f"finishing: the objective seems to kill them (a crash or memory "
+                        f"exhausted)") from None
+                todo = [i for i in todo if i not in set(finished)]
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+        return results
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+class Submitter:
+    """Submit to the user's executor (theirs to shut down)."""
+
+    def __init__(self, executor: Any):
+        self.executor = executor
+        self.size = getattr(executor, "_max_workers", None) or 1
+        self.needs_pickling = isinstance(executor, ProcessPoolExecutor)
+
+    def map(self, fn: Callable, tasks: Sequence) -> list:
+        futures = [self.executor.submit(fn, t) for t in tasks]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        pass
+
+
+class Mapper:
+    """Call the user's map-like callable."""
+
+    size = None  # unknown: the map chunks the tasks itself
+    needs_pickling = False
+
+    def __init__(self, map_like: Callable):
+        self.map_like = map_like
+
+    def map(self, fn: Callable, tasks: Sequence) -> list:
+        results = list(self.map_like(fn, tasks))
+        if len(results) != len(tasks):
+            raise ValueError(f"workers returned {len(results)} results for {len(tasks)} tasks: "
+                             f"it must behave like map(fn, tasks)")
+        return results
+
+    def close(self) -> None:
+        pass
+
+
+def backend(workers: Any) -> Serial | OwnPool | Submitter | Mapper:
+    """The backend for a ``workers=`` argument (see the module's docstring)."""
+    if workers is None:
+        return Serial()
+    if isinstance(workers, bool):
+        raise TypeError("workers must be an int, an Executor or a map-like callable, not a bool")
+    if isinstance(workers, int):
+        if workers == -1:
+            workers = os.cpu_count() or 1
+        if workers < 1:
+            raise ValueError(f"workers must be a positive int or -1 (all cores), got {workers}")
+        return Serial() if workers == 1 else OwnPool(workers)
+    if isinstance(workers, Executor) or callable(getattr(workers, "submit", None)):
+        return Submitter(workers)
+    if callable(workers):
+        return Mapper(workers)
+    raise TypeError(f"workers must be an int, an Executor or a map-like callable, got "
+                    f"{type(workers).__name__}")
+
+
+def check_picklable(fun: Callable, where: str) -> None:
+    """A clear error, now, for an objective that cannot travel to worker processes."""
+    try:
+        pickle.dumps(fun)
+    except Exception as exc:
+        raise TypeError(
+            f"the objective must be picklable to run on {where}, and {fun!r} is not "
+            f"({type(exc).__name__}: {exc}). Define it at module level (not a lambda or a "
+            f"function inside a function), or use threads or workers=None") from None
