@@ -9,7 +9,14 @@ A backend maps a function over a list of tasks and returns the results in the ta
   not yet finished are submitted again, so the run goes on and nothing is lost;
 - a ``concurrent.futures.Executor`` (or anything with ``submit`` returning futures): tasks are
   submitted to it; the caller owns it, so it is never shut down here;
+- a ``dask.distributed.Client``: tasks run on its cluster (``client.map`` with
+  ``pure=False``: a retry must run again, never come from Dask's cache of results). Dask
+  re-runs the tasks of a worker that dies, on another one; its executor
+  (``client.get_executor()``) works too;
 - a map-like callable, ``workers(fn, tasks)``, as ``multiprocessing.Pool().map``.
+
+Every backend reports ``size``, the number of tasks it runs at once, which sets the default
+chunk size: one chunk per worker.
 """
 
 from __future__ import annotations
@@ -88,7 +95,9 @@ class Submitter:
 
     def __init__(self, executor: Any):
         self.executor = executor
-        self.size = getattr(executor, "_max_workers", None) or 1
+        client = getattr(executor, "_client", None)  # Dask's ClientExecutor
+        self.size = (_dask_threads(client) if _is_dask_client(client)
+                     else getattr(executor, "_max_workers", None) or 1)
         self.needs_pickling = isinstance(executor, ProcessPoolExecutor)
 
     def map(self, fn: Callable, tasks: Sequence) -> list:
@@ -97,6 +106,33 @@ class Submitter:
 
     def close(self) -> None:
         pass
+
+
+class DaskClient:
+    """Run on a Dask cluster through its client (the user's to close)."""
+
+    needs_pickling = False  # Dask serialises with cloudpickle: lambdas and closures travel
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    @property
+    def size(self) -> int:
+        return _dask_threads(self.client)  # workers may join or leave between populations
+
+    def map(self, fn: Callable, tasks: Sequence) -> list:
+        return self.client.gather(self.client.map(fn, tasks, pure=False))
+
+    def close(self) -> None:
+        pass
+
+
+def _is_dask_client(obj: Any) -> bool:
+    return type(obj).__name__ == "Client" and type(obj).__module__.startswith("distributed")
+
+
+def _dask_threads(client: Any) -> int:
+    return max(1, sum(client.nthreads().values()))
 
 
 class Mapper:
@@ -119,7 +155,7 @@ class Mapper:
         pass
 
 
-def backend(workers: Any) -> Serial | OwnPool | Submitter | Mapper:
+def backend(workers: Any) -> Serial | OwnPool | Submitter | DaskClient | Mapper:
     """The backend for a ``workers=`` argument (see the module's docstring)."""
     if workers is None:
         return Serial()
@@ -131,6 +167,8 @@ def backend(workers: Any) -> Serial | OwnPool | Submitter | Mapper:
         if workers < 1:
             raise ValueError(f"workers must be a positive int or -1 (all cores), got {workers}")
         return Serial() if workers == 1 else OwnPool(workers)
+    if _is_dask_client(workers):
+        return DaskClient(workers)
     if isinstance(workers, Executor) or callable(getattr(workers, "submit", None)):
         return Submitter(workers)
     if callable(workers):

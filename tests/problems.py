@@ -56,3 +56,17 @@ class DiesOnce:
 def always_dies(x):
     import os
     os._exit(1)
+
+
+class FailsOnce:
+    """Raises OSError on the first call anywhere (the file ``marker`` records it); the sphere."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __call__(self, x):
+        import os
+        if not os.path.exists(self.marker):
+            open(self.marker, "w").close()
+            raise OSError("transient")
+        return float(np.dot(x, x))

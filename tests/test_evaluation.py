@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from problems import DiesOnce, always_dies, nan_right, raises_right, sphere_point
+from problems import DiesOnce, FailsOnce, always_dies, nan_right, raises_right, sphere_point
 
 import ceopt
 from ceopt.evaluation import Evaluator
@@ -183,3 +183,40 @@ def test_rare_event_estimation_on_workers_equals_serial_and_reports_failures():
     # a failed sample never reaches the level; these fail far from it, so nothing is lost
     assert worst.nfail > 0 and worst.failures[0].startswith("FloatingPointError: left tail")
     assert abs(worst.probability - serial.probability) < 4 * serial.std_error
+
+
+# -- Dask ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def dask_client():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+def test_a_dask_cluster_gives_the_serial_run(serial, dask_client):
+    same_run(ceopt.minimize(sphere_point, workers=dask_client, **RUN), serial)
+    same_run(ceopt.minimize(sphere_point, workers=dask_client.get_executor(), **RUN), serial)
+    # Dask pickles with cloudpickle: a lambda travels
+    lam = ceopt.minimize(lambda x: float(x @ x), workers=dask_client, **RUN)
+    same_run(lam, serial)
+
+
+def test_dask_splits_the_population_over_its_workers(dask_client):
+    ev = Evaluator(sphere_point, workers=dask_client)
+    assert ev.backend.size == 2
+    assert np.array_equal(ev(X), (X**2).sum(axis=1))
+
+
+def test_a_dask_worker_that_dies_mid_run_loses_nothing(serial, dask_client, tmp_path):
+    marker = tmp_path / "died"
+    res = ceopt.minimize(DiesOnce(marker), workers=dask_client, **RUN)
+    assert marker.exists()
+    same_run(res, serial)
+
+
+def test_a_retry_on_dask_runs_the_point_again(dask_client, tmp_path):
+    ev = Evaluator(FailsOnce(tmp_path / "failed"), workers=dask_client, on_error="retry")
+    assert ev(X[:1]) == 0.25
+    assert ev.n_retried == 1 and ev.n_failed == 0
