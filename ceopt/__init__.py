@@ -9,7 +9,7 @@ from .distributions import (
     Exponential,
     Gaussian,
 )
-from .optimize import maximize, minimize
+from .optimize import maximize, minimize, resume
 from .rare_event import RareEventResult, RareEventWarning, estimate_rare_event
 
 __version__ = "0.1.0"
@@ -18,6 +18,7 @@ __all__ = [
     "CrossEntropy",
     "minimize",
     "maximize",
+    "resume",
     "Distribution",
     "Gaussian",
     "DiagGaussian",

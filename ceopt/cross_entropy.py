@@ -305,6 +305,10 @@ class CrossEntropy:
         """Mark the run as stopped by the user (what a callback returning True does)."""
         self._user_stop = CALLBACK
 
+    def clear_user_stop(self) -> None:
+        """Undo :meth:`request_stop`, to go on with a run a callback stopped."""
+        self._user_stop = None
+
     def result(self) -> OptimizeResult:
         """The run so far as a ``scipy.optimize.OptimizeResult`` (see :func:`ceopt.minimize`)."""
         if self._best_x is None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, OptimizeResult
 
+from ._checks import integer
 from .bounds import Box
+from .checkpoint import load as load_checkpoint
+from .checkpoint import save as save_checkpoint
 from .cross_entropy import CrossEntropy
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .evaluation import Evaluator
@@ -75,6 +80,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              vectorized: bool = False, callback: Callable[[OptimizeResult], Any] | None = None,
              args: tuple = (), method: str = "ce", workers: Any = None,
              chunksize: int | None = None, on_error: str = "raise", retries: int = 2,
+             checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
              **options: Any) -> OptimizeResult:
     """Minimise ``fun`` with the cross-entropy method.
 
@@ -112,6 +118,11 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         objective's exception with the point in ``exc.ceopt_x`` (ValueError for a non-finite
         value); ``"worst"`` scores the point the worst possible value and goes on;
         ``"retry"`` evaluates it again up to ``retries`` times, then scores it the worst.
+    checkpoint, checkpoint_every :
+        Write the run's whole state (distribution, RNG state, best so far, counters, history)
+        to the file ``checkpoint`` every ``checkpoint_every`` iterations and at the end,
+        atomically: a crash at any moment leaves the last good checkpoint. Continue with
+        :func:`ceopt.resume`; an existing file is an error, never overwritten.
     callback : callable, optional
         Called after every iteration as ``callback(intermediate_result)`` with an
         ``OptimizeResult`` (``x``, ``fun``, ``nit``, ``nfev``, ``dist``, ...). Returning
@@ -142,7 +153,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
                 vectorized=vectorized, callback=callback, args=args, method=method,
                 workers=workers, chunksize=chunksize, on_error=on_error, retries=retries,
-                maximize=False, **options)
+                checkpoint=checkpoint, checkpoint_every=checkpoint_every, maximize=False,
+                **options)
 
 
 def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
@@ -161,8 +173,8 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
 
 
 def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=None, args=(),
-         workers=None, chunksize=None, on_error="raise", retries=2,
-         **solver_options) -> OptimizeResult:
+         workers=None, chunksize=None, on_error="raise", retries=2, checkpoint=None,
+         checkpoint_every=1, **solver_options) -> OptimizeResult:
     if not callable(fun):
         raise TypeError("fun must be callable")
     if isinstance(dist, Distribution):
@@ -172,12 +184,66 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
         box = Box.parse(bounds, None if x0 is None else np.size(x0))
         dist = initial_distribution(x0, sigma0, box, "diag" if dist is None else dist)
     solver = CrossEntropy(dist, bounds=bounds, **solver_options)
-    worst = -np.inf if solver.maximize else np.inf
-    with Evaluator(fun, vectorized=vectorized, args=args, workers=workers, chunksize=chunksize,
-                   on_error=on_error, retries=retries, worst=worst) as evaluator:
+    if checkpoint is not None and Path(checkpoint).exists():
+        raise FileExistsError(f"checkpoint {str(checkpoint)!r} exists: continue that run with "
+                              f"ceopt.resume({str(checkpoint)!r}, fun), or delete the file")
+    evaluator = Evaluator(fun, vectorized=vectorized, args=args, workers=workers,
+                          chunksize=chunksize, on_error=on_error, retries=retries,
+                          worst=-np.inf if solver.maximize else np.inf)
+    return _drive(solver, evaluator, callback, checkpoint, checkpoint_every)
+
+
+def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = (),
+           workers: Any = None, chunksize: int | None = None,
+           callback: Callable[[OptimizeResult], Any] | None = None, checkpoint_every: int = 1,
+           max_iter: int | None = None, max_evals: int | None = None) -> OptimizeResult:
+    """Continue a run of :func:`minimize` or :func:`maximize` from its checkpoint file.
+
+    The run goes on exactly as if it had never stopped: for the same objective, the result
+    (``x``, ``fun``, ``history``) is bit-identical to an uninterrupted run's. The objective
+    and where it runs are given again (functions are not saved); whether it is vectorized and
+    the failure policy come from the checkpoint. ``max_iter`` and ``max_evals`` replace the
+    run's budgets, to extend a run that has finished. Checkpoints go on to ``path``.
+
+    Raises :class:`ceopt.checkpoint.CheckpointError` (a ``ValueError``) for a truncated,
+    damaged or incompatible file.
+
+    Example
+    -------
+    >>> import numpy as np, ceopt, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.ckpt")
+    >>> sphere = lambda X: (X**2).sum(axis=1)
+    >>> full = ceopt.minimize(sphere, np.ones(3), vectorized=True, seed=1, max_iter=20)
+    >>> part = ceopt.minimize(sphere, np.ones(3), vectorized=True, seed=1, max_iter=8,
+    ...                       checkpoint=path)
+    >>> rest = ceopt.resume(path, sphere, max_iter=20)
+    >>> rest.fun == full.fun and rest.nit == 20
+    True
+    """
+    state = load_checkpoint(path)
+    solver: CrossEntropy = state["solver"]
+    solver.clear_user_stop()  # a callback's stop ends that session only
+    if max_iter is not None:
+        solver.max_iter = integer("max_iter", max_iter, 1)
+    if max_evals is not None:
+        solver.max_evals = integer("max_evals", max_evals, 1)
+    options = state["evaluation"]
+    evaluator = Evaluator(fun, vectorized=options["vectorized"], args=args, workers=workers,
+                          chunksize=chunksize, on_error=options["on_error"],
+                          retries=options["retries"], worst=options["worst"])
+    evaluator.n_failed, evaluator.n_retried, evaluator.messages = state["failures"]
+    return _drive(solver, evaluator, callback, path, checkpoint_every)
+
+
+def _drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every) -> OptimizeResult:
+    """The loop: ask, evaluate, tell, checkpoint, call back, until a stopping test holds."""
+    every = integer("checkpoint_every", every, 1)
+    with evaluator:
         while not solver.stop():
             X = solver.ask()
             solver.tell(X, evaluator(X))
+            if path is not None and solver.nit % every == 0:
+                _save(path, solver, evaluator)
             if callback is not None:
                 try:
                     stop = callback(_result(solver, evaluator))
@@ -185,7 +251,18 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
                     stop = True
                 if stop:  # True, np.True_ or any truthy return stops; None goes on
                     solver.request_stop()
+    if path is not None:
+        _save(path, solver, evaluator)  # the final state: resuming it returns at once
     return _result(solver, evaluator)
+
+
+def _save(path, solver: CrossEntropy, evaluator: Evaluator) -> None:
+    save_checkpoint(path, {
+        "solver": solver,
+        "evaluation": {"vectorized": evaluator.vectorized, "on_error": evaluator.on_error,
+                       "retries": evaluator.retries, "worst": evaluator.worst},
+        "failures": (evaluator.n_failed, evaluator.n_retried, list(evaluator.messages)),
+    })
 
 
 def _result(solver: CrossEntropy, evaluator: Evaluator) -> OptimizeResult:
