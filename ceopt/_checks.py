@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -53,3 +54,11 @@ def generator(seed) -> np.random.Generator:
     except (TypeError, ValueError) as exc:
         raise TypeError(f"seed must be None, a non-negative int or a numpy Generator; got "
                         f"{seed!r} ({exc})") from None
+
+
+def float_array(name: str, value: Any) -> np.ndarray:
+    """``value`` as a float64 array; a TypeError naming ``name`` if it holds no numbers."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers, got {value!r:.80}") from None

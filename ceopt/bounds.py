@@ -33,7 +33,8 @@ class Box:
         if np.any(np.isnan(low)) or np.any(np.isnan(high)):
             raise ValueError("bounds must not be NaN")
         if np.any(low == np.inf) or np.any(high == -np.inf):
-            raise ValueError("a lower bound of +inf or an upper bound of -inf leaves nothing")
+            raise ValueError("bounds: a lower bound of +inf or an upper bound of -inf leaves "
+                             "nothing")
         bad = np.flatnonzero(low >= high)
         if bad.size:
             j = bad[0]
@@ -55,7 +56,11 @@ class Box:
         if isinstance(bounds, Bounds):
             low, high = np.asarray(bounds.lb, float), np.asarray(bounds.ub, float)
         else:
-            bounds = list(bounds)
+            try:
+                bounds = list(bounds)
+            except TypeError:
+                raise TypeError(f"bounds must be a scipy.optimize.Bounds or a sequence of "
+                                f"(low, high) pairs, got {type(bounds).__name__}") from None
             try:
                 pairs = np.array([[-np.inf if v is None else v for v in pair] for pair in bounds],
                                  dtype=np.float64)

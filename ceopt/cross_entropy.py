@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
-from ._checks import fraction, generator, integer, real
+from ._checks import float_array, fraction, generator, integer, real
 from .bounds import Box
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .distributions._base import check_samples
@@ -235,9 +235,11 @@ class CrossEntropy:
         least ``n_elite`` rows. NaN values are never elites.
         """
         X = check_samples(X, self.dim, "X")
-        values = np.asarray(values, dtype=np.float64)
+        values = float_array("values", values)
         if values.shape != (X.shape[0],):
             raise ValueError(f"values must have shape ({X.shape[0]},), got {values.shape}")
+        if X.shape[0] < self.n_elite:
+            raise ValueError(f"X has {X.shape[0]} rows, fewer than the {self.n_elite} elites")
         losses = self._sign * values
         elites = elite_indices(losses, self.n_elite)
         gamma = losses[elites[-1]]  # the elite threshold: the worst elite's loss

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, OptimizeResult
 
-from ._checks import integer
+from ._checks import float_array, integer
 from .bounds import Box
 from .checkpoint import load as load_checkpoint
 from .checkpoint import save as save_checkpoint
@@ -37,7 +37,7 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Bo
     if family not in ("diag", "full"):
         raise ValueError(f"dist must be a Distribution, 'diag' or 'full', got {family!r}")
     if x0 is not None:
-        mean = _float_array("x0", x0)
+        mean = float_array("x0", x0)
         if mean.ndim != 1 or mean.size == 0:
             raise ValueError(f"x0 must be a non-empty 1-D array, got shape {mean.shape}")
         if not np.all(np.isfinite(mean)):
@@ -53,7 +53,7 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Bo
         raise ValueError("give x0, finite bounds, or a distribution (dist=...)")
     if sigma0 is None:
         sigma0 = BOX_SPREAD * box.width if box is not None and box.finite else 1.0
-    std = _float_array("sigma0", sigma0)
+    std = float_array("sigma0", sigma0)
     if std.ndim > 1 or (std.ndim == 1 and std.shape != mean.shape):
         raise ValueError(f"sigma0 must be a scalar or have shape {mean.shape}, got {std.shape}")
     if not np.all(np.isfinite(std) & (std > 0)):
@@ -62,13 +62,6 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Bo
     if family == "full":
         return Gaussian(mean, std**2)
     return DiagGaussian(mean, std)
-
-
-def _float_array(name: str, value: ArrayLike) -> np.ndarray:
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an array of numbers, got {value!r}") from None
 
 
 def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
@@ -177,6 +170,10 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
          checkpoint_every=1, **solver_options) -> OptimizeResult:
     if not callable(fun):
         raise TypeError("fun must be callable")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    if not isinstance(args, tuple):
+        raise TypeError(f"args must be a tuple, got {type(args).__name__}")
     if isinstance(dist, Distribution):
         if x0 is not None or sigma0 is not None:
             raise ValueError("pass either dist or x0/sigma0, not both")

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import fraction, generator, integer
+from ._checks import fraction, generator, integer, real
 from .distributions import (
     Bernoulli,
     Categorical,
@@ -177,12 +177,14 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     >>> f"{res.probability:.3e} ± {res.std_error:.0e}"
     '1.043e-06 ± 8e-09'
     """
+    if not callable(score):
+        raise TypeError(f"score must be callable, got {type(score).__name__}")
+    if not isinstance(nominal, Distribution):
+        raise TypeError(f"nominal must be a ceopt Distribution, got {type(nominal).__name__}")
     rng = generator(seed)
     q = nominal if proposal is None else proposal
     _check_support(nominal, q, rng)
-    level = float(level)
-    if not np.isfinite(level):
-        raise ValueError(f"level must be a finite number, got {level}")
+    level = real("level", level)
     n = default_n_samples(q) if n_samples is None else integer("n_samples", n_samples, 2)
     rho = fraction("elite_frac", elite_frac)
     needed = max(q.min_fit_samples, 2)

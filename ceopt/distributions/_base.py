@@ -92,6 +92,8 @@ def frozen(a: ArrayLike, dtype=np.float64) -> NDArray:
 def check_samples(x: ArrayLike, dim: int, name: str = "x") -> NDArray:
     """``x`` as a 2-D array ``(n, dim)``; a single point of shape ``(dim,)`` is one row."""
     x = np.asarray(x)
+    if x.dtype.kind not in "biuf":  # bool, int, unsigned, float: strings and objects are not
+        raise TypeError(f"{name} must be an array of numbers, got dtype {x.dtype}")
     if x.ndim == 1 and x.shape[0] == dim:
         x = x[None, :]
     if x.ndim != 2 or x.shape[1] != dim:

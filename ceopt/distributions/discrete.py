@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import xlogy
 
+from .._checks import float_array
 from ._base import (
     Distribution,
     check_alpha,
@@ -57,7 +58,7 @@ class Bernoulli(Distribution):
     __slots__ = ("_p", "_min_prob")
 
     def __init__(self, p: ArrayLike, *, min_prob: float | None = None):
-        p = np.asarray(p, dtype=np.float64)
+        p = float_array("p", p)
         if p.ndim != 1 or p.size == 0:
             raise ValueError(f"p must be a non-empty 1-D array, got shape {p.shape}")
         if not np.all(np.isfinite(p) & (p >= -1e-12) & (p <= 1 + 1e-12)):
@@ -153,7 +154,7 @@ class Categorical(Distribution):
     __slots__ = ("_probs", "_min_prob")
 
     def __init__(self, probs: ArrayLike, *, min_prob: float | None = None):
-        probs = np.asarray(probs, dtype=np.float64)
+        probs = float_array("probs", probs)
         if probs.ndim != 2 or probs.shape[0] == 0 or probs.shape[1] < 2:
             raise ValueError(
                 "probs must have shape (dim, k) with k >= 2 values per variable, got "

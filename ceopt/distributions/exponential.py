@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._checks import float_array
 from ._base import (
     Distribution,
     check_alpha,
@@ -43,7 +44,7 @@ class Exponential(Distribution):
     __slots__ = ("_mean", "_min_mean")
 
     def __init__(self, mean: ArrayLike, *, min_mean: float = DEFAULT_MIN_MEAN):
-        mean = np.asarray(mean, dtype=np.float64)
+        mean = float_array("mean", mean)
         if mean.ndim != 1 or mean.size == 0:
             raise ValueError(f"mean must be a non-empty 1-D array, got shape {mean.shape}")
         min_mean = float(min_mean)

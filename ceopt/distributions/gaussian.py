@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import solve_triangular
 
+from .._checks import float_array
 from ._base import (
     Distribution,
     check_alpha,
@@ -42,7 +43,7 @@ JITTER = 1e-10
 
 
 def _mean_vector(mean: ArrayLike) -> NDArray[np.float64]:
-    mean = np.asarray(mean, dtype=np.float64)
+    mean = float_array("mean", mean)
     if mean.ndim != 1 or mean.size == 0:
         raise ValueError(f"mean must be a non-empty 1-D array, got shape {mean.shape}")
     if not np.all(np.isfinite(mean)):
@@ -126,7 +127,7 @@ class Gaussian(_Normal):
     def __init__(self, mean: ArrayLike, cov: ArrayLike, *, min_std: float = DEFAULT_MIN_STD):
         mean = _mean_vector(mean)
         d = mean.size
-        cov = np.asarray(cov, dtype=np.float64)
+        cov = float_array("cov", cov)
         if cov.ndim == 0:
             cov = cov * np.eye(d)
         elif cov.ndim == 1 and cov.shape == (d,):
@@ -236,7 +237,7 @@ class DiagGaussian(_Normal):
 
     def __init__(self, mean: ArrayLike, std: ArrayLike, *, min_std: float = DEFAULT_MIN_STD):
         mean = _mean_vector(mean)
-        std = np.asarray(std, dtype=np.float64)
+        std = float_array("std", std)
         if std.ndim > 1 or (std.ndim == 1 and std.shape != mean.shape):
             raise ValueError(f"std must be a scalar or have shape {mean.shape}, got {std.shape}")
         std = np.broadcast_to(std, mean.shape)
