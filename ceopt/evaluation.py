@@ -20,16 +20,19 @@ wrong shape from a vectorized objective) are not failures: they raise at once.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import pickle
+import signal
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import integer
-from .workers import backend, check_picklable
+from ._checks import integer, real
+from .workers import Serial, backend, check_picklable
 
 ON_ERROR = ("raise", "worst", "retry")
 MAX_MESSAGES = 5  # failures described in a result; the rest are only counted
@@ -56,20 +59,49 @@ def _portable(exc: Exception) -> Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
+class EvaluationTimeout(TimeoutError):
+    """Raised inside an objective that ran longer than ``timeout``: a failure like any other."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None):
+    """Interrupt the block with EvaluationTimeout after ``seconds`` (POSIX, main thread).
+
+    SIGALRM interrupts Python code at its next bytecode, and sleeps and most blocking I/O at
+    once; a long call inside a C extension is interrupted only when it returns.
+    """
+    if seconds is None:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise EvaluationTimeout(f"the evaluation took longer than timeout={seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exception]]]:
-    """Run the objective on one chunk: ``task = (fun, X, args, vectorized)``.
+    """Run the objective on one chunk: ``task = (fun, X, args, vectorized, timeout)``.
 
     Returns the values (NaN where the objective raised) and the ``(row, exception)`` failures.
     Runs in worker processes, so it is a module-level function and catches what it can send
-    back instead of raising it.
+    back instead of raising it. ``timeout`` is per point (a vectorized call gets it times
+    its number of rows).
     """
-    fun, X, args, vectorized = task
+    fun, X, args, vectorized, timeout = task
     view = X.view()
     view.flags.writeable = False  # the objective cannot change the samples the update fits
     n = X.shape[0]
     if vectorized:
         try:
-            values = fun(view, *args)
+            with _time_limit(None if timeout is None else timeout * n):
+                values = fun(view, *args)
         except Exception as exc:
             exc = _portable(exc)
             return np.full(n, np.nan), [(i, exc) for i in range(n)]
@@ -82,7 +114,8 @@ def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exc
     errors = []
     for i in range(n):
         try:
-            v = fun(view[i], *args)
+            with _time_limit(timeout):
+                v = fun(view[i], *args)
         except Exception as exc:
             errors.append((i, _portable(exc)))
             continue
@@ -112,6 +145,10 @@ class Evaluator:
         callable (which chunks itself), and the whole population in this process.
     on_error, retries :
         The failure policy (see the module's docstring); ``retries`` applies to ``"retry"``.
+    timeout : float, optional
+        Seconds one point may take; a longer evaluation is interrupted with
+        :class:`EvaluationTimeout`, a failure. POSIX only, and only where evaluations run in
+        a process's main thread: this process or a process pool (not threads, not Dask).
     worst : float
         The value a failed point scores: +inf when minimising, -inf when maximising.
 
@@ -127,7 +164,7 @@ class Evaluator:
 
     def __init__(self, fun: Callable, *, vectorized: bool = False, args: tuple = (),
                  workers: Any = None, chunksize: int | None = None, on_error: str = "raise",
-                 retries: int = 2, worst: float = math.inf):
+                 retries: int = 2, worst: float = math.inf, timeout: float | None = None):
         if not callable(fun):
             raise TypeError("fun must be callable")
         if on_error not in ON_ERROR:
@@ -139,6 +176,18 @@ class Evaluator:
         self.backend = backend(workers)
         if self.backend.needs_pickling:
             check_picklable(fun, "worker processes")
+        self.timeout = None if timeout is None else real("timeout", timeout, minimum=0.0)
+        if self.timeout == 0:
+            raise ValueError("timeout must be positive, got 0")
+        if self.timeout is not None and not hasattr(signal, "SIGALRM"):
+            raise ValueError("timeout needs POSIX signals (SIGALRM), which this system lacks")
+        if self.timeout is not None and not self.backend.runs_in_main_thread:
+            raise ValueError(f"timeout needs evaluations in the main thread of a process, "
+                             f"which {type(self.backend).__name__} does not give: use "
+                             f"workers=None, an int, or a ProcessPoolExecutor")
+        if (self.timeout is not None and isinstance(self.backend, Serial)
+                and threading.current_thread() is not threading.main_thread()):
+            raise ValueError("timeout in this process needs the main thread (it uses SIGALRM)")
         self.n_failed = 0  # points scored the worst
         self.n_retried = 0  # evaluations repeated under "retry"
         self.messages: list[str] = []
@@ -175,7 +224,8 @@ class Evaluator:
             workers = self.backend.size
             size = 1 if workers is None else math.ceil(n / workers)
         starts = range(0, n, max(size, 1))
-        tasks = [(self.fun, X[s:s + size], self.args, self.vectorized) for s in starts]
+        tasks = [(self.fun, X[s:s + size], self.args, self.vectorized, self.timeout)
+                 for s in starts]
         values, errors = np.empty(n), []
         for s, (v, errs) in zip(starts, self.backend.map(evaluate_rows, tasks), strict=True):
             values[s:s + v.size] = v

@@ -73,8 +73,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              vectorized: bool = False, callback: Callable[[OptimizeResult], Any] | None = None,
              args: tuple = (), method: str = "ce", workers: Any = None,
              chunksize: int | None = None, on_error: str = "raise", retries: int = 2,
-             checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
-             **options: Any) -> OptimizeResult:
+             timeout: float | None = None, checkpoint: str | os.PathLike | None = None,
+             checkpoint_every: int = 1, **options: Any) -> OptimizeResult:
     """Minimise ``fun`` with the cross-entropy method.
 
     Parameters
@@ -111,6 +111,9 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         objective's exception with the point in ``exc.ceopt_x`` (ValueError for a non-finite
         value); ``"worst"`` scores the point the worst possible value and goes on;
         ``"retry"`` evaluates it again up to ``retries`` times, then scores it the worst.
+    timeout : float, optional
+        Seconds one point may take before it is interrupted as a failure (POSIX; in this
+        process or a process pool, where evaluations run in a main thread).
     checkpoint, checkpoint_every :
         Write the run's whole state (distribution, RNG state, best so far, counters, history)
         to the file ``checkpoint`` every ``checkpoint_every`` iterations and at the end,
@@ -146,8 +149,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
                 vectorized=vectorized, callback=callback, args=args, method=method,
                 workers=workers, chunksize=chunksize, on_error=on_error, retries=retries,
-                checkpoint=checkpoint, checkpoint_every=checkpoint_every, maximize=False,
-                **options)
+                timeout=timeout, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                maximize=False, **options)
 
 
 def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
@@ -166,8 +169,8 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
 
 
 def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=None, args=(),
-         workers=None, chunksize=None, on_error="raise", retries=2, checkpoint=None,
-         checkpoint_every=1, **solver_options) -> OptimizeResult:
+         workers=None, chunksize=None, on_error="raise", retries=2, timeout=None,
+         checkpoint=None, checkpoint_every=1, **solver_options) -> OptimizeResult:
     if not callable(fun):
         raise TypeError("fun must be callable")
     if callback is not None and not callable(callback):
@@ -186,7 +189,7 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
                               f"ceopt.resume({str(checkpoint)!r}, fun), or delete the file")
     evaluator = Evaluator(fun, vectorized=vectorized, args=args, workers=workers,
                           chunksize=chunksize, on_error=on_error, retries=retries,
-                          worst=-np.inf if solver.maximize else np.inf)
+                          worst=-np.inf if solver.maximize else np.inf, timeout=timeout)
     return _drive(solver, evaluator, callback, checkpoint, checkpoint_every)
 
 
@@ -198,9 +201,10 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
 
     The run goes on exactly as if it had never stopped: for the same objective, the result
     (``x``, ``fun``, ``history``) is bit-identical to an uninterrupted run's. The objective
-    and where it runs are given again (functions are not saved); whether it is vectorized and
-    the failure policy come from the checkpoint. ``max_iter`` and ``max_evals`` replace the
-    run's budgets, to extend a run that has finished. Checkpoints go on to ``path``.
+    and where it runs are given again (functions are not saved); whether it is vectorized,
+    the failure policy and the timeout come from the checkpoint. ``max_iter`` and
+    ``max_evals`` replace the run's budgets, to extend a run that has finished. Checkpoints
+    go on to ``path``.
 
     Raises :class:`ceopt.checkpoint.CheckpointError` (a ``ValueError``) for a truncated,
     damaged or incompatible file.
@@ -227,7 +231,8 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     options = state["evaluation"]
     evaluator = Evaluator(fun, vectorized=options["vectorized"], args=args, workers=workers,
                           chunksize=chunksize, on_error=options["on_error"],
-                          retries=options["retries"], worst=options["worst"])
+                          retries=options["retries"], worst=options["worst"],
+                          timeout=options["timeout"])
     evaluator.n_failed, evaluator.n_retried, evaluator.messages = state["failures"]
     return _drive(solver, evaluator, callback, path, checkpoint_every)
 
@@ -257,7 +262,8 @@ def _save(path, solver: CrossEntropy, evaluator: Evaluator) -> None:
     save_checkpoint(path, {
         "solver": solver,
         "evaluation": {"vectorized": evaluator.vectorized, "on_error": evaluator.on_error,
-                       "retries": evaluator.retries, "worst": evaluator.worst},
+                       "retries": evaluator.retries, "worst": evaluator.worst,
+                       "timeout": evaluator.timeout},
         "failures": (evaluator.n_failed, evaluator.n_retried, list(evaluator.messages)),
     })
 

@@ -115,7 +115,7 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
                         seed: int | np.random.Generator | None = None,
                         vectorized: bool = True, workers: Any = None,
                         chunksize: int | None = None, on_error: str = "raise",
-                        retries: int = 2) -> RareEventResult:
+                        retries: int = 2, timeout: float | None = None) -> RareEventResult:
     """Estimate ``P(score(X) >= level)`` for ``X ~ nominal`` by multilevel CE.
 
     Parameters
@@ -139,7 +139,7 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     max_iter : int
         Levels at most.
     smoothing : float in (0, 1]
-    workers, chunksize, on_error, retries :
+    workers, chunksize, on_error, retries, timeout :
         Where scores are computed and what a failure does, as in :func:`ceopt.minimize`.
         A failed sample scores -inf: it never reaches a level, so failures that would have
         been hits bias the estimate low (``nfail`` and ``failures`` say how many and why).
@@ -197,7 +197,7 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     smoothing = fraction("smoothing", smoothing, high_open=False)
 
     with Evaluator(score, vectorized=vectorized, workers=workers, chunksize=chunksize,
-                   on_error=on_error, retries=retries, worst=-np.inf) as scores:
+                   on_error=on_error, retries=retries, worst=-np.inf, timeout=timeout) as scores:
         q, levels, level_ess, nfev, stalled = _climb(scores, nominal, q, level, n, rho,
                                                      max_iter, smoothing, rng)
         # The final importance-sampling stage: unbiased from any proposal covering the event.

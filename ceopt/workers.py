@@ -38,6 +38,7 @@ class Serial:
 
     size = 1
     needs_pickling = False
+    runs_in_main_thread = True
 
     def map(self, fn: Callable, tasks: Sequence) -> list:
         return [fn(t) for t in tasks]
@@ -50,6 +51,7 @@ class OwnPool:
     """A process pool that ceopt starts on first use, rebuilds when broken, and shuts down."""
 
     needs_pickling = True
+    runs_in_main_thread = True  # of each worker process
 
     def __init__(self, size: int):
         self.size = size
@@ -99,6 +101,7 @@ class Submitter:
         self.size = (_dask_threads(client) if _is_dask_client(client)
                      else getattr(executor, "_max_workers", None) or 1)
         self.needs_pickling = isinstance(executor, ProcessPoolExecutor)
+        self.runs_in_main_thread = self.needs_pickling
 
     def map(self, fn: Callable, tasks: Sequence) -> list:
         futures = [self.executor.submit(fn, t) for t in tasks]
@@ -112,6 +115,7 @@ class DaskClient:
     """Run on a Dask cluster through its client (the user's to close)."""
 
     needs_pickling = False  # Dask serialises with cloudpickle: lambdas and closures travel
+    runs_in_main_thread = False  # tasks run in the workers' threads
 
     def __init__(self, client: Any):
         self.client = client
@@ -140,6 +144,7 @@ class Mapper:
 
     size = None  # unknown: the map chunks the tasks itself
     needs_pickling = False
+    runs_in_main_thread = False  # unknown
 
     def __init__(self, map_like: Callable):
         self.map_like = map_like

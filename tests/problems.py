@@ -70,3 +70,11 @@ class FailsOnce:
             open(self.marker, "w").close()
             raise OSError("transient")
         return float(np.dot(x, x))
+
+
+def slow_right(x):
+    """Sleeps 10 s where x[0] > 1 (a hung simulation); the sphere elsewhere."""
+    if x[0] > 1:
+        import time
+        time.sleep(10)
+    return float(np.dot(x, x))

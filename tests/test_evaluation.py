@@ -5,7 +5,15 @@ import math
 
 import numpy as np
 import pytest
-from problems import DiesOnce, FailsOnce, always_dies, nan_right, raises_right, sphere_point
+from problems import (
+    DiesOnce,
+    FailsOnce,
+    always_dies,
+    nan_right,
+    raises_right,
+    slow_right,
+    sphere_point,
+)
 
 import ceopt
 from ceopt.evaluation import Evaluator
@@ -220,3 +228,31 @@ def test_a_retry_on_dask_runs_the_point_again(dask_client, tmp_path):
     ev = Evaluator(FailsOnce(tmp_path / "failed"), workers=dask_client, on_error="retry")
     assert ev(X[:1]) == 0.25
     assert ev.n_retried == 1 and ev.n_failed == 0
+
+
+# -- timeout ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("workers", [None, 2])
+def test_a_point_that_hangs_is_interrupted_as_a_failure(workers):
+    import signal
+    import time
+
+    from ceopt.evaluation import EvaluationTimeout
+    before = signal.getsignal(signal.SIGALRM)
+    start = time.perf_counter()
+    ev = Evaluator(slow_right, workers=workers, on_error="worst", timeout=0.05)
+    assert np.array_equal(ev(X), [0.25, np.inf, 0.5, np.inf, 4.0])
+    assert ev.n_failed == 2 and "longer than timeout=0.05 s" in ev.messages[0]
+    assert time.perf_counter() - start < 5  # nothing waited for the 10 s sleeps
+    with pytest.raises(EvaluationTimeout) as info:
+        Evaluator(slow_right, workers=workers, timeout=0.05)(X)
+    assert info.value.ceopt_x[0] == 2.0
+    assert signal.getsignal(signal.SIGALRM) == before  # the user's handler is back
+
+
+def test_timeout_where_evaluations_run_in_threads_is_a_clear_error(dask_client):
+    with cf.ThreadPoolExecutor(2) as executor, pytest.raises(ValueError, match="main thread"):
+        ceopt.minimize(slow_right, np.zeros(2), workers=executor, timeout=1.0)
+    with pytest.raises(ValueError, match="main thread"):
+        ceopt.minimize(slow_right, np.zeros(2), workers=dask_client, timeout=1.0)
+    with pytest.raises(ValueError, match="timeout"):
+        ceopt.minimize(slow_right, np.zeros(2), timeout=0)
