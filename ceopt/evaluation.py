@@ -86,6 +86,22 @@ def _time_limit(seconds: float | None):
         signal.signal(signal.SIGALRM, previous)
 
 
+def _check_timeout(timeout: float, where: Any) -> float:
+    """A positive number of seconds, for a backend where SIGALRM can interrupt evaluations."""
+    timeout = real("timeout", timeout, minimum=0.0)
+    if timeout == 0:
+        raise ValueError("timeout must be positive, got 0")
+    if not hasattr(signal, "SIGALRM"):
+        raise ValueError("timeout needs POSIX signals (SIGALRM), which this system lacks")
+    if not where.runs_in_main_thread:
+        raise ValueError(f"timeout needs evaluations in the main thread of a process, which "
+                         f"{type(where).__name__} does not give: use workers=None, an int, or "
+                         f"a ProcessPoolExecutor")
+    if isinstance(where, Serial) and threading.current_thread() is not threading.main_thread():
+        raise ValueError("timeout in this process needs the main thread (it uses SIGALRM)")
+    return timeout
+
+
 def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exception]]]:
     """Run the objective on one chunk: ``task = (fun, X, args, vectorized, timeout)``.
 
@@ -176,18 +192,7 @@ class Evaluator:
         self.backend = backend(workers)
         if self.backend.needs_pickling:
             check_picklable(fun, "worker processes")
-        self.timeout = None if timeout is None else real("timeout", timeout, minimum=0.0)
-        if self.timeout == 0:
-            raise ValueError("timeout must be positive, got 0")
-        if self.timeout is not None and not hasattr(signal, "SIGALRM"):
-            raise ValueError("timeout needs POSIX signals (SIGALRM), which this system lacks")
-        if self.timeout is not None and not self.backend.runs_in_main_thread:
-            raise ValueError(f"timeout needs evaluations in the main thread of a process, "
-                             f"which {type(self.backend).__name__} does not give: use "
-                             f"workers=None, an int, or a ProcessPoolExecutor")
-        if (self.timeout is not None and isinstance(self.backend, Serial)
-                and threading.current_thread() is not threading.main_thread()):
-            raise ValueError("timeout in this process needs the main thread (it uses SIGALRM)")
+        self.timeout = None if timeout is None else _check_timeout(timeout, self.backend)
         self.n_failed = 0  # points scored the worst
         self.n_retried = 0  # evaluations repeated under "retry"
         self.messages: list[str] = []

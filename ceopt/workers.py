@@ -105,7 +105,13 @@ class Submitter:
 
     def map(self, fn: Callable, tasks: Sequence) -> list:
         futures = [self.executor.submit(fn, t) for t in tasks]
-        return [f.result() for f in futures]
+        try:
+            return [f.result() for f in futures]
+        except BrokenProcessPool as exc:
+            raise BrokenProcessPool(
+                "a worker process of the executor passed as workers= died, which breaks a "
+                "ProcessPoolExecutor for good; pass workers=<int> instead and ceopt rebuilds "
+                "its own pool and resubmits the lost tasks") from exc
 
     def close(self) -> None:
         pass
@@ -119,10 +125,9 @@ class DaskClient:
 
     def __init__(self, client: Any):
         self.client = client
-
-    @property
-    def size(self) -> int:
-        return _dask_threads(self.client)  # workers may join or leave between populations
+        # Read once: asking the scheduler costs a round trip per population. A cluster that
+        # grows later is used, but chunked for its size at the start (or pass chunksize).
+        self.size = _dask_threads(client)
 
     def map(self, fn: Callable, tasks: Sequence) -> list:
         return self.client.gather(self.client.map(fn, tasks, pure=False))

@@ -140,6 +140,13 @@ def test_a_worker_that_dies_mid_run_loses_nothing(serial, tmp_path):
     same_run(res, serial)
 
 
+def test_a_users_process_pool_broken_by_a_dead_worker_says_what_to_do(tmp_path):
+    from concurrent.futures.process import BrokenProcessPool
+    with cf.ProcessPoolExecutor(2) as executor, pytest.raises(BrokenProcessPool,
+                                                              match="workers=<int>"):
+        ceopt.minimize(DiesOnce(tmp_path / "died"), workers=executor, **RUN)
+
+
 def test_an_objective_that_kills_every_worker_is_a_clear_error():
     with pytest.raises(RuntimeError, match="died 3 times in a row"):
         Evaluator(always_dies, workers=2)(X)
