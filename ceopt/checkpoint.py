@@ -8,7 +8,8 @@ the evaluator's failure record, pickled. The file is::
     <pickled payload>
 
 It is written to a temporary file in the same folder, flushed and fsynced, then renamed over
-the old one (an atomic step on POSIX and Windows), and the folder is fsynced. A crash at any
+the old one (an atomic step on POSIX and Windows), and the folder is fsynced. The file is
+readable by its owner only (``mkstemp``'s mode 0600). A crash at any
 moment therefore leaves either the previous checkpoint or the new one, whole. Reading checks
 the header, the version and the checksum, so a truncated or damaged file is a clear error,
 never a silent restart. As with any pickle, load only checkpoints you trust.
@@ -65,8 +66,12 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def load(path: str | os.PathLike) -> dict[str, Any]:
-    """The state saved in ``path``; :class:`CheckpointError` if it cannot be trusted."""
+def load(path: str | os.PathLike, remove_leftovers: bool = False) -> dict[str, Any]:
+    """The state saved in ``path``; :class:`CheckpointError` if it cannot be trusted.
+
+    ``remove_leftovers`` deletes the temporary files of writes that a crash interrupted
+    (``.<name>.*.tmp`` beside it), as a run resuming from ``path`` is their only writer.
+    """
     path = Path(path)
     data = path.read_bytes()
     first, _, rest = data.partition(b"\n")
@@ -84,7 +89,14 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
     if hashlib.sha256(payload).hexdigest().encode() != digest:
         raise CheckpointError(f"{path} is truncated or damaged (its checksum does not match, "
                               f"{len(data)} bytes): it cannot be resumed")
-    state = pickle.loads(payload)
+    try:
+        state = pickle.loads(payload)
+    except Exception as exc:  # a class renamed or removed since the file was written
+        raise CheckpointError(f"{path} was written by a ceopt this one cannot read "
+                              f"({type(exc).__name__}: {exc})") from None
     if not isinstance(state, dict) or "solver" not in state:
         raise CheckpointError(f"{path} holds no ceopt run")
+    if remove_leftovers:
+        for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+            leftover.unlink(missing_ok=True)
     return state

@@ -25,6 +25,7 @@ import math
 import pickle
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -51,9 +52,13 @@ def _attach_point(exc: BaseException, x: NDArray, what: str) -> None:
 
 
 def _portable(exc: Exception) -> Exception:
-    """The exception itself if it can travel back from a worker process, else a summary."""
+    """The exception itself if it survives the trip back from a worker, else a summary.
+
+    Both ways: an exception whose ``__init__`` takes other arguments than it stores pickles
+    but fails to unpickle, and that would break the pool in the parent.
+    """
     try:
-        pickle.dumps(exc)
+        pickle.loads(pickle.dumps(exc))
         return exc
     except Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
@@ -73,17 +78,31 @@ def _time_limit(seconds: float | None):
     if seconds is None:
         yield
         return
+    start = time.monotonic()
+    outer_fired = False
 
     def expire(signum, frame):
-        raise EvaluationTimeout(f"the evaluation took longer than timeout={seconds:g} s")
+        nonlocal outer_fired
+        if time.monotonic() - start >= seconds * 0.999:
+            raise EvaluationTimeout(f"the evaluation took longer than timeout={seconds:g} s")
+        outer_fired = True  # a timer set outside ceopt (a test watchdog, say) came first
+        if callable(previous):
+            previous(signum, frame)
+        elif previous == signal.SIG_DFL:  # what that timer would have done: end the process
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            signal.raise_signal(signal.SIGALRM)
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)  # seconds left on a timer set outside
     try:
+        signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer else seconds)
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer and not outer_fired:  # give the outer timer back what is left of it
+            signal.setitimer(signal.ITIMER_REAL,
+                             max(outer - (time.monotonic() - start), 1e-6))
 
 
 def _check_timeout(timeout: float, where: Any) -> float:
@@ -103,14 +122,18 @@ def _check_timeout(timeout: float, where: Any) -> float:
 
 
 def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exception]]]:
-    """Run the objective on one chunk: ``task = (fun, X, args, vectorized, timeout)``.
+    """Run the objective on one chunk: ``task = (fun, X, args, vectorized, timeout, portable)``.
 
     Returns the values (NaN where the objective raised) and the ``(row, exception)`` failures.
     Runs in worker processes, so it is a module-level function and catches what it can send
-    back instead of raising it. ``timeout`` is per point (a vectorized call gets it times
-    its number of rows).
+    back instead of raising it (``portable``: made able to travel between processes).
+    ``timeout`` is per point (a vectorized call gets it times its number of rows).
     """
-    fun, X, args, vectorized, timeout = task
+    fun, X, args, vectorized, timeout, portable = task
+
+    def failure(exc: Exception) -> Exception:
+        return _portable(exc) if portable else exc
+
     view = X.view()
     view.flags.writeable = False  # the objective cannot change the samples the update fits
     n = X.shape[0]
@@ -119,7 +142,7 @@ def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exc
             with _time_limit(None if timeout is None else timeout * n):
                 values = fun(view, *args)
         except Exception as exc:
-            exc = _portable(exc)
+            exc = failure(exc)
             return np.full(n, np.nan), [(i, exc) for i in range(n)]
         values = np.asarray(values, dtype=np.float64)
         if values.shape != (n,):
@@ -133,7 +156,7 @@ def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exc
             with _time_limit(timeout):
                 v = fun(view[i], *args)
         except Exception as exc:
-            errors.append((i, _portable(exc)))
+            errors.append((i, failure(exc)))
             continue
         if v is None:
             raise TypeError(f"the objective returned None at x = {X[i]} (a missing return?)")
@@ -191,7 +214,7 @@ class Evaluator:
         self.chunksize = None if chunksize is None else integer("chunksize", chunksize, 1)
         self.backend = backend(workers)
         if self.backend.needs_pickling:
-            check_picklable(fun, "worker processes")
+            check_picklable(fun, self.args, "worker processes")
         self.timeout = None if timeout is None else _check_timeout(timeout, self.backend)
         self.n_failed = 0  # points scored the worst
         self.n_retried = 0  # evaluations repeated under "retry"
@@ -229,7 +252,8 @@ class Evaluator:
             workers = self.backend.size
             size = 1 if workers is None else math.ceil(n / workers)
         starts = range(0, n, max(size, 1))
-        tasks = [(self.fun, X[s:s + size], self.args, self.vectorized, self.timeout)
+        portable = not self.backend.in_process
+        tasks = [(self.fun, X[s:s + size], self.args, self.vectorized, self.timeout, portable)
                  for s in starts]
         values, errors = np.empty(n), []
         for s, (v, errs) in zip(starts, self.backend.map(evaluate_rows, tasks), strict=True):

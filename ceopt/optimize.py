@@ -221,7 +221,7 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     >>> rest.fun == full.fun and rest.nit == 20
     True
     """
-    state = load_checkpoint(path)
+    state = load_checkpoint(path, remove_leftovers=True)
     solver: CrossEntropy = state["solver"]
     solver.clear_user_stop()  # a callback's stop ends that session only
     if max_iter is not None:
@@ -259,7 +259,10 @@ def _drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every) ->
 
 
 def _save(path, solver: CrossEntropy, evaluator: Evaluator) -> None:
+    from . import __version__  # here, not at the top: the package imports this module first
+
     save_checkpoint(path, {
+        "ceopt": __version__,
         "solver": solver,
         "evaluation": {"vectorized": evaluator.vectorized, "on_error": evaluator.on_error,
                        "retries": evaluator.retries, "worst": evaluator.worst,
@@ -271,4 +274,8 @@ def _save(path, solver: CrossEntropy, evaluator: Evaluator) -> None:
 def _result(solver: CrossEntropy, evaluator: Evaluator) -> OptimizeResult:
     result = solver.result()
     result.nfail, result.failures = evaluator.n_failed, list(evaluator.messages)
+    if evaluator.n_failed and not np.isfinite(result.fun):
+        # Scored the worst, every point looks the same: that "converges", and means nothing.
+        result.success = False
+        result.message += f"; every evaluation failed ({evaluator.n_failed}, see failures)"
     return result

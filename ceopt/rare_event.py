@@ -139,13 +139,13 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     max_iter : int
         Levels at most.
     smoothing : float in (0, 1]
+        Weight of each new fit against the previous proposal.
+    seed : int, numpy.random.Generator or None
+    vectorized : bool
     workers, chunksize, on_error, retries, timeout :
         Where scores are computed and what a failure does, as in :func:`ceopt.minimize`.
         A failed sample scores -inf: it never reaches a level, so failures that would have
         been hits bias the estimate low (``nfail`` and ``failures`` say how many and why).
-        Weight of each new fit against the previous proposal.
-    seed : int, numpy.random.Generator or None
-    vectorized : bool
 
     Returns
     -------
@@ -250,7 +250,7 @@ def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: floa
         # An attained score ("inverted_cdf"), so integer scores give integer levels.
         gamma = min(level, float(np.quantile(S, 1 - rho, method="inverted_cdf")))
         if gamma == -np.inf:
-            raise ValueError(f"more than {1 - rho:.0%} of a level's {n} scores failed: no "
+            raise ValueError(f"at least {1 - rho:.0%} of a level's {n} scores failed: no "
                              f"level can be set (see on_error)")
         if levels and gamma <= levels[-1]:
             # Ties hold the quantile on the last level (a discrete score): step to the next

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -39,6 +39,7 @@ class Serial:
     size = 1
     needs_pickling = False
     runs_in_main_thread = True
+    in_process = True  # exceptions come back as they are, unpickled
 
     def map(self, fn: Callable, tasks: Sequence) -> list:
         return [fn(t) for t in tasks]
@@ -52,6 +53,7 @@ class OwnPool:
 
     needs_pickling = True
     runs_in_main_thread = True  # of each worker process
+    in_process = False
 
     def __init__(self, size: int):
         self.size = size
@@ -64,8 +66,12 @@ class OwnPool:
         while todo:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(self.size)
-            futures = {i: self._pool.submit(fn, tasks[i]) for i in todo}
+            futures = {}
             try:
+                # Inside the try: a worker may have died while the pool sat idle between
+                # populations, and then submit itself finds the pool broken.
+                for i in todo:
+                    futures[i] = self._pool.submit(fn, tasks[i])
                 for i, future in futures.items():
                     results[i] = future.result()
                 return results
@@ -98,10 +104,12 @@ class Submitter:
     def __init__(self, executor: Any):
         self.executor = executor
         client = getattr(executor, "_client", None)  # Dask's ClientExecutor
+        # Its number of workers sets the chunks; unknown, one point per task.
         self.size = (_dask_threads(client) if _is_dask_client(client)
-                     else getattr(executor, "_max_workers", None) or 1)
+                     else getattr(executor, "_max_workers", None))
         self.needs_pickling = isinstance(executor, ProcessPoolExecutor)
         self.runs_in_main_thread = self.needs_pickling
+        self.in_process = isinstance(executor, ThreadPoolExecutor)
 
     def map(self, fn: Callable, tasks: Sequence) -> list:
         futures = [self.executor.submit(fn, t) for t in tasks]
@@ -122,6 +130,7 @@ class DaskClient:
 
     needs_pickling = False  # Dask serialises with cloudpickle: lambdas and closures travel
     runs_in_main_thread = False  # tasks run in the workers' threads
+    in_process = False
 
     def __init__(self, client: Any):
         self.client = client
@@ -150,6 +159,7 @@ class Mapper:
     size = None  # unknown: the map chunks the tasks itself
     needs_pickling = False
     runs_in_main_thread = False  # unknown
+    in_process = False  # unknown, so exceptions are made able to travel
 
     def __init__(self, map_like: Callable):
         self.map_like = map_like
@@ -187,8 +197,13 @@ def backend(workers: Any) -> Serial | OwnPool | Submitter | DaskClient | Mapper:
                     f"{type(workers).__name__}")
 
 
-def check_picklable(fun: Callable, where: str) -> None:
-    """A clear error, now, for an objective that cannot travel to worker processes."""
+def check_picklable(fun: Callable, args: tuple, where: str) -> None:
+    """A clear error, now, for an objective (or its args) that cannot travel to processes."""
+    try:
+        pickle.dumps(args)
+    except Exception as exc:
+        raise TypeError(f"args must be picklable to run on {where} ({type(exc).__name__}: "
+                        f"{exc})") from None
     try:
         pickle.dumps(fun)
     except Exception as exc:

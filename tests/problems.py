@@ -78,3 +78,21 @@ def slow_right(x):
         import time
         time.sleep(10)
     return float(np.dot(x, x))
+
+
+class TwoArgError(Exception):
+    """Pickles, but cannot be unpickled: __init__ needs two arguments, args holds one."""
+
+    def __init__(self, what, where):
+        super().__init__(f"{what} at {where}")
+
+
+def raises_two_arg_error(x):
+    if x[0] > 1:
+        raise TwoArgError("bad", float(x[0]))
+    return float(np.dot(x, x))
+
+
+def row_sum(X):
+    """The score of the rare-event tests: the sum of the coordinates."""
+    return X.sum(axis=1)

@@ -69,16 +69,18 @@ BAD = {
     "retries": st.one_of(st.integers(max_value=-1), fractional),
     "chunksize": st.one_of(st.integers(max_value=0), fractional),
     "checkpoint_every": st.one_of(st.integers(max_value=0), fractional),
+    "timeout": st.one_of(st.floats(max_value=0), nonfinite, not_numbers),
 }
 
 
-@given(st.sampled_from(sorted(BAD)).flatmap(lambda name: st.tuples(st.just(name), BAD[name])))
-def test_minimize_names_the_bad_argument(case):
+@given(st.sampled_from(sorted(BAD)).flatmap(lambda name: st.tuples(st.just(name), BAD[name])),
+       st.sampled_from([ceopt.minimize, ceopt.maximize]))
+def test_minimize_and_maximize_name_the_bad_argument(case, entry_point):
     name, value = case
     kwargs = dict(x0=np.zeros(DIM), max_iter=2, seed=0)
     kwargs[name] = value
     with pytest.raises((ValueError, TypeError)) as info:
-        ceopt.minimize(sphere_point, **kwargs)
+        entry_point(sphere_point, **kwargs)
     message = str(info.value)
     assert name in message or (name == "bounds" and "x0" in message), message
 
@@ -136,9 +138,10 @@ def test_estimate_rare_event_names_the_bad_argument(case):
     assert name in message or (name == "proposal" and "nominal" in message), message
 
 
-TELL = {
-    "X": st.one_of(wrong_shape.filter(lambda a: not (a.ndim == 2 and a.shape[0] == 10)),
-                   not_numbers),
+TELL = {  # (a single point, shape (DIM,), is a population of one: a values error, below)
+    "X": st.one_of(wrong_shape.filter(lambda a: a.ndim != 1 and not (a.ndim == 2 and
+                                                                        a.shape[1] == DIM)),
+                   not_numbers, st.just(np.zeros((10, DIM + 1)))),
     "values": st.one_of(not_numbers, st.just(np.full(10, np.nan)),
                         arrays(np.float64, array_shapes(max_dims=2, max_side=12),
                                elements=st.floats(-1, 1)).filter(lambda a: a.shape != (10,))),
@@ -152,5 +155,15 @@ def test_tell_names_the_bad_argument(case):
     X = es.ask()
     with pytest.raises((ValueError, TypeError)) as info:
         es.tell(value, np.zeros(10)) if name == "X" else es.tell(X, value)
-    message = str(info.value)  # a population of the wrong length may name either argument
-    assert name in message or "values" in message, message
+    assert name in str(info.value), str(info.value)
+
+
+@given(st.sampled_from(["max_iter", "max_evals", "checkpoint_every", "chunksize"]).flatmap(
+    lambda name: st.tuples(st.just(name), BAD[name])))
+def test_resume_names_the_bad_argument(tmp_path_factory, case):
+    name, value = case
+    path = tmp_path_factory.mktemp("resume") / "run.ckpt"
+    ceopt.minimize(sphere_point, np.zeros(DIM), max_iter=2, seed=0, checkpoint=path)
+    with pytest.raises((ValueError, TypeError)) as info:
+        ceopt.resume(path, sphere_point, **{name: value})
+    assert name in str(info.value), str(info.value)

@@ -1,9 +1,11 @@
 """Checkpoint, kill, resume: bit-identical to a run never interrupted; damaged files refused."""
 
+import hashlib
 import pickle
 import subprocess
 import sys
 import textwrap
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +126,7 @@ def test_a_kill_half_way_through_writing_leaves_the_previous_checkpoint(tmp_path
     assert any(p.name.endswith(".tmp") for p in path.parent.iterdir())  # the half-written one
     f, full = uninterrupted()
     same_run(ceopt.resume(path, f), full)
+    assert not any(p.name.endswith(".tmp") for p in path.parent.iterdir())  # cleaned up
 
 
 def test_resume_after_a_callback_stop_and_with_a_larger_budget(tmp_path):
@@ -157,6 +160,18 @@ def test_a_truncated_or_damaged_checkpoint_is_a_clear_error(tmp_path):
         ceopt.resume(tmp_path / "newer", sphere)
     with pytest.raises(FileNotFoundError):
         ceopt.resume(tmp_path / "missing", sphere)
+
+
+def test_a_checkpoint_of_a_class_this_ceopt_lacks_is_a_clear_error(tmp_path):
+    # A valid file whose pickle names a module that no longer exists (a renamed class, say).
+    payload = pickle.dumps({"solver": OrderedDict()}).replace(b"collections", b"collectionz")
+    save(tmp_path / "run.ckpt", {"solver": None})
+    data = (tmp_path / "run.ckpt").read_bytes()
+    header = data[:data.index(b"\n") + 1]
+    digest = hashlib.sha256(payload).hexdigest().encode()
+    (tmp_path / "old.ckpt").write_bytes(header + digest + b"\n" + payload)
+    with pytest.raises(CheckpointError, match="cannot read"):
+        ceopt.resume(tmp_path / "old.ckpt", sphere)
 
 
 def test_an_existing_checkpoint_is_never_overwritten_by_a_new_run(tmp_path):

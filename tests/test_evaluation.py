@@ -8,9 +8,12 @@ import pytest
 from problems import (
     DiesOnce,
     FailsOnce,
+    TwoArgError,
     always_dies,
     nan_right,
     raises_right,
+    raises_two_arg_error,
+    row_sum,
     slow_right,
     sphere_point,
 )
@@ -33,8 +36,7 @@ def serial():
     return ceopt.minimize(sphere_point, **RUN)
 
 
-@pytest.mark.parametrize("workers, chunksize", [
-    (2, None), (2, 7), (-1, 1), (1, None)])
+@pytest.mark.parametrize("workers, chunksize", [(2, None), (2, 7), (-1, 1)])
 def test_a_process_pool_gives_the_serial_run(serial, workers, chunksize):
     same_run(ceopt.minimize(sphere_point, workers=workers, chunksize=chunksize, **RUN), serial)
 
@@ -57,6 +59,26 @@ def test_a_map_like_callable_gets_every_point_in_order(serial):
 
     same_run(ceopt.minimize(sphere_point, workers=my_map, **RUN), serial)
     assert set(calls) == {50}  # one task per point by default: the map chunks them itself
+
+
+def test_an_executor_of_unknown_size_gets_one_point_per_task(serial):
+    class Inline:  # has submit, but no _max_workers to size chunks by
+        submitted = 0
+
+        def submit(self, fn, task):
+            Inline.submitted += 1
+            future = cf.Future()
+            future.set_result(fn(task))
+            return future
+
+    same_run(ceopt.minimize(sphere_point, workers=Inline(), **RUN), serial)
+    assert Inline.submitted == serial.nfev
+
+
+def test_workers_1_is_this_process(serial):
+    ev = Evaluator(lambda x: float(x @ x), workers=1)  # a lambda: no pickling needed
+    assert type(ev.backend).__name__ == "Serial"
+    same_run(ceopt.minimize(sphere_point, workers=1, **RUN), serial)
 
 
 def test_an_unpicklable_objective_for_processes_is_a_clear_error():
@@ -126,6 +148,12 @@ def test_a_vectorized_objective_that_raises_fails_the_whole_call():
     assert np.all(ev(X) == np.inf) and ev.n_failed == 5
 
 
+def test_a_run_where_every_evaluation_fails_is_no_success():
+    res = ceopt.minimize(lambda x: math.nan, np.zeros(2), max_iter=5, on_error="worst")
+    assert not res.success and res.nfail == res.nfev
+    assert "every evaluation failed" in res.message
+
+
 def test_minimize_reports_failures_and_still_converges():
     res = ceopt.minimize(raises_right, np.zeros(2), sigma0=2.0, seed=1, on_error="worst")
     assert res.success and np.allclose(res.x, 0, atol=1e-4)
@@ -145,6 +173,28 @@ def test_a_users_process_pool_broken_by_a_dead_worker_says_what_to_do(tmp_path):
     with cf.ProcessPoolExecutor(2) as executor, pytest.raises(BrokenProcessPool,
                                                               match="workers=<int>"):
         ceopt.minimize(DiesOnce(tmp_path / "died"), workers=executor, **RUN)
+
+
+def test_a_worker_killed_while_the_pool_is_idle_loses_nothing(serial):
+    import multiprocessing
+    import os
+    import signal
+
+    def kill_a_worker(result):
+        if result.nit == 3:  # between populations: the pool is idle, a worker is killed
+            os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+            import time
+            time.sleep(0.2)
+
+    same_run(ceopt.minimize(sphere_point, workers=2, callback=kill_a_worker, **RUN), serial)
+
+
+def test_an_exception_that_cannot_be_unpickled_comes_back_as_a_summary():
+    ev = Evaluator(raises_two_arg_error, workers=2, on_error="worst")
+    assert np.isinf(ev(X)).sum() == 2
+    assert ev.messages[0] == "RuntimeError: TwoArgError: bad at 2.0 at x = [2. 1.]"
+    with pytest.raises(TwoArgError):  # in this process it keeps its type
+        Evaluator(raises_two_arg_error)(X)
 
 
 def test_an_objective_that_kills_every_worker_is_a_clear_error():
@@ -191,6 +241,8 @@ def test_rare_event_estimation_on_workers_equals_serial_and_reports_failures():
         pooled = ceopt.estimate_rare_event(lambda X: X.sum(axis=1), nominal, workers=executor,
                                            chunksize=300, **run)
     assert pooled.probability == serial.probability and pooled.nfev == serial.nfev
+    processes = ceopt.estimate_rare_event(row_sum, nominal, workers=2, **run)
+    assert processes.probability == serial.probability and processes.nfev == serial.nfev
     with pytest.raises(FloatingPointError):
         ceopt.estimate_rare_event(tail_score_fails_left, nominal, chunksize=1, **run)
     worst = ceopt.estimate_rare_event(tail_score_fails_left, nominal, chunksize=1,
@@ -240,11 +292,9 @@ def test_a_retry_on_dask_runs_the_point_again(dask_client, tmp_path):
 # -- timeout ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("workers", [None, 2])
 def test_a_point_that_hangs_is_interrupted_as_a_failure(workers):
-    import signal
     import time
 
     from ceopt.evaluation import EvaluationTimeout
-    before = signal.getsignal(signal.SIGALRM)
     start = time.perf_counter()
     ev = Evaluator(slow_right, workers=workers, on_error="worst", timeout=0.05)
     assert np.array_equal(ev(X), [0.25, np.inf, 0.5, np.inf, 4.0])
@@ -253,7 +303,30 @@ def test_a_point_that_hangs_is_interrupted_as_a_failure(workers):
     with pytest.raises(EvaluationTimeout) as info:
         Evaluator(slow_right, workers=workers, timeout=0.05)(X)
     assert info.value.ceopt_x[0] == 2.0
-    assert signal.getsignal(signal.SIGALRM) == before  # the user's handler is back
+
+
+def test_timeout_gives_back_the_users_alarm_handler_and_timer():
+    import signal
+    import time
+
+    rung = []
+
+    def users_handler(signum, frame):
+        rung.append(time.monotonic())
+
+    before = signal.signal(signal.SIGALRM, users_handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.6)  # the user's own alarm, due in 0.6 s
+        start = time.monotonic()
+        Evaluator(slow_right, on_error="worst", timeout=0.05)(X)  # two 0.05 s timeouts
+        assert signal.getsignal(signal.SIGALRM) is users_handler
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 0.3 < left < 0.6  # still running, less the time spent
+        time.sleep(left + 0.2)
+        assert len(rung) == 1 and 0.5 < rung[0] - start < 0.9  # and it did ring, on time
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
 
 
 def test_timeout_where_evaluations_run_in_threads_is_a_clear_error(dask_client):
