@@ -60,8 +60,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--instances", type=int_list, help="instances (default 1-15)")
     ap.add_argument("--budget", type=int,
                     help="evaluations per dimension: a run has budget·d (default 1000)")
-    ap.add_argument("--solvers", nargs="+", choices=sorted(bbob_solvers.SOLVERS),
-                    help="default: all")
+    ap.add_argument("--solvers", nargs="+", choices=sorted(bbob_solvers.ALL),
+                    help="default: all but ceopt's variants (ceopt-textbook-*)")
     ap.add_argument("--seed", type=int, default=1, help="seeds every run (default 1)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count(),
                     help="processes (default: all cores)")
@@ -118,7 +118,7 @@ def main(argv=None) -> Path:
         seed=args.seed, jobs=args.jobs, budget_per_dim=args.budget,
         functions=bbob_report.ranges(args.functions), dims=bbob_report.ranges(args.dims),
         instances=bbob_report.ranges(args.instances), solvers={
-            s: bbob_solvers.SOLVERS[s][1] for s in args.solvers},
+            s: bbob_solvers.ALL[s][1] for s in args.solvers},
         wall_seconds=round(wall, 1), date=time.strftime("%Y-%m-%d"),
         machine=f"{platform.machine()}, {os.cpu_count()} cores, Python "
                 f"{platform.python_version()}",

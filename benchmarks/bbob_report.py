@@ -267,6 +267,8 @@ def ranges(values: Sequence[int]) -> str:
 STYLE = {  # ceopt in solid, heavy lines; the peers thinner and dashed
     "ceopt-diag": dict(color="tab:red", lw=2.4, ls="-"),
     "ceopt-full": dict(color="tab:orange", lw=2.4, ls="-"),
+    "ceopt-textbook-diag": dict(color="tab:pink", lw=2.0, ls="--"),
+    "ceopt-textbook-full": dict(color="tab:cyan", lw=2.0, ls="--"),
     "cma-ipop": dict(color="black", lw=1.6, ls="-"),
     "de": dict(color="tab:blue", lw=1.4, ls="--"),
     "dual-annealing": dict(color="tab:green", lw=1.4, ls="--"),

@@ -106,14 +106,14 @@ def _seed(rng: np.random.Generator) -> int:
 
 
 # -- the solvers: one start each; run_with_restarts repeats them ------------------------------
-def ceopt_start(family: str):
+def ceopt_start(family: str, **options):
     import ceopt
 
     def start(rec, rng, k):
         # ceopt's default spread for a box (0.3 of its width) about the start point.
         d = rec.problem.dimension
         ceopt.minimize(rec.batch, x0=_x0(rng, d, k), bounds=_box(d),
-                       dist=family, vectorized=True, max_iter=UNLIMITED, seed=rng)
+                       dist=family, vectorized=True, max_iter=UNLIMITED, seed=rng, **options)
     return start
 
 
@@ -191,6 +191,15 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
 }
 
 
+#: ceopt's variants, run only when named (--solvers): to compare a change with the defaults.
+VARIANTS: dict[str, tuple[Callable, str]] = {
+    "ceopt-textbook-diag": (ceopt_start("diag", method="textbook"),
+                            "ceopt.minimize, diagonal Gaussian, method='textbook'"),
+    "ceopt-textbook-full": (ceopt_start("full", method="textbook"),
+                            "ceopt.minimize, full Gaussian, method='textbook'"),
+}
+ALL = {**SOLVERS, **VARIANTS}
+
 # -- problems ----------------------------------------------------------------------------------
 def suite(functions, dims, instances):
     """The bbob problems of these function, dimension and instance ids.
@@ -247,7 +256,7 @@ def run_task(task: dict) -> dict:
     # The solver's name in the seed, as a checksum: adding a solver changes no other's runs.
     rng = np.random.default_rng([task["seed"], task["function"], task["dim"], task["instance"],
                                  zlib.crc32(task["solver"].encode())])
-    start, _ = SOLVERS[task["solver"]]
+    start, _ = ALL[task["solver"]]
     t0 = time.perf_counter()
     starts = run_with_restarts(start, rec, rng)
     seconds = time.perf_counter() - t0

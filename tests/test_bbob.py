@@ -81,13 +81,13 @@ def test_restarts_go_on_until_the_recorder_stops_and_a_start_that_evaluates_noth
     assert bbob_solvers.run_with_restarts(lambda *a: None, idle, np.random.default_rng(0)) == 1
 
 
-@pytest.mark.parametrize("solver", sorted(bbob_solvers.SOLVERS))
+@pytest.mark.parametrize("solver", sorted(bbob_solvers.ALL))
 @pytest.mark.parametrize("function", [1, 15])  # sphere: the last target is reached; Rastrigin
 def test_every_solver_evaluates_only_through_the_recorder(solver, function):
     problem = bbob_solvers.suite([function], [2], [1])[0]
     fopt = bbob_solvers.fopt_of(problem)
     rec = Recorder(problem, fopt, budget=400)
-    start, _ = bbob_solvers.SOLVERS[solver]
+    start, _ = bbob_solvers.ALL[solver]
     bbob_solvers.run_with_restarts(start, rec, np.random.default_rng(3))
     assert problem.evaluations == rec.evals <= 400
     assert rec.best + fopt == pytest.approx(problem.best_observed_fvalue1, abs=1e-12)
