@@ -269,6 +269,7 @@ STYLE = {  # ceopt in solid, heavy lines; the peers thinner and dashed
     "ceopt-full": dict(color="tab:orange", lw=2.4, ls="-"),
     "ceopt-textbook-diag": dict(color="tab:pink", lw=2.0, ls="--"),
     "ceopt-textbook-full": dict(color="tab:cyan", lw=2.0, ls="--"),
+    "ceopt-full-pop4": dict(color="darkred", lw=2.0, ls="-."),
     "cma-ipop": dict(color="black", lw=1.6, ls="-"),
     "de": dict(color="tab:blue", lw=1.4, ls="--"),
     "dual-annealing": dict(color="tab:green", lw=1.4, ls="--"),

@@ -106,14 +106,16 @@ def _seed(rng: np.random.Generator) -> int:
 
 
 # -- the solvers: one start each; run_with_restarts repeats them ------------------------------
-def ceopt_start(family: str, **options):
+def ceopt_start(family: str, sizes: Callable[[int], dict] | None = None, **options):
+    """A ceopt start; ``sizes(d)`` may give popsize and n_elite by dimension."""
     import ceopt
 
     def start(rec, rng, k):
         # ceopt's default spread for a box (0.3 of its width) about the start point.
         d = rec.problem.dimension
         ceopt.minimize(rec.batch, x0=_x0(rng, d, k), bounds=_box(d),
-                       dist=family, vectorized=True, max_iter=UNLIMITED, seed=rng, **options)
+                       dist=family, vectorized=True, max_iter=UNLIMITED, seed=rng,
+                       **(sizes(d) if sizes else {}), **options)
     return start
 
 
@@ -197,6 +199,11 @@ VARIANTS: dict[str, tuple[Callable, str]] = {
                             "ceopt.minimize, diagonal Gaussian, method='textbook'"),
     "ceopt-textbook-full": (ceopt_start("full", method="textbook"),
                             "ceopt.minimize, full Gaussian, method='textbook'"),
+    # A candidate for issue 7: the fewest elites a full covariance can be fitted to, a
+    # quarter of a population (the default is at least 50 and 10 % elites).
+    "ceopt-full-pop4": (ceopt_start("full", lambda d: dict(n_elite=d + 1,
+                                                           popsize=max(4 * (d + 1), 8))),
+                        "ceopt.minimize, full Gaussian, n_elite=d+1, popsize=4(d+1)"),
 }
 ALL = {**SOLVERS, **VARIANTS}
 
