@@ -1,6 +1,6 @@
 """ceopt against scipy's optimisers and pycma on the COCO bbob suite.
 
-    python benchmarks/bbob.py                # the full default run, about 20 min on 2 cores
+    python benchmarks/bbob.py                # the full default run, about 15 min on 2 cores
     python benchmarks/bbob.py --quick        # 5 functions, d = 2 and 5, about 5 s
     python benchmarks/bbob.py --dims 10 --functions 10-14 --instances 1-3 --budget 200
 

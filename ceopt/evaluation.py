@@ -220,6 +220,13 @@ class Evaluator:
         self.n_retried = 0  # evaluations repeated under "retry"
         self.messages: list[str] = []
 
+    @property
+    def policy(self) -> dict[str, Any]:
+        """How points are evaluated and failures handled, wherever they run: what a
+        checkpoint keeps, as keyword arguments of this class."""
+        return dict(vectorized=self.vectorized, on_error=self.on_error, retries=self.retries,
+                    worst=self.worst, timeout=self.timeout)
+
     def __call__(self, X: NDArray) -> NDArray[np.float64]:
         """Values of the rows of ``X``, shape ``(n,)``, with failures handled by the policy."""
         X = np.asarray(X, dtype=np.float64)

@@ -190,7 +190,7 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
     evaluator = Evaluator(fun, vectorized=vectorized, args=args, workers=workers,
                           chunksize=chunksize, on_error=on_error, retries=retries,
                           worst=-np.inf if solver.maximize else np.inf, timeout=timeout)
-    return _drive(solver, evaluator, callback, checkpoint, checkpoint_every)
+    return _drive(solver, evaluator, callback, checkpoint, checkpoint_every, saved_at=None)
 
 
 def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = (),
@@ -228,17 +228,18 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
         solver.max_iter = integer("max_iter", max_iter, 1)
     if max_evals is not None:
         solver.max_evals = integer("max_evals", max_evals, 1)
-    options = state["evaluation"]
-    evaluator = Evaluator(fun, vectorized=options["vectorized"], args=args, workers=workers,
-                          chunksize=chunksize, on_error=options["on_error"],
-                          retries=options["retries"], worst=options["worst"],
-                          timeout=options["timeout"])
+    evaluator = Evaluator(fun, args=args, workers=workers, chunksize=chunksize,
+                          **state["evaluation"])
     evaluator.n_failed, evaluator.n_retried, evaluator.messages = state["failures"]
-    return _drive(solver, evaluator, callback, path, checkpoint_every)
+    return _drive(solver, evaluator, callback, path, checkpoint_every, saved_at=solver.nit)
 
 
-def _drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every) -> OptimizeResult:
-    """The loop: ask, evaluate, tell, checkpoint, call back, until a stopping test holds."""
+def _drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
+           saved_at: int | None) -> OptimizeResult:
+    """The loop: ask, evaluate, tell, checkpoint, call back, until a stopping test holds.
+
+    ``saved_at`` is the iteration the checkpoint file holds (None: no file yet).
+    """
     every = integer("checkpoint_every", every, 1)
     with evaluator:
         while not solver.stop():
@@ -246,6 +247,7 @@ def _drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every) ->
             solver.tell(X, evaluator(X))
             if path is not None and solver.nit % every == 0:
                 _save(path, solver, evaluator)
+                saved_at = solver.nit
             if callback is not None:
                 try:
                     stop = callback(_result(solver, evaluator))
@@ -253,7 +255,7 @@ def _drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every) ->
                     stop = True
                 if stop:  # True, np.True_ or any truthy return stops; None goes on
                     solver.request_stop()
-    if path is not None:
+    if path is not None and saved_at != solver.nit:
         _save(path, solver, evaluator)  # the final state: resuming it returns at once
     return _result(solver, evaluator)
 
@@ -264,9 +266,7 @@ def _save(path, solver: CrossEntropy, evaluator: Evaluator) -> None:
     save_checkpoint(path, {
         "ceopt": __version__,
         "solver": solver,
-        "evaluation": {"vectorized": evaluator.vectorized, "on_error": evaluator.on_error,
-                       "retries": evaluator.retries, "worst": evaluator.worst,
-                       "timeout": evaluator.timeout},
+        "evaluation": evaluator.policy,
         "failures": (evaluator.n_failed, evaluator.n_retried, list(evaluator.messages)),
     })
 
