@@ -30,7 +30,7 @@ GROUPS = {
     "multimodal f15–19": range(15, 20),
     "weak struct. f20–24": range(20, 25),
 }
-CEOPT = ("ceopt-diag", "ceopt-full")
+CEOPT = ("ceopt", "ceopt-diag")
 
 
 # -- the raw results ---------------------------------------------------------------------------
@@ -265,11 +265,10 @@ def ranges(values: Sequence[int]) -> str:
 
 # -- plots -------------------------------------------------------------------------------------
 STYLE = {  # ceopt in solid, heavy lines; the peers thinner and dashed
-    "ceopt-diag": dict(color="tab:red", lw=2.4, ls="-"),
-    "ceopt-full": dict(color="tab:orange", lw=2.4, ls="-"),
+    "ceopt": dict(color="tab:red", lw=2.6, ls="-"),
+    "ceopt-diag": dict(color="tab:orange", lw=2.2, ls="-"),
     "ceopt-textbook-diag": dict(color="tab:pink", lw=2.0, ls="--"),
     "ceopt-textbook-full": dict(color="tab:cyan", lw=2.0, ls="--"),
-    "ceopt-full-pop4": dict(color="darkred", lw=2.0, ls="-."),
     "cma-ipop": dict(color="black", lw=1.6, ls="-"),
     "de": dict(color="tab:blue", lw=1.4, ls="--"),
     "dual-annealing": dict(color="tab:green", lw=1.4, ls="--"),

@@ -106,16 +106,20 @@ def _seed(rng: np.random.Generator) -> int:
 
 
 # -- the solvers: one start each; run_with_restarts repeats them ------------------------------
-def ceopt_start(family: str, sizes: Callable[[int], dict] | None = None, **options):
-    """A ceopt start; ``sizes(d)`` may give popsize and n_elite by dimension."""
+def ceopt_start(family: str | None, **options):
+    """A ceopt start with its default spread (0.3 of the box) about the start point.
+
+    ``max_evals`` is unlimited, as every solver's own budget is: the recorder ends the run.
+    With a budget ceopt restarts (IPOP) until it is spent, so it is started once.
+    """
     import ceopt
 
     def start(rec, rng, k):
         # ceopt's default spread for a box (0.3 of its width) about the start point.
         d = rec.problem.dimension
         ceopt.minimize(rec.batch, x0=_x0(rng, d, k), bounds=_box(d),
-                       dist=family, vectorized=True, max_iter=UNLIMITED, seed=rng,
-                       **(sizes(d) if sizes else {}), **options)
+                       dist=family, vectorized=True, max_evals=UNLIMITED, seed=rng,
+                       **options)
     return start
 
 
@@ -181,8 +185,13 @@ def cma_start(rec, rng, k):
 
 #: name -> (one start, description for the report)
 SOLVERS: dict[str, tuple[Callable, str]] = {
-    "ceopt-diag": (ceopt_start("diag"), "ceopt.minimize, diagonal Gaussian, defaults"),
-    "ceopt-full": (ceopt_start("full"), "ceopt.minimize, full Gaussian, defaults"),
+    "ceopt": (ceopt_start(None), "ceopt.minimize, defaults (full Gaussian up to d=100, "
+                                 "method='adaptive', IPOP restarts within the budget)"),
+    "ceopt-diag": (ceopt_start("diag"), "ceopt.minimize, defaults but a diagonal Gaussian"),
+    "ceopt-textbook-full": (ceopt_start("full", method="textbook"),
+                            "ceopt.minimize, full Gaussian, method='textbook'"),
+    "ceopt-textbook-diag": (ceopt_start("diag", method="textbook"),
+                            "ceopt.minimize, diagonal Gaussian, method='textbook'"),
     "cma-ipop": (cma_start, "pycma fmin2, IPOP restarts (population x2), sigma0=2"),
     "de": (de_start, "scipy differential_evolution, polish off, tol 0"),
     "dual-annealing": (dual_annealing_start, "scipy dual_annealing, defaults"),
@@ -193,17 +202,21 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
 }
 
 
-#: ceopt's variants, run only when named (--solvers): to compare a change with the defaults.
+#: The ablation of method "adaptive" (issue 7), run only when named (--solvers). From the
+#: textbook row, each adds one change: the covariance about the previous mean ("ce", the
+#: default before method "adaptive"); rank weights on half the population with the
+#: adaptive sizes and learning rates; the scale control; restarts with a growing
+#: population (the default). Two more each take one piece away from the default.
 VARIANTS: dict[str, tuple[Callable, str]] = {
-    "ceopt-textbook-diag": (ceopt_start("diag", method="textbook"),
-                            "ceopt.minimize, diagonal Gaussian, method='textbook'"),
-    "ceopt-textbook-full": (ceopt_start("full", method="textbook"),
-                            "ceopt.minimize, full Gaussian, method='textbook'"),
-    # A candidate for issue 7: the fewest elites a full covariance can be fitted to, a
-    # quarter of a population (the default is at least 50 and 10 % elites).
-    "ceopt-full-pop4": (ceopt_start("full", lambda d: dict(n_elite=d + 1,
-                                                           popsize=max(4 * (d + 1), 8))),
-                        "ceopt.minimize, full Gaussian, n_elite=d+1, popsize=4(d+1)"),
+    "ceopt-ce": (ceopt_start("full", method="ce"),
+                 "full Gaussian, method='ce' (covariance about the previous mean)"),
+    "ceopt-ce-rank": (ceopt_start("full", scale_control=False, restarts=0),
+                      "+ rank weights, popsize 2(d+1), covariance rate 4 mu_eff/(d+2)^2"),
+    "ceopt-no-restarts": (ceopt_start("full", restarts=0), "+ scale control (no restarts)"),
+    "ceopt-equal-weights": (ceopt_start("full", weights="equal"),
+                            "the default with equal elite weights"),
+    "ceopt-no-scale": (ceopt_start("full", scale_control=False),
+                       "the default without the scale control"),
 }
 ALL = {**SOLVERS, **VARIANTS}
 

@@ -35,13 +35,13 @@ def demo(seed: int) -> int:
     rng = np.random.default_rng(seed)
     hidden = rng.integers(0, 10, size=30)
     problems = [
-        ("Rosenbrock, 5-d, full covariance", "f < 1e-6",
-         lambda: minimize(rosenbrock, x0=rng.uniform(-5, 5, 5), dist="full", ftarget=1e-6,
+        ("Rosenbrock, 5-d", "f < 1e-6",
+         lambda: minimize(rosenbrock, x0=rng.uniform(-5, 5, 5), ftarget=1e-6,
                           vectorized=True, seed=seed),
          lambda r: r.fun < 1e-6),
-        ("Rastrigin, 2-d, bounds [-5.12, 5.12]", "global optimum",
+        ("Rastrigin, 2-d, bounds, restarts", "global optimum",
          lambda: minimize(rastrigin, bounds=[(-5.12, 5.12)] * 2, ftarget=1e-8,
-                          vectorized=True, seed=seed),
+                          max_evals=20_000, vectorized=True, seed=seed),
          lambda r: r.fun < 1e-8),
         ("OneMax, 100 bits", "all ones",
          lambda: maximize(lambda B: B.sum(axis=1), dist=Bernoulli(np.full(100, 0.5)),

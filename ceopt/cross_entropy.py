@@ -7,16 +7,24 @@ One iteration (Rubinstein & Kroese; see ``shared/design/ce-method.md``):
     q_fit  = argmax_q sum_{x in elites} log q(x)   (the family's weighted-MLE ``fit``)
     q_t+1  = smoothing * q_fit + (1 - smoothing) * q_t     (on the parameters)
 
-``method`` chooses how a Gaussian's spread is fitted:
+``method`` chooses the update of a Gaussian (discrete families always use ``"ce"``):
 
-- ``"ce"`` (default): the covariance of the elites about the **previous** mean (the MLE of the
+- ``"adaptive"`` (default for Gaussians): ``"ce"``'s fit with the elites weighted by rank
+  (a weighted MLE on the better half of the population), no smoothing of the mean, a
+  covariance smoothing (learning rate) set by the dimension, and a global scale for the spread
+  set by a success rule on the elite threshold; with a budget, IPOP restarts. Each piece, its
+  equations and its defaults are in :mod:`ceopt.adaptation`; the options ``weights``,
+  ``scale_control`` and ``restarts`` turn them off one at a time.
+- ``"ce"``: the covariance of the elites about the **previous** mean (the MLE of the
   covariance with the mean held at its old value; CMA-ES calls it rank-mu). On a slope the
   elites lie to one side of the old mean, so this stretches the distribution in the direction
   of progress instead of shrinking it. The covariance has its own smoothing factor
   ``smoothing_cov`` (default: ``smoothing`` for the diagonal family, 0.3 for the full one).
 - ``"textbook"``: the covariance about the elites' own mean (plain MLE, "EMNA"), which shrinks
   every iteration and converges prematurely on curved or ill-conditioned problems. Kept for
-  comparison. Discrete families behave the same under both.
+  comparison.
+
+The benchmark behind the choice: ``benchmarks/results/bbob.md`` (with the ablation table).
 """
 
 from __future__ import annotations
@@ -28,12 +36,20 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
 from ._checks import float_array, fraction, generator, integer, real
+from .adaptation import (
+    RESTART_GROWTH,
+    ScaleControl,
+    adaptive_popsize,
+    covariance_rate,
+    rank_weights,
+)
 from .bounds import Box
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .distributions._base import check_samples
 from .selection import default_n_elite, elite_indices
 
-METHODS = ("ce", "textbook")
+METHODS = ("adaptive", "ce", "textbook")
+WEIGHTS = ("rank", "equal")
 
 #: Default covariance smoothing of a full Gaussian under method "ce". Its n_elite = dim + 1
 #: elites give a noisy covariance; mixing in only 30% per iteration averages the noise over
@@ -51,6 +67,9 @@ MAX_ITER = (4, False, "max_iter reached")
 CALLBACK = (5, False, "stopped by the callback")
 DIVERGED = (6, False, "diverged: the spread grew past 1e100 (is the objective unbounded?)")
 RUNNING = (-1, False, "running: no stopping criterion has been met")
+
+#: What ``restarts=None`` means when ``max_evals`` is given: the budget is the limit.
+UNLIMITED_RESTARTS = 10**9
 
 #: Spread beyond which the run stops as diverged, long before float64 overflows (~1e154 for a
 #: standard deviation). The previous-mean update grows the spread on an unbounded slope.
@@ -79,24 +98,40 @@ class CrossEntropy:
     dist : Distribution
         The initial sampling distribution; it fixes the dimension and the kind of variables.
     popsize : int, optional
-        Samples per iteration; default :func:`default_popsize`.
-    elite_frac : float in (0, 1)
-        Fraction of each population fitted by the update (ignored when ``n_elite`` is given).
+        Samples per iteration; default :func:`ceopt.adaptation.adaptive_popsize` under method
+        ``"adaptive"`` (``max(4 + 3 ln d, 2 (d + 1))`` for a full covariance), else
+        :func:`default_popsize`.
+    elite_frac : float in (0, 1), optional
+        Fraction of each population fitted by the update (ignored when ``n_elite`` is given);
+        default 0.5 under method ``"adaptive"``, else 0.1.
     n_elite : int, optional
         Number of elites, ``1 <= n_elite < popsize``; default ``round(elite_frac * popsize)``.
-    smoothing : float in (0, 1]
-        Weight of the new fit in ``smoothing * fit + (1 - smoothing) * old``.
+    smoothing : float in (0, 1], optional
+        Weight of the new fit in ``smoothing * fit + (1 - smoothing) * old``; default 1 under
+        method ``"adaptive"`` (the scale control does the damping), else 0.7.
     smoothing_cov : float in (0, 1], optional
-        Method ``"ce"`` with a Gaussian: the same for the covariance (variances). Default
-        ``smoothing`` for :class:`DiagGaussian`, :data:`FULL_COV_SMOOTHING` for :class:`Gaussian`.
+        A Gaussian's covariance (variances) under methods ``"adaptive"`` and ``"ce"``: the
+        same for them. Default :func:`ceopt.adaptation.covariance_rate` under
+        ``"adaptive"``; under ``"ce"`` ``smoothing`` for :class:`DiagGaussian` and
+        :data:`FULL_COV_SMOOTHING` for :class:`Gaussian`.
     maximize : bool
         Maximise the values told instead of minimising them.
     bounds : scipy.optimize.Bounds or sequence of (low, high), optional
         Continuous families only: samples are reflected into the box (see :mod:`ceopt.bounds`).
     seed : int, numpy.random.Generator or None
         All randomness comes from ``numpy.random.default_rng(seed)``.
-    method : {"ce", "textbook"}
-        How the spread of a Gaussian is fitted (module docstring).
+    method : {"adaptive", "ce", "textbook"}, optional
+        How a Gaussian is updated (module docstring); default ``"adaptive"`` for Gaussians,
+        ``"ce"`` for other families.
+    weights : {"rank", "equal"}, optional
+        How the elites are weighted in the fit; default ``"rank"`` under ``"adaptive"``.
+    scale_control : bool, optional
+        Multiply a Gaussian's spread by the success rule's factor after every update
+        (:class:`ceopt.adaptation.ScaleControl`); default True under ``"adaptive"``.
+    restarts : int, optional
+        How many times a run that converges or stagnates starts again, with twice the
+        population, from the initial spread (about a random point of a finite box), keeping
+        the best point. Default: as many as ``max_evals`` allows when it is given, else none.
     **stopping
         ``max_evals``, ``max_iter`` (default 1000 when neither is given), ``ftarget`` (stop once
         a value this good is seen), ``tol_spread`` (stop when the spread above the family's
@@ -108,8 +143,9 @@ class CrossEntropy:
     --------
     ``stop()`` returns the first reason met, in this order; ``result().status`` is its code:
     0 ftarget reached, 3 max_evals (the next population would exceed it), 4 max_iter,
-    1 collapse, 6 diverged (spread above 1e100: an unbounded objective), 2 stagnation,
-    5 stopped by a callback; -1 while none is met.
+    6 diverged (spread above 1e100: an unbounded objective), 1 collapse, 2 stagnation,
+    5 stopped by a callback; -1 while none is met. While restarts remain, collapse and
+    stagnation restart the run instead of stopping it.
 
     Example
     -------
@@ -124,21 +160,42 @@ class CrossEntropy:
     """
 
     def __init__(self, dist: Distribution, *, popsize: int | None = None,
-                 elite_frac: float = 0.1, n_elite: int | None = None, smoothing: float = 0.7,
-                 maximize: bool = False, bounds: Bounds | ArrayLike | None = None,
-                 smoothing_cov: float | None = None,
-                 seed: int | np.random.Generator | None = None, method: str = "ce",
-                 max_evals: int | None = None, max_iter: int | None = None,
-                 ftarget: float | None = None, tol_spread: float | None = None,
-                 patience: int = 20):
+                 elite_frac: float | None = None, n_elite: int | None = None,
+                 smoothing: float | None = None, maximize: bool = False,
+                 bounds: Bounds | ArrayLike | None = None, smoothing_cov: float | None = None,
+                 seed: int | np.random.Generator | None = None, method: str | None = None,
+                 weights: str | None = None, scale_control: bool | None = None,
+                 restarts: int | None = None, max_evals: int | None = None,
+                 max_iter: int | None = None, ftarget: float | None = None,
+                 tol_spread: float | None = None, patience: int = 20):
         if not isinstance(dist, Distribution):
             raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
+        gaussian = isinstance(dist, (Gaussian, DiagGaussian))
+        if method is None:
+            method = "adaptive" if gaussian else "ce"
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        elite_frac = fraction("elite_frac", elite_frac)
-        smoothing = fraction("smoothing", smoothing, high_open=False)
-        popsize = (default_popsize(dist, elite_frac) if popsize is None
-                   else integer("popsize", popsize, 2))
+        adaptive = method == "adaptive"
+        if adaptive and not gaussian:
+            raise ValueError(f"method 'adaptive' adapts a Gaussian's spread; a "
+                             f"{type(dist).__name__} takes method 'ce'")
+        # The method's presets; each can be overridden on its own (the ablations do).
+        weights = ("rank" if adaptive else "equal") if weights is None else weights
+        if weights not in WEIGHTS:
+            raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
+        scale_control = adaptive if scale_control is None else scale_control
+        if not isinstance(scale_control, (bool, np.bool_)):
+            raise TypeError(f"scale_control must be True or False, got {scale_control!r}")
+        if scale_control and not gaussian:
+            raise ValueError("scale_control applies to Gaussian distributions only")
+        elite_frac = fraction("elite_frac", (0.5 if adaptive else 0.1)
+                              if elite_frac is None else elite_frac)
+        smoothing = fraction("smoothing", (1.0 if adaptive else 0.7)
+                             if smoothing is None else smoothing, high_open=False)
+        if popsize is None:
+            popsize = adaptive_popsize(dist) if adaptive else default_popsize(dist, elite_frac)
+        else:
+            popsize = integer("popsize", popsize, 2)
         if n_elite is None:
             n_elite = default_n_elite(popsize, elite_frac)
         else:
@@ -153,17 +210,20 @@ class CrossEntropy:
         if self._box is not None and dist.discrete:
             raise ValueError("bounds apply to continuous distributions only")
 
-        self._dist = dist
-        self.popsize, self.n_elite, self.smoothing = popsize, n_elite, smoothing
+        self._dist = self._initial = dist
+        self.smoothing, self.method, self.weights = smoothing, method, weights
         # The previous-mean fit and separate covariance smoothing are Gaussian operations;
         # other families (including users' own) get the plain update under either method.
-        self._anchored = method == "ce" and isinstance(dist, (Gaussian, DiagGaussian))
-        if smoothing_cov is None:
-            smoothing_cov = FULL_COV_SMOOTHING if isinstance(dist, Gaussian) else smoothing
-        self.smoothing_cov = fraction("smoothing_cov", smoothing_cov, high_open=False)
-        self.maximize, self.method = bool(maximize), method
+        self._anchored = method != "textbook" and gaussian
+        if smoothing_cov is not None:
+            smoothing_cov = fraction("smoothing_cov", smoothing_cov, high_open=False)
+        self._smoothing_cov_given = smoothing_cov
+        self._resize(popsize, n_elite)
+        self.maximize = bool(maximize)
         self._sign = -1.0 if maximize else 1.0  # losses are minimised: loss = sign * value
         self._rng = generator(seed)
+        self._scale_control = bool(scale_control)
+        self._scale = ScaleControl(dist.dim) if self._scale_control else None
 
         # Stopping criteria.
         self.max_evals = None if max_evals is None else integer("max_evals", max_evals, 1)
@@ -172,6 +232,12 @@ class CrossEntropy:
         if max_evals is None and max_iter is None:
             max_iter = 1000
         self.max_iter = None if max_iter is None else integer("max_iter", max_iter, 1)
+        # Restarts: by default as many as the budget allows, none without a budget (each one
+        # doubles the population, so an unbudgeted run could go on for ever).
+        if restarts is None:
+            restarts = UNLIMITED_RESTARTS if self.max_evals is not None else 0
+        self.restarts = integer("restarts", restarts, 0)
+        self.nrestarts = 0
         self.patience = integer("patience", patience, 1)
         if tol_spread is None:
             tol_spread = 1e-6 if dist.discrete else 1e-12
@@ -188,6 +254,22 @@ class CrossEntropy:
         self._since_gamma_improved = 0
         self._user_stop: tuple | None = None
         self._history: list[tuple] = []
+
+    def _resize(self, popsize: int, n_elite: int) -> None:
+        """Set the population and elite sizes, and what depends on them."""
+        self.popsize, self.n_elite = popsize, n_elite
+        self._elite_weights = rank_weights(n_elite) if self.weights == "rank" else None
+        cov_rate = self._smoothing_cov_given
+        if cov_rate is None:
+            if self.method == "adaptive":
+                mu_eff = n_elite if self._elite_weights is None else \
+                    1.0 / float(np.sum(self._elite_weights**2))
+                cov_rate = covariance_rate(self._dist, mu_eff)
+            elif isinstance(self._dist, Gaussian):
+                cov_rate = FULL_COV_SMOOTHING
+            else:
+                cov_rate = self.smoothing
+        self.smoothing_cov = cov_rate
 
     # -- read-only state ---------------------------------------------------------------------
     @property
@@ -255,12 +337,15 @@ class CrossEntropy:
         # noise, so the distribution is kept as it is and the search goes on at the same width.
         ranked = losses[~np.isnan(losses)]
         if ranked.min() < ranked.max():
+            w = self._elite_weights
             if self._anchored:
-                fitted = self._dist.fit(X[elites], center=self._dist.mean)
+                fitted = self._dist.fit(X[elites], w, center=self._dist.mean)
                 self._dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov)
             else:
-                fitted = self._dist.fit(X[elites])
+                fitted = self._dist.fit(X[elites], w)
                 self._dist = self._dist.smooth(fitted, self.smoothing)
+            if self._scale is not None:
+                self._dist = self._dist.scaled(self._scale.factor(losses))
 
         # Counters and the stagnation record of the threshold.
         self._nit += 1
@@ -273,6 +358,29 @@ class CrossEntropy:
         finite = values[np.isfinite(values)]
         self._history.append((self._nfev, self._sign * gamma, self.best_f,
                               finite.mean() if finite.size else np.nan, self._dist.spread))
+        if self.restarts > self.nrestarts and self._converged() is not None:
+            self._restart()
+
+    def _restart(self) -> None:
+        """IPOP: start again from the initial spread with a larger population.
+
+        The best point and the counters are kept; in a finite box the new mean is a uniform
+        random point of it, otherwise the initial mean. A restart whose larger population
+        would not fit in ``max_evals`` is not made: the run stops as converged instead.
+        """
+        popsize = self.popsize * RESTART_GROWTH
+        if self.max_evals is not None and self._nfev + popsize > self.max_evals:
+            return
+        dist = self._initial
+        if self._box is not None and self._box.finite:
+            dist = dist.moved(self._rng.uniform(self._box.low, self._box.high))
+        self._dist = dist
+        self._resize(popsize, self.n_elite * RESTART_GROWTH)
+        if self._scale is not None:
+            self._scale = ScaleControl(dist.dim)
+        self._best_gamma = np.inf
+        self._since_gamma_improved = 0
+        self.nrestarts += 1
 
     def stop(self) -> str | None:
         """The reason to stop now, or ``None`` to go on."""
@@ -291,12 +399,16 @@ class CrossEntropy:
             return MAX_EVALS
         if self.max_iter is not None and self._nit >= self.max_iter:
             return MAX_ITER
-        # Collapse: the spread left above the family's floor is negligible.
-        if self._nit and self._dist.spread - self._dist.min_spread <= self._spread_tol:
-            return COLLAPSED
         # Divergence: the spread keeps growing, as it does when the objective is unbounded.
         if self._dist.spread > MAX_SPREAD:
             return DIVERGED
+        return self._converged()
+
+    def _converged(self) -> tuple | None:
+        """A local search's end: what triggers a restart while restarts remain."""
+        # Collapse: the spread left above the family's floor is negligible.
+        if self._nit and self._dist.spread - self._dist.min_spread <= self._spread_tol:
+            return COLLAPSED
         # Stagnation: the elite threshold (not the best value, which can improve by luck) has
         # not improved for `patience` iterations; typical of converged discrete problems.
         if self._since_gamma_improved >= self.patience:
@@ -325,7 +437,7 @@ class CrossEntropy:
         history = {name: np.array(col) for name, col in zip(HISTORY_FIELDS, columns, strict=True)}
         return OptimizeResult(x=self.best_x, fun=self.best_f, nfev=self._nfev, nit=self._nit,
                               success=bool(success), status=status, message=message,
-                              dist=self._dist, history=history)
+                              dist=self._dist, history=history, nrestarts=self.nrestarts)
 
     def __repr__(self) -> str:
         return (f"CrossEntropy(method={self.method!r}, popsize={self.popsize}, "

@@ -19,22 +19,28 @@ from .cross_entropy import CrossEntropy
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .evaluation import Evaluator
 
+#: Largest dimension whose default distribution is a full-covariance Gaussian. Its update costs
+#: O(d^3) per iteration and its learning rate falls as 1/d^2 (ceopt.adaptation); beyond this a
+#: diagonal Gaussian, whose rate falls as 1/d, learns more per evaluation.
+FULL_MAX_DIM = 100
+
 #: Initial standard deviation from bounds, as a fraction of the box width: a Gaussian this wide,
 #: reflected into the box, covers it nearly uniformly (chosen in benchmarks/defaults.py).
 BOX_SPREAD = 0.3
 
 
 def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Box | None,
-                         family: str = "diag") -> Distribution:
+                         family: str | None = None) -> Distribution:
     """The starting Gaussian from ``x0``/``sigma0`` or from a finite box.
 
     Mean: ``x0``, else the box's centre. Standard deviation: ``sigma0``, else
-    ``BOX_SPREAD * width`` of a finite box, else 1.
+    ``BOX_SPREAD * width`` of a finite box, else 1. ``family`` None: full covariance up to
+    :data:`FULL_MAX_DIM` dimensions, diagonal beyond.
     """
-    if not isinstance(family, str):
+    if family is not None and not isinstance(family, str):
         raise TypeError(f"dist must be a Distribution, 'diag' or 'full', got "
                         f"{type(family).__name__}")
-    if family not in ("diag", "full"):
+    if family not in (None, "diag", "full"):
         raise ValueError(f"dist must be a Distribution, 'diag' or 'full', got {family!r}")
     if x0 is not None:
         mean = float_array("x0", x0)
@@ -59,6 +65,8 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Bo
     if not np.all(np.isfinite(std) & (std > 0)):
         raise ValueError("sigma0 must be finite and positive")
     std = np.broadcast_to(std, mean.shape)
+    if family is None:
+        family = "full" if mean.size <= FULL_MAX_DIM else "diag"
     if family == "full":
         return Gaussian(mean, std**2)
     return DiagGaussian(mean, std)
@@ -67,11 +75,12 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Bo
 def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              sigma0: ArrayLike | None = None, *, bounds: Bounds | ArrayLike | None = None,
              dist: Distribution | str | None = None, popsize: int | None = None,
-             elite_frac: float = 0.1, n_elite: int | None = None, smoothing: float = 0.7,
+             elite_frac: float | None = None, n_elite: int | None = None,
+             smoothing: float | None = None, restarts: int | None = None,
              max_evals: int | None = None, max_iter: int | None = None,
              ftarget: float | None = None, seed: int | np.random.Generator | None = None,
              vectorized: bool = False, callback: Callable[[OptimizeResult], Any] | None = None,
-             args: tuple = (), method: str = "ce", workers: Any = None,
+             args: tuple = (), method: str | None = None, workers: Any = None,
              chunksize: int | None = None, on_error: str = "raise", retries: int = 2,
              timeout: float | None = None, checkpoint: str | os.PathLike | None = None,
              checkpoint_every: int = 1, **options: Any) -> OptimizeResult:
@@ -91,11 +100,17 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     bounds : scipy.optimize.Bounds or sequence of (low, high), optional
         Samples are reflected into the box and never leave it.
     dist : Distribution, "diag" or "full", optional
-        The initial distribution. ``None``/``"diag"``: a diagonal Gaussian from x0/sigma0/bounds;
-        ``"full"``: a full-covariance Gaussian from them. Discrete problems pass their own,
-        e.g. ``Bernoulli(np.full(50, 0.5))`` (then x0 and sigma0 must be left out).
+        The initial distribution. ``"full"``: a full-covariance Gaussian from
+        x0/sigma0/bounds; ``"diag"``: a diagonal one; ``None``: full up to
+        :data:`FULL_MAX_DIM` (100) dimensions, diagonal beyond. Discrete problems pass their
+        own, e.g. ``Bernoulli(np.full(50, 0.5))`` (then x0 and sigma0 must be left out).
     popsize, elite_frac, n_elite, smoothing, method, seed :
-        See :class:`ceopt.CrossEntropy`.
+        See :class:`ceopt.CrossEntropy`; the default method for Gaussians is ``"adaptive"``
+        and ``method="textbook"`` gives the plain CE method.
+    restarts : int, optional
+        Restarts with a doubled population when a run converges or stagnates (IPOP), from a
+        random point of finite bounds, else from x0. Default: as many as ``max_evals``
+        allows when it is given (a budget is spent on the search), none without it.
     max_evals, max_iter, ftarget :
         Budget and target; with neither budget given, ``max_iter`` is 1000.
     workers : int, Executor or map-like callable, optional
@@ -135,7 +150,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         ``mean`` (mean objective value of the population) and ``spread`` (of the distribution).
         ``success`` is whether ``ftarget`` was reached when one is given, else whether the run
         converged (rather than running out of budget). ``nfail`` counts the points scored the
-        worst after a failure, and ``failures`` describes the first few.
+        worst after a failure, ``failures`` describes the first few, and ``nrestarts`` counts
+        the restarts.
 
     Example
     -------
@@ -145,7 +161,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     True
     """
     return _run(fun, x0, sigma0, bounds=bounds, dist=dist, popsize=popsize,
-                elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing,
+                elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing, restarts=restarts,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
                 vectorized=vectorized, callback=callback, args=args, method=method,
                 workers=workers, chunksize=chunksize, on_error=on_error, retries=retries,
@@ -182,7 +198,7 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
             raise ValueError("pass either dist or x0/sigma0, not both")
     else:
         box = Box.parse(bounds, None if x0 is None else np.size(x0))
-        dist = initial_distribution(x0, sigma0, box, "diag" if dist is None else dist)
+        dist = initial_distribution(x0, sigma0, box, dist)
     solver = CrossEntropy(dist, bounds=bounds, **solver_options)
     if checkpoint is not None and Path(checkpoint).exists():
         raise FileExistsError(f"checkpoint {str(checkpoint)!r} exists: continue that run with "

@@ -58,7 +58,8 @@ def test_a_map_like_callable_gets_every_point_in_order(serial):
         return map(fn, tasks)
 
     same_run(ceopt.minimize(sphere_point, workers=my_map, **RUN), serial)
-    assert set(calls) == {50}  # one task per point by default: the map chunks them itself
+    # One task per point by default: the map chunks them itself.
+    assert set(calls) == {serial.nfev // serial.nit}
 
 
 def test_an_executor_of_unknown_size_gets_one_point_per_task(serial):
@@ -157,7 +158,7 @@ def test_a_run_where_every_evaluation_fails_is_no_success():
 def test_minimize_reports_failures_and_still_converges():
     res = ceopt.minimize(raises_right, np.zeros(2), sigma0=2.0, seed=1, on_error="worst")
     assert res.success and np.allclose(res.x, 0, atol=1e-4)
-    assert res.nfail > 0 and len(res.failures) == 5
+    assert res.nfail > 0 and len(res.failures) == min(res.nfail, 5)
     assert res.failures[0].startswith("ValueError: diverged at")
 
 

@@ -30,33 +30,35 @@ def test_rosenbrock_5d_reaches_1e_6_with_full_covariance(seed):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_ellipsoid_1e6_10d_reaches_1e_8_with_the_diagonal_default(seed):
-    res = ceopt.minimize(ellipsoid, x0_uniform(seed, 10), ftarget=1e-8, seed=seed,
+@pytest.mark.parametrize("dist, kind", [(None, ceopt.Gaussian), ("diag", ceopt.DiagGaussian)])
+def test_ellipsoid_1e6_10d_reaches_1e_8(seed, dist, kind):
+    res = ceopt.minimize(ellipsoid, x0_uniform(seed, 10), ftarget=1e-8, seed=seed, dist=dist,
                          vectorized=True, max_evals=60_000)
-    assert isinstance(res.dist, ceopt.DiagGaussian)
+    assert isinstance(res.dist, kind)  # the default is a full covariance in 10 dimensions
     assert res.fun < 1e-8, res.message
 
 
 def test_rastrigin_2d_finds_the_global_optimum_in_most_seeds():
     found = 0
     for seed in range(20):
+        # With a budget the run restarts (IPOP) until it is spent or ftarget is reached.
         res = ceopt.minimize(rastrigin, bounds=[(-5.12, 5.12)] * 2, ftarget=1e-8, seed=seed,
-                             vectorized=True)
+                             vectorized=True, max_evals=20_000)
         assert np.all(np.abs(res.x) <= 5.12)
         found += res.fun < 1e-8
-    # Measured: 17 of 20 (benchmarks/results/defaults.md). "Most" is more than half; a drop
-    # below 14 would mean the global search got worse.
-    assert found >= 14, found
+    # Measured: 20 of 20, after a median 2364 evaluations; a drop below 18 would mean the
+    # global search got worse.
+    assert found >= 18, found
 
 
 def test_textbook_ce_stalls_where_the_default_does_not():
     """The reason for the default: elite covariance about the elites' own mean shrinks too
     fast (shared/design/ce-method.md). Pinned so that a change of default is deliberate."""
     kw = dict(x0=x0_uniform(0, 10), ftarget=1e-8, seed=0, vectorized=True, max_evals=60_000)
-    textbook = ceopt.minimize(sphere, method="textbook", **kw)
+    textbook = ceopt.minimize(sphere, method="textbook", restarts=0, **kw)
     default = ceopt.minimize(sphere, **kw)
     assert default.fun < 1e-8
-    assert textbook.fun > 1e-3 and textbook.status == 1  # converged, far from the optimum
+    assert textbook.fun > 1e-3 and textbook.dist.spread < 1e-10  # frozen far from the optimum
 
 
 def test_onemax_100_bits_finds_all_ones():

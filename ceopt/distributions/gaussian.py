@@ -210,6 +210,14 @@ class Gaussian(_Normal):
         return Gaussian(a * new.mean + (1 - a) * self._mean,
                         b * new.cov + (1 - b) * self._cov, min_std=self._min_std)
 
+    def scaled(self, factor: float) -> Gaussian:
+        """The same distribution with every standard deviation multiplied by ``factor``."""
+        return Gaussian(self._mean, factor**2 * self._cov, min_std=self._min_std)
+
+    def moved(self, mean: ArrayLike) -> Gaussian:
+        """The same distribution about another mean."""
+        return Gaussian(mean, self._cov, min_std=self._min_std)
+
     def entropy(self) -> float:
         # 0.5 * log det(2 pi e C), with log det C = 2 sum log diag(L)
         return float(0.5 * self.dim * (1.0 + LOG_2PI) + np.log(np.diag(self._chol)).sum())
@@ -297,6 +305,14 @@ class DiagGaussian(_Normal):
         var = b * new.std**2 + (1 - b) * self._std**2
         return DiagGaussian(a * new.mean + (1 - a) * self._mean, np.sqrt(var),
                             min_std=self._min_std)
+
+    def scaled(self, factor: float) -> DiagGaussian:
+        """The same distribution with every standard deviation multiplied by ``factor``."""
+        return DiagGaussian(self._mean, factor * self._std, min_std=self._min_std)
+
+    def moved(self, mean: ArrayLike) -> DiagGaussian:
+        """The same distribution about another mean."""
+        return DiagGaussian(mean, self._std, min_std=self._min_std)
 
     def entropy(self) -> float:
         return float(0.5 * self.dim * (1.0 + LOG_2PI) + np.log(self._std).sum())
