@@ -3,12 +3,15 @@
     python benchmarks/bbob.py                # the full default run, about 15 min on 2 cores
     python benchmarks/bbob.py --quick        # 5 functions, d = 2 and 5, about 5 s
     python benchmarks/bbob.py --dims 10 --functions 10-14 --instances 1-3 --budget 200
+    python benchmarks/bbob.py --ablation     # ceopt's variants, for the ablation table
 
 Writes into --out (default benchmarks/results, or benchmarks/results/quick with --quick):
 ``bbob-runs.csv`` (one row per run: evaluations to reach each target, best f - f_opt, wall
 time), ``bbob-meta.json`` (settings, versions, f_opt of every problem), ``bbob.md`` (the
-tables) and ``bbob-ecdf-d<dim>.png``. How f_opt is found and why each solver is set as it is:
-benchmarks/README.md. Needs the bench extra: pip install ".[bench]".
+tables) and ``bbob-ecdf-d<dim>.png``. ``--ablation`` runs ceopt's variants instead and writes
+``bbob-ablation-*``; ``bbob.md`` then gains the ablation table. How f_opt is found and why
+each solver is set as it is: benchmarks/README.md. Needs the bench extra:
+pip install ".[bench]".
 """
 
 import os
@@ -61,7 +64,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--budget", type=int,
                     help="evaluations per dimension: a run has budget·d (default 1000)")
     ap.add_argument("--solvers", nargs="+", choices=sorted(bbob_solvers.ALL),
-                    help="default: all but ceopt's variants (ceopt-textbook-*)")
+                    help="default: all but ceopt's variants (see --ablation)")
+    ap.add_argument("--ablation", action="store_true",
+                    help="run ceopt's variants (bbob_solvers.VARIANTS) into bbob-ablation-*")
     ap.add_argument("--seed", type=int, default=1, help="seeds every run (default 1)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count(),
                     help="processes (default: all cores)")
@@ -73,7 +78,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.dims = sorted({d for group in args.dims for d in group}) if args.dims else base["dims"]
     args.instances = args.instances or base["instances"]
     args.budget = base["budget"] if args.budget is None else args.budget
-    args.solvers = args.solvers or list(bbob_solvers.SOLVERS)
+    if args.ablation and args.solvers:
+        ap.error("--ablation chooses the solvers itself")
+    args.solvers = args.solvers or list(
+        bbob_solvers.VARIANTS if args.ablation else bbob_solvers.SOLVERS)
+    args.prefix = "bbob-ablation" if args.ablation else "bbob"
     args.out = args.out or (RESULTS / "quick" if args.quick else RESULTS)
     if not set(args.functions) <= set(range(1, 25)):
         ap.error("bbob functions are 1-24")
@@ -124,11 +133,14 @@ def main(argv=None) -> Path:
                 f"{platform.python_version()}",
         versions=", ".join(f"{p} {version(p)}" for p in
                            ("ceopt", "numpy", "scipy", "cma", "coco-experiment")))
-    (args.out / "bbob-meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False)
-                                            + "\n")
-    bbob_report.write_runs(args.out / "bbob-runs.csv", runs)
-    path = bbob_report.report(runs, meta, args.out)
+    (args.out / f"{args.prefix}-meta.json").write_text(
+        json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
+    bbob_report.write_runs(args.out / f"{args.prefix}-runs.csv", runs)
+    path = bbob_report.report(runs, meta, args.out, args.prefix)
     print(f"{len(runs)} runs in {wall:.0f} s; tables in {path}")
+    main_csv = args.out / "bbob-runs.csv"
+    if args.ablation and main_csv.exists():  # the main report gains the ablation table
+        bbob_report.main([str(main_csv)])
     return path
 
 

@@ -211,7 +211,40 @@ def standing(runs) -> str:
     return "\n".join(lines)
 
 
-def markdown(runs, meta: dict, plots: Sequence[str]) -> str:
+def ablation_table(runs) -> str:
+    """ceopt's ablation (bbob_solvers.ABLATION_*): mean fraction per dimension and its change.
+
+    The chain adds one change per row (the change is against the row above); the rows after
+    it take one piece away from the default (the change is against the default).
+    """
+    from bbob_solvers import ABLATION_CHAIN, ABLATION_LEAVE_OUT
+
+    full = budget_per_dim(runs)
+    dims = dims_of(runs)
+    names = set(solvers_of(runs))
+    header = ["variant", "solver", *(f"d={d}" for d in dims), "mean", "change",
+              f"mean at {_budget(full / 10)}"]
+
+    def scores(solver, evals):
+        values = [reached(select(runs, solver, d), evals) for d in dims]
+        return values, float(np.mean(values))
+
+    rows, previous = [], None
+    default = scores("ceopt", full)[1] if "ceopt" in names else math.nan
+    for group, against_default in ((ABLATION_CHAIN, False), (ABLATION_LEAVE_OUT, True)):
+        for solver, what in group:
+            if solver not in names:
+                continue
+            values, mean = scores(solver, full)
+            base = default if against_default else previous
+            change = "" if base is None else f"{mean - base:+.2f}"
+            rows.append([what, f"`{solver}`", *values, mean, change,
+                         scores(solver, full / 10)[1]])
+            previous = mean
+    return _table(header, rows, bold_best=False)
+
+
+def markdown(runs, meta: dict, plots: Sequence[str], ablation=None) -> str:
     full = budget_per_dim(runs)
     parts = [
         "# BBOB benchmark: ceopt against scipy's optimisers and pycma",
@@ -237,6 +270,18 @@ def markdown(runs, meta: dict, plots: Sequence[str]) -> str:
         standing(runs),
         "",
     ]
+    if ablation:
+        parts += [
+            "## Ablation: what each change of method 'adaptive' buys",
+            "",
+            "The same problems, budget and seed; the variants' own runs are in "
+            "`bbob-ablation-runs.csv` (`python benchmarks/bbob.py --ablation`"
+            + (f", {_duration(ablation[1]['wall_seconds'])}" if "wall_seconds" in ablation[1]
+               else "") + "). Fraction of triples reached at the full budget per dimension.",
+            "",
+            ablation_table(runs + ablation[0]),
+            "",
+        ]
     for d in dims_of(runs):
         parts += [f"## d = {d}", "", f"At the full budget ({_budget(full)}):", "",
                   group_table(runs, d, full), "", f"At a tenth ({_budget(full / 10)}):", "",
@@ -329,8 +374,14 @@ def report(runs, meta: dict, out: Path, prefix: str = "bbob") -> Path:
         name = f"{prefix}-ecdf-d{d}.png"
         plot_dim(runs, d, out / name)
         plots.append(name)
+    ablation = None
+    csv = out / f"{prefix}-ablation-runs.csv"
+    if csv.exists():
+        meta_path = out / f"{prefix}-ablation-meta.json"
+        ablation = (read_runs(csv),
+                    json.loads(meta_path.read_text()) if meta_path.exists() else {})
     path = out / f"{prefix}.md"
-    path.write_text(markdown(runs, meta, plots))
+    path.write_text(markdown(runs, meta, plots, ablation))
     return path
 
 

@@ -202,22 +202,39 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
 }
 
 
-#: The ablation of method "adaptive" (issue 7), run only when named (--solvers). From the
-#: textbook row, each adds one change: the covariance about the previous mean ("ce", the
-#: default before method "adaptive"); rank weights on half the population with the
-#: adaptive sizes and learning rates; the scale control; restarts with a growing
-#: population (the default). Two more each take one piece away from the default.
+#: ceopt's variants for the ablation of method "adaptive" (issue 7), run by ``--ablation``.
 VARIANTS: dict[str, tuple[Callable, str]] = {
     "ceopt-ce": (ceopt_start("full", method="ce"),
                  "full Gaussian, method='ce' (covariance about the previous mean)"),
-    "ceopt-ce-rank": (ceopt_start("full", scale_control=False, restarts=0),
-                      "+ rank weights, popsize 2(d+1), covariance rate 4 mu_eff/(d+2)^2"),
-    "ceopt-no-restarts": (ceopt_start("full", restarts=0), "+ scale control (no restarts)"),
-    "ceopt-equal-weights": (ceopt_start("full", weights="equal"),
-                            "the default with equal elite weights"),
     "ceopt-no-scale": (ceopt_start("full", scale_control=False),
                        "the default without the scale control"),
+    "ceopt-no-restarts": (ceopt_start("full", restarts=0),
+                          "the default without its own restarts (the harness restarts it "
+                          "at the same population)"),
+    "ceopt-equal-weights": (ceopt_start("full", weights="equal"),
+                            "the default with equal elite weights"),
+    "ceopt-ce-rank": (ceopt_start("full", scale_control=False, restarts=0),
+                      "the default without the scale control and without restarts"),
 }
+
+#: The ablation table: a chain from textbook CE to the default, one change per row, then the
+#: default with one piece taken away. (solver, what it changes)
+ABLATION_CHAIN = [
+    ("ceopt-textbook-full", "textbook CE: elite MLE about the elites' own mean, 10 % elites "
+                            "of ≥ 50, smoothing 0.7"),
+    ("ceopt-ce", "+ covariance about the previous mean, covariance smoothing 0.3 "
+                 "(method 'ce', the default before issue 7)"),
+    ("ceopt-no-scale", "+ rank weights on the better half of 2(d+1) samples, no mean "
+                       "smoothing, covariance rate 4 mu_eff/(d+2)^2"),
+    ("ceopt", "+ the scale control: method 'adaptive', the default"),
+]
+ABLATION_LEAVE_OUT = [
+    ("ceopt-no-restarts", "default − its IPOP restarts"),
+    ("ceopt-equal-weights", "default − rank weights (equal weights)"),
+    ("ceopt-ce-rank", "default − scale control − restarts"),
+    ("ceopt-diag", "default − full covariance (diagonal)"),
+]
+
 ALL = {**SOLVERS, **VARIANTS}
 
 # -- problems ----------------------------------------------------------------------------------

@@ -145,6 +145,25 @@ def test_a_run_of_some_groups_only_is_reported_with_the_others_left_empty(tmp_pa
     assert "nan" not in text and (tmp_path / "bbob-ecdf-d2.png").exists()
 
 
+def test_the_ablation_table_gives_each_change_against_the_row_it_modifies(tmp_path):
+    nan = math.nan
+
+    def solver_run(name, n_hits):  # n_hits of the ten targets, all within a tenth
+        return dict(run([1] * n_hits + [nan] * (10 - n_hits), solver=name), seed=1, fopt=0.0,
+                    evals=200, starts=1, best=0.5, seconds=0.1)
+
+    main = [solver_run("ceopt-textbook-full", 2), solver_run("ceopt", 9), solver_run("de", 5)]
+    variants = [solver_run("ceopt-ce", 3), solver_run("ceopt-no-scale", 6),
+                solver_run("ceopt-equal-weights", 4)]
+    bbob_report.write_runs(tmp_path / "bbob-ablation-runs.csv", variants)
+    text = bbob_report.report(main, {"seed": 1}, tmp_path).read_text()
+    rows = {r[1].strip("`"): r for r in table_after(text, "## Ablation")}
+    assert list(rows) == ["ceopt-textbook-full", "ceopt-ce", "ceopt-no-scale", "ceopt",
+                          "ceopt-equal-weights"]  # the chain in order, then the leave-outs
+    assert [rows[s][4] for s in rows] == ["", "+0.10", "+0.30", "+0.30", "-0.50"]
+    assert "de" not in rows
+
+
 def test_runs_survive_the_csv_round_trip(tmp_path):
     runs = [dict(run([1, 5, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan,
                       math.nan, math.nan]), seed=1, fopt=-12.5, evals=200, starts=2,
