@@ -29,8 +29,6 @@ The benchmark behind the choice: ``benchmarks/results/bbob.md`` (with the ablati
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
@@ -46,7 +44,7 @@ from .adaptation import (
 from .bounds import Box
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .distributions._base import check_samples
-from .selection import default_n_elite, elite_indices
+from .selection import default_n_elite, default_popsize, elite_indices
 
 METHODS = ("adaptive", "ce", "textbook")
 WEIGHTS = ("rank", "equal")
@@ -76,18 +74,6 @@ UNLIMITED_RESTARTS = 10**9
 MAX_SPREAD = 1e100
 
 HISTORY_FIELDS = ("nfev", "gamma", "best", "mean", "spread")
-
-
-def default_popsize(dist: Distribution, elite_frac: float) -> int:
-    """Population size used when none is given (measured in benchmarks/defaults.py).
-
-    The largest of: 50, so that the elite quantile is never a handful of points; enough that
-    the elites can fit the family (a full covariance needs dim + 1 of them); and one sample
-    per fitted parameter for Gaussians, two for discrete families, whose frequencies are
-    noisier and freeze at the floor when too few elites agree by chance.
-    """
-    per_param = 2 if dist.discrete else 1
-    return max(50, math.ceil(dist.min_fit_samples / elite_frac), per_param * dist.n_params)
 
 
 class CrossEntropy:

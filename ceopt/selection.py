@@ -1,4 +1,4 @@
-"""Elite selection: which samples the CE update fits.
+"""Elite selection: which samples the CE update fits, and how many (the default sizes).
 
 The CE indicator ``H(x) = 1{S(x) beyond gamma}`` with ``gamma`` the elite quantile, written as
 "the ``n_elite`` best of the population". Losses are minimised (the loop negates scores when
@@ -7,8 +7,12 @@ maximising). NaN is never an elite.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
+
+from .distributions import Distribution
 
 
 def elite_indices(losses: NDArray[np.float64], n_elite: int) -> NDArray[np.intp]:
@@ -34,3 +38,15 @@ def elite_indices(losses: NDArray[np.float64], n_elite: int) -> NDArray[np.intp]
 def default_n_elite(popsize: int, elite_frac: float) -> int:
     """``round(elite_frac * popsize)``, at least 1 and at most ``popsize - 1``."""
     return min(popsize - 1, max(1, int(round(elite_frac * popsize))))
+
+
+def default_popsize(dist: Distribution, elite_frac: float) -> int:
+    """Population size used when none is given (measured in benchmarks/defaults.py).
+
+    The largest of: 50, so that the elite quantile is never a handful of points; enough that
+    the elites can fit the family (a full covariance needs dim + 1 of them); and one sample
+    per fitted parameter for Gaussians, two for discrete families, whose frequencies are
+    noisier and freeze at the floor when too few elites agree by chance.
+    """
+    per_param = 2 if dist.discrete else 1
+    return max(50, math.ceil(dist.min_fit_samples / elite_frac), per_param * dist.n_params)

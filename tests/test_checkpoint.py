@@ -16,7 +16,9 @@ import ceopt
 from ceopt.checkpoint import FORMAT_VERSION, CheckpointError, load, save
 
 # A run with state in every corner: bounds, a full covariance, maximising, failures scored the
-# worst, and the stagnation counter. f is maximised; it fails (NaN) where x[0] > 2.5.
+# worst, the stagnation counter and the scale control, and two restarts (after iterations 19
+# and 30: the loose tol_spread makes them come early). f is maximised; it fails (NaN) where
+# x[0] > 2.5.
 SCRIPT = """
 import numpy as np
 import ceopt
@@ -27,7 +29,7 @@ def f(X):
     return v
 
 RUN = dict(x0=np.zeros(3), sigma0=1.0, bounds=[(-3, 3)] * 3, dist="full", seed=7,
-           max_iter=30, vectorized=True, on_error="worst")
+           max_iter=30, vectorized=True, on_error="worst", restarts=3, tol_spread=0.2)
 """
 
 
@@ -45,6 +47,7 @@ def uninterrupted():
 def same_run(a, b):
     assert np.array_equal(a.x, b.x) and a.fun == b.fun and (a.nit, a.nfev) == (b.nit, b.nfev)
     assert (a.nfail, a.failures, a.status) == (b.nfail, b.failures, b.status)
+    assert a.nrestarts == b.nrestarts
     for key in a.history:
         assert np.array_equal(a.history[key], b.history[key], equal_nan=True), key
 
@@ -74,6 +77,7 @@ def test_a_run_killed_mid_way_resumes_bit_identical(tmp_path, every):
     f, full = uninterrupted()
     same_run(ceopt.resume(path, f), full)
     assert full.nfail > 0  # the failure record went through the checkpoint too
+    assert full.nrestarts == 2  # and the restarts after it happened alike
 
 
 def test_a_kill_before_the_rename_leaves_the_previous_checkpoint(tmp_path):
