@@ -159,7 +159,7 @@ class CrossEntropy:
         gaussian = isinstance(dist, (Gaussian, DiagGaussian))
         if method is None:
             method = "adaptive" if gaussian else "ce"
-        if method not in METHODS:
+        if not isinstance(method, str) or method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         adaptive = method == "adaptive"
         if adaptive and not gaussian:
@@ -167,7 +167,7 @@ class CrossEntropy:
                              f"{type(dist).__name__} takes method 'ce'")
         # The method's presets; each can be overridden on its own (the ablations do).
         weights = ("rank" if adaptive else "equal") if weights is None else weights
-        if weights not in WEIGHTS:
+        if not isinstance(weights, str) or weights not in WEIGHTS:
             raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
         scale_control = adaptive if scale_control is None else scale_control
         if not isinstance(scale_control, (bool, np.bool_)):

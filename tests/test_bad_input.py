@@ -70,6 +70,12 @@ BAD = {
     "chunksize": st.one_of(st.integers(max_value=0), fractional),
     "checkpoint_every": st.one_of(st.integers(max_value=0), fractional),
     "timeout": st.one_of(st.floats(max_value=0), nonfinite, not_numbers),
+    "restarts": st.one_of(st.integers(max_value=-1), fractional, nonfinite, not_numbers),
+    "method": st.one_of(st.text().filter(lambda s: s not in ("adaptive", "ce", "textbook")),
+                        st.integers(), st.just(np.zeros(2))),
+    "weights": st.one_of(st.text().filter(lambda s: s not in ("rank", "equal")),
+                         st.just(np.ones(3)), st.floats()),
+    "scale_control": st.one_of(st.integers(), st.text(), nonfinite),
 }
 
 
