@@ -81,8 +81,10 @@ class ScaleControl:
 
     def factor(self, losses: NDArray[np.float64]) -> float:
         finite = losses[~np.isnan(losses)]
-        reference, self._reference = self._reference, float(
-            np.quantile(finite, REFERENCE_QUANTILE, method="inverted_cdf"))
+        # The REFERENCE_QUANTILE-quantile (the "inverted_cdf" one: a value of the sample);
+        # np.partition finds it in linear time, several times faster than np.quantile.
+        k = max(math.ceil(REFERENCE_QUANTILE * finite.size) - 1, 0)
+        reference, self._reference = self._reference, float(np.partition(finite, k)[k])
         if reference is None:  # the first population has nothing to beat
             return 1.0
         p = np.count_nonzero(finite < reference) / finite.size

@@ -276,7 +276,10 @@ class DiagGaussian(_Normal):
         return 2
 
     def sample(self, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
-        return self._mean + self._std * rng.standard_normal((n, self.dim))
+        x = rng.standard_normal((n, self.dim))
+        x *= self._std  # in place: at (1000, 100) two temporaries cost half the RNG's time
+        x += self._mean
+        return x
 
     def log_prob(self, x: ArrayLike) -> NDArray[np.float64]:
         x = check_samples(x, self.dim).astype(np.float64, copy=False)
