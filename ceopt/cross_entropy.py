@@ -324,14 +324,15 @@ class CrossEntropy:
         ranked = losses[~np.isnan(losses)]
         if ranked.min() < ranked.max():
             w = self._elite_weights
+            # The scale control's factor multiplies the smoothed fit's spread.
+            scaled = {} if self._scale is None else {"scale": self._scale.factor(losses)}
             if self._anchored:
                 fitted = self._dist.fit(X[elites], w, center=self._dist.mean)
-                self._dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov)
+                self._dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov,
+                                               **scaled)
             else:
                 fitted = self._dist.fit(X[elites], w)
-                self._dist = self._dist.smooth(fitted, self.smoothing)
-            if self._scale is not None:
-                self._dist = self._dist.scaled(self._scale.factor(losses))
+                self._dist = self._dist.smooth(fitted, self.smoothing, **scaled)
 
         # Counters and the stagnation record of the threshold.
         self._nit += 1

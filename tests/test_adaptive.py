@@ -172,3 +172,29 @@ def test_bad_adaptive_options_are_named(kwargs, error, match):
 def test_discrete_families_default_to_method_ce():
     es = CrossEntropy(Bernoulli(np.full(3, 0.5)))
     assert es.method == "ce" and es.weights == "equal" and es.popsize == 50
+
+
+@given(seed=hs.integers(0, 2**32 - 1), factor=hs.floats(1e-3, 1e3),
+       alphas=hs.tuples(hs.floats(0.01, 1.0), hs.floats(0.01, 1.0)))
+def test_smoothing_with_a_scale_is_smoothing_then_scaling_bit_for_bit(seed, factor, alphas):
+    """The loop folds the scale into the smoothing (one factorisation); the result must be
+    what the two steps give, so that runs do not depend on which way it is computed."""
+    rng = np.random.default_rng(seed)
+    a, b = alphas
+    root = rng.normal(size=(4, 4))
+    for old in (Gaussian(rng.normal(size=4), root @ root.T + np.eye(4)),
+                DiagGaussian(rng.normal(size=4), rng.uniform(0.1, 2, 4))):
+        fitted = old.fit(old.sample(20, rng), center=old.mean)
+        once = old.smooth(fitted, a, b, scale=factor)
+        twice = old.smooth(fitted, a, b).scaled(factor)
+        np.testing.assert_array_equal(once.mean, twice.mean)
+        np.testing.assert_array_equal(once.cov, twice.cov)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.nan, np.inf])
+def test_a_scale_must_be_finite_and_positive(bad):
+    g = DiagGaussian(np.zeros(2), 1.0)
+    with pytest.raises(ValueError, match="scale must be finite and positive"):
+        g.smooth(g, 0.5, scale=bad)
+    with pytest.raises(ValueError, match="factor must be finite and positive"):
+        g.scaled(bad)
