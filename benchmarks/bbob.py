@@ -1,9 +1,10 @@
 """ceopt against scipy's optimisers and pycma on the COCO bbob suite.
 
-    python benchmarks/bbob.py                # the full default run, about 15 min on 2 cores
+    python benchmarks/bbob.py                # the full default run, about 18 min on 2 cores
     python benchmarks/bbob.py --quick        # 5 functions, d = 2 and 5, about 5 s
     python benchmarks/bbob.py --dims 10 --functions 10-14 --instances 1-3 --budget 200
     python benchmarks/bbob.py --ablation     # ceopt's variants, for the ablation table
+    python benchmarks/bbob.py --update --solvers ceopt   # rerun one, keep the others' runs
 
 Writes into --out (default benchmarks/results, or benchmarks/results/quick with --quick):
 ``bbob-runs.csv`` (one row per run: evaluations to reach each target, best f - f_opt, wall
@@ -67,6 +68,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="default: all but ceopt's variants (see --ablation)")
     ap.add_argument("--ablation", action="store_true",
                     help="run ceopt's variants (bbob_solvers.VARIANTS) into bbob-ablation-*")
+    ap.add_argument("--update", action="store_true",
+                    help="run only --solvers and replace their runs in the CSV already in "
+                         "--out (which must have the same problems, budget and seed)")
     ap.add_argument("--seed", type=int, default=1, help="seeds every run (default 1)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count(),
                     help="processes (default: all cores)")
@@ -78,8 +82,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.dims = sorted({d for group in args.dims for d in group}) if args.dims else base["dims"]
     args.instances = args.instances or base["instances"]
     args.budget = base["budget"] if args.budget is None else args.budget
-    if args.ablation and args.solvers:
-        ap.error("--ablation chooses the solvers itself")
+    if args.ablation and args.solvers and not args.update:
+        ap.error("--ablation chooses the solvers itself (unless --update names some)")
+    if args.update and not args.solvers:
+        ap.error("--update needs --solvers: the ones to run again")
     args.solvers = args.solvers or list(
         bbob_solvers.VARIANTS if args.ablation else bbob_solvers.SOLVERS)
     args.prefix = "bbob-ablation" if args.ablation else "bbob"
@@ -119,10 +125,28 @@ def run(args) -> tuple[list[dict], float]:
     return runs, time.perf_counter() - t0
 
 
+def _previous(args) -> tuple[list[dict], dict]:
+    """The runs and settings already in --out, checked against this run's settings."""
+    csv_path = args.out / f"{args.prefix}-runs.csv"
+    meta_path = args.out / f"{args.prefix}-meta.json"
+    if not (csv_path.exists() and meta_path.exists()):
+        raise SystemExit(f"--update: no {csv_path.name} and {meta_path.name} in {args.out}")
+    meta = json.loads(meta_path.read_text())
+    mine = dict(seed=args.seed, budget_per_dim=args.budget,
+                functions=bbob_report.ranges(args.functions),
+                dims=bbob_report.ranges(args.dims), instances=bbob_report.ranges(args.instances))
+    differ = {k: (meta.get(k), v) for k, v in mine.items() if meta.get(k) != v}
+    if differ:
+        raise SystemExit(f"--update: the runs in {args.out} have other settings: {differ}")
+    return bbob_report.read_runs(csv_path), meta
+
+
 def main(argv=None) -> Path:
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    previous = _previous(args) if args.update else None
     runs, wall = run(args)
+    n_run = len(runs)
     meta = dict(
         seed=args.seed, jobs=args.jobs, budget_per_dim=args.budget,
         functions=bbob_report.ranges(args.functions), dims=bbob_report.ranges(args.dims),
@@ -133,11 +157,19 @@ def main(argv=None) -> Path:
                 f"{platform.python_version()}",
         versions=", ".join(f"{p} {version(p)}" for p in
                            ("ceopt", "numpy", "scipy", "cma", "coco-experiment")))
+    if previous is not None:  # the other solvers' runs are kept as they were
+        old_runs, old_meta = previous
+        runs = [r for r in old_runs if r["solver"] not in args.solvers] + runs
+        meta["solvers"] = {**old_meta["solvers"], **meta["solvers"]}
+        meta["wall_seconds"] = old_meta["wall_seconds"]
+        meta["updates"] = [*old_meta.get("updates", []), dict(
+            solvers=args.solvers, wall_seconds=round(wall, 1), date=meta["date"])]
+        meta["date"] = old_meta["date"]
     (args.out / f"{args.prefix}-meta.json").write_text(
         json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
     bbob_report.write_runs(args.out / f"{args.prefix}-runs.csv", runs)
     path = bbob_report.report(runs, meta, args.out, args.prefix)
-    print(f"{len(runs)} runs in {wall:.0f} s; tables in {path}")
+    print(f"{n_run} runs in {wall:.0f} s; tables in {path}")
     main_csv = args.out / "bbob-runs.csv"
     if args.ablation and main_csv.exists():  # the main report gains the ablation table
         bbob_report.main([str(main_csv)])

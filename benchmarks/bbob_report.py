@@ -380,6 +380,9 @@ def report(runs, meta: dict, out: Path, prefix: str = "bbob") -> Path:
         meta_path = out / f"{prefix}-ablation-meta.json"
         ablation = (read_runs(csv),
                     json.loads(meta_path.read_text()) if meta_path.exists() else {})
+        settings = ("seed", "budget_per_dim", "functions", "dims", "instances")
+        if any(ablation[1][k] != meta[k] for k in settings if k in meta and k in ablation[1]):
+            ablation = None  # other problems or budget: the rows would not compare
     path = out / f"{prefix}.md"
     path.write_text(markdown(runs, meta, plots, ablation))
     return path

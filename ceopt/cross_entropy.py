@@ -29,6 +29,8 @@ The benchmark behind the choice: ``benchmarks/results/bbob.md`` (with the ablati
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
@@ -111,13 +113,16 @@ class CrossEntropy:
         ``"ce"`` for other families.
     weights : {"rank", "equal"}, optional
         How the elites are weighted in the fit; default ``"rank"`` under ``"adaptive"``.
+        (Equal weights on half the population select weakly, and with the scale control
+        converge early: an option for the ablation, not a recommendation.)
     scale_control : bool, optional
         Multiply a Gaussian's spread by the success rule's factor after every update
         (:class:`ceopt.adaptation.ScaleControl`); default True under ``"adaptive"``.
     restarts : int, optional
         How many times a run that converges or stagnates starts again, with twice the
         population, from the initial spread (about a random point of a finite box), keeping
-        the best point. Default: as many as ``max_evals`` allows when it is given, else none.
+        the best point. Default under method ``"adaptive"``: as many as ``max_evals`` allows
+        when it is given, else none; under the other methods none.
     **stopping
         ``max_evals``, ``max_iter`` (default 1000 when neither is given), ``ftarget`` (stop once
         a value this good is seen), ``tol_spread`` (stop when the spread above the family's
@@ -178,8 +183,10 @@ class CrossEntropy:
                               if elite_frac is None else elite_frac)
         smoothing = fraction("smoothing", (1.0 if adaptive else 0.7)
                              if smoothing is None else smoothing, high_open=False)
-        if popsize is None:
-            popsize = adaptive_popsize(dist) if adaptive else default_popsize(dist, elite_frac)
+        if popsize is None and adaptive:  # enough for the elites to fit the family
+            popsize = max(adaptive_popsize(dist), math.ceil(dist.min_fit_samples / elite_frac))
+        elif popsize is None:
+            popsize = default_popsize(dist, elite_frac)
         else:
             popsize = integer("popsize", popsize, 2)
         if n_elite is None:
@@ -189,9 +196,10 @@ class CrossEntropy:
             if n_elite >= popsize:
                 raise ValueError(f"n_elite must be smaller than popsize={popsize}, got {n_elite}")
         if n_elite < dist.min_fit_samples:
+            hint = " (or use a DiagGaussian: dist='diag')" if isinstance(dist, Gaussian) else ""
             raise ValueError(
                 f"{n_elite} elites cannot fit a {type(dist).__name__} in {dist.dim} dimensions, "
-                f"which needs {dist.min_fit_samples}: raise popsize or elite_frac")
+                f"which needs {dist.min_fit_samples}: raise popsize or elite_frac{hint}")
         self._box = Box.parse(bounds, dist.dim)
         if self._box is not None and dist.discrete:
             raise ValueError("bounds apply to continuous distributions only")
@@ -218,11 +226,11 @@ class CrossEntropy:
         if max_evals is None and max_iter is None:
             max_iter = 1000
         self.max_iter = None if max_iter is None else integer("max_iter", max_iter, 1)
-        # Restarts: by default as many as the budget allows, none without a budget (each one
-        # doubles the population, so an unbudgeted run could go on for ever).
-        if restarts is None:
-            restarts = UNLIMITED_RESTARTS if self.max_evals is not None else 0
-        self.restarts = integer("restarts", restarts, 0)
+        # Restarts (method "adaptive"): by default as many as the budget allows, none without
+        # a budget (each one doubles the population, so an unbudgeted run could go on for
+        # ever). Resolved when asked, so that a resumed run with a new budget restarts too.
+        self._restarts = None if restarts is None else integer("restarts", restarts, 0)
+        self._restarts_follow_budget = restarts is None and adaptive
         self.nrestarts = 0
         self.patience = integer("patience", patience, 1)
         if tol_spread is None:
@@ -292,7 +300,12 @@ class CrossEntropy:
 
     # -- the loop ----------------------------------------------------------------------------
     def ask(self) -> NDArray:
-        """Draw the next population, shape ``(popsize, dim)``, inside the bounds if any."""
+        """Draw the next population, shape ``(popsize, dim)``, inside the bounds if any.
+
+        If the last ``tell`` ended a local search and a restart is due, it is made first.
+        """
+        if self._restart_due():
+            self._restart()
         X = self._dist.sample(self.popsize, self._rng)
         return X if self._box is None else self._box.reflect(X)
 
@@ -345,19 +358,31 @@ class CrossEntropy:
         finite = values[np.isfinite(values)]
         self._history.append((self._nfev, self._sign * gamma, self.best_f,
                               finite.mean() if finite.size else np.nan, self._dist.spread))
-        if self.restarts > self.nrestarts and self._converged() is not None:
-            self._restart()
+
+    @property
+    def restarts(self) -> int:
+        """How many restarts the run may make in all (see ``restarts`` above)."""
+        if self._restarts_follow_budget:
+            return UNLIMITED_RESTARTS if self.max_evals is not None else 0
+        return self._restarts or 0
+
+    def _restart_due(self) -> bool:
+        """Whether the local search has ended and a restart may follow: restarts remain and
+        the doubled population fits in ``max_evals`` (else the run stops as converged)."""
+        if self.nrestarts >= self.restarts or self._converged() is None:
+            return False
+        return self.max_evals is None or (
+            self._nfev + self.popsize * RESTART_GROWTH <= self.max_evals)
 
     def _restart(self) -> None:
         """IPOP: start again from the initial spread with a larger population.
 
         The best point and the counters are kept; in a finite box the new mean is a uniform
-        random point of it, otherwise the initial mean. A restart whose larger population
-        would not fit in ``max_evals`` is not made: the run stops as converged instead.
+        random point of it, otherwise the initial mean. Made by the ``ask`` after the ``tell``
+        that ended the local search, so a run that stops there (on ``max_iter``, a callback)
+        keeps its converged distribution.
         """
         popsize = self.popsize * RESTART_GROWTH
-        if self.max_evals is not None and self._nfev + popsize > self.max_evals:
-            return
         dist = self._initial
         if self._box is not None and self._box.finite:
             dist = dist.moved(self._rng.uniform(self._box.low, self._box.high))
@@ -389,7 +414,7 @@ class CrossEntropy:
         # Divergence: the spread keeps growing, as it does when the objective is unbounded.
         if self._dist.spread > MAX_SPREAD:
             return DIVERGED
-        return self._converged()
+        return None if self._restart_due() else self._converged()
 
     def _converged(self) -> tuple | None:
         """A local search's end: what triggers a restart while restarts remain."""
@@ -416,6 +441,11 @@ class CrossEntropy:
             raise RuntimeError("no population has been told yet")
         reason = self._reason()
         status, success, message = reason or RUNNING
+        if reason is MAX_EVALS and self.nrestarts:
+            # Restarts spend a budget by design: every local search before the last one
+            # converged, and the budget went where it was asked to.
+            success = True
+            message += f" after {self.nrestarts} restarts, each after a converged search"
         if self.ftarget is not None and reason is not None:
             success = self._best_loss <= self._sign * self.ftarget
             if not success:

@@ -102,15 +102,18 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     dist : Distribution, "diag" or "full", optional
         The initial distribution. ``"full"``: a full-covariance Gaussian from
         x0/sigma0/bounds; ``"diag"``: a diagonal one; ``None``: full up to
-        :data:`FULL_MAX_DIM` (100) dimensions, diagonal beyond. Discrete problems pass their
+        :data:`FULL_MAX_DIM` (100) dimensions and diagonal beyond under method
+        ``"adaptive"``, diagonal under ``"ce"`` and ``"textbook"``. Discrete problems pass their
         own, e.g. ``Bernoulli(np.full(50, 0.5))`` (then x0 and sigma0 must be left out).
     popsize, elite_frac, n_elite, smoothing, method, seed :
         See :class:`ceopt.CrossEntropy`; the default method for Gaussians is ``"adaptive"``
         and ``method="textbook"`` gives the plain CE method.
     restarts : int, optional
         Restarts with a doubled population when a run converges or stagnates (IPOP), from a
-        random point of finite bounds, else from x0. Default: as many as ``max_evals``
-        allows when it is given (a budget is spent on the search), none without it.
+        random point of finite bounds, else from x0. Default under method ``"adaptive"``: as
+        many as ``max_evals`` allows when it is given (the budget is spent on the search,
+        and a run that spends it after restarting counts as a success), none without it;
+        under the other methods none.
     max_evals, max_iter, ftarget :
         Budget and target; with neither budget given, ``max_iter`` is 1000.
     workers : int, Executor or map-like callable, optional
@@ -198,6 +201,10 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
             raise ValueError("pass either dist or x0/sigma0, not both")
     else:
         box = Box.parse(bounds, None if x0 is None else np.size(x0))
+        # The full covariance default belongs to method "adaptive"; "ce" and "textbook" keep
+        # the diagonal Gaussian they were measured with.
+        if dist is None and solver_options.get("method") not in (None, "adaptive"):
+            dist = "diag"
         dist = initial_distribution(x0, sigma0, box, dist)
     solver = CrossEntropy(dist, bounds=bounds, **solver_options)
     if checkpoint is not None and Path(checkpoint).exists():
@@ -219,8 +226,9 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     (``x``, ``fun``, ``history``) is bit-identical to an uninterrupted run's. The objective
     and where it runs are given again (functions are not saved); whether it is vectorized,
     the failure policy and the timeout come from the checkpoint. ``max_iter`` and
-    ``max_evals`` replace the run's budgets, to extend a run that has finished. Checkpoints
-    go on to ``path``.
+    ``max_evals`` replace the run's budgets, to extend a run that has finished; under method
+    ``"adaptive"`` with default restarts, a larger ``max_evals`` lets a converged run restart
+    as a fresh run with that budget would. Checkpoints go on to ``path``.
 
     Raises :class:`ceopt.checkpoint.CheckpointError` (a ``ValueError``) for a truncated,
     damaged or incompatible file.

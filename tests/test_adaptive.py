@@ -113,10 +113,10 @@ def test_a_restart_doubles_the_population_and_keeps_the_best():
     best, restarted_at = [], None
     while es.nrestarts < 2:
         X = es.ask()
+        if es.nrestarts == 1 and restarted_at is None:  # this ask restarted the run
+            restarted_at = es.dist
         es.tell(X, rastrigin(X))
         best.append(es.best_f)
-        if es.nrestarts == 1 and restarted_at is None:  # this tell restarted the run
-            restarted_at = es.dist
     assert (es.popsize, es.n_elite) == (4 * popsize, 4 * n_elite)
     assert np.all(np.diff(best) <= 0)  # the best so far survives every restart
     np.testing.assert_array_equal(restarted_at.std, start.std)  # the initial spread again
@@ -124,17 +124,68 @@ def test_a_restart_doubles_the_population_and_keeps_the_best():
     assert es.result().nrestarts == 2 and es.ask().shape == (4 * popsize, 2)
 
 
-def test_restarts_follow_the_budget_by_default():
-    assert CrossEntropy(DiagGaussian(np.zeros(2), 1.0)).restarts == 0
-    assert CrossEntropy(DiagGaussian(np.zeros(2), 1.0), max_evals=1000).restarts > 10**6
-    # A restart whose doubled population no longer fits is not made: the run stops converged.
-    es = CrossEntropy(DiagGaussian(np.zeros(2), 1.0), max_evals=600, tol_spread=1e-3, seed=0)
+def test_restarts_follow_the_budget_under_method_adaptive_only():
+    def restarts(**kw):
+        return CrossEntropy(kw.pop("dist", DiagGaussian(np.zeros(2), 1.0)), **kw).restarts
+
+    assert restarts() == 0 and restarts(max_evals=1000) > 10**6
+    assert restarts(max_evals=1000, restarts=3) == 3
+    for other in (dict(method="ce"), dict(method="textbook"),
+                  dict(dist=Bernoulli(np.full(4, 0.5)))):
+        assert restarts(max_evals=1000, **other) == 0  # the plain methods stay plain
+
+
+def converge(es, f=sphere):
     while not es.stop():
         X = es.ask()
-        es.tell(X, sphere(X))
-    res = es.result()
-    assert res.nfev <= 600 and res.status in (1, 2, 3)
-    assert res.nfev + es.popsize * 2 > 600 or res.status == 3
+        es.tell(X, f(X))
+    return es.result()
+
+
+def test_a_restart_that_does_not_fit_the_budget_is_not_made():
+    kw = dict(tol_spread=1e-3, seed=0)
+    alone = converge(CrossEntropy(DiagGaussian(np.ones(2), 1.0), **kw))
+    assert alone.status == 1
+    # One more population fits, a doubled one does not: the run stops converged, as alone.
+    es = CrossEntropy(DiagGaussian(np.ones(2), 1.0), max_evals=alone.nfev + 6, **kw)
+    res = converge(es)
+    assert es.popsize == 6 and res.status == 1 and res.success
+    assert (res.nfev, res.nrestarts) == (alone.nfev, 0)
+
+
+def test_a_run_that_stops_on_max_iter_keeps_its_converged_distribution():
+    kw = dict(tol_spread=1e-3, seed=0)
+    alone = converge(CrossEntropy(DiagGaussian(np.ones(2), 1.0), **kw))
+    res = converge(CrossEntropy(DiagGaussian(np.ones(2), 1.0), restarts=5,
+                                max_iter=alone.nit, **kw))
+    assert res.status == 4 and res.nrestarts == 0  # no restart was made for nothing
+    np.testing.assert_array_equal(res.dist.std, alone.dist.std)
+
+
+def test_a_budget_spent_on_restarts_is_a_success():
+    res = ceopt.minimize(sphere, np.ones(2), vectorized=True, seed=0, max_evals=3000)
+    assert res.status == 3 and res.nrestarts >= 2 and res.success
+    assert f"after {res.nrestarts} restarts" in res.message and res.fun < 1e-12
+    first = ceopt.minimize(sphere, np.ones(2), vectorized=True, seed=0, max_evals=24)
+    assert first.status == 3 and first.nrestarts == 0 and not first.success
+
+
+def test_resume_with_a_larger_budget_goes_on_restarting(tmp_path):
+    kw = dict(x0=np.ones(2), vectorized=True, seed=0, tol_spread=1e-3)
+    alone = ceopt.minimize(sphere, **kw)
+    path = tmp_path / "run.ckpt"
+    # The doubled population does not fit: the run stops converged ...
+    stopped = ceopt.minimize(sphere, max_evals=alone.nfev + 6, checkpoint=path, **kw)
+    assert stopped.status == 1 and stopped.nrestarts == 0
+    # ... and a larger budget lets it restart, as a fresh run with that budget does.
+    more = ceopt.resume(path, sphere, max_evals=5000)
+    fresh = ceopt.minimize(sphere, max_evals=5000, **kw)
+    assert more.nrestarts == fresh.nrestarts > 0 and more.nfev == fresh.nfev
+    np.testing.assert_array_equal(more.x, fresh.x)
+    # A run started without a budget restarts once resumed with one.
+    path2 = tmp_path / "run2.ckpt"
+    ceopt.minimize(sphere, checkpoint=path2, **kw)
+    assert ceopt.resume(path2, sphere, max_evals=5000).nrestarts > 0
 
 
 def test_a_pickled_run_continues_identically_across_a_restart():
@@ -194,7 +245,11 @@ def test_smoothing_with_a_scale_is_smoothing_then_scaling_bit_for_bit(seed, fact
 @pytest.mark.parametrize("bad", [0.0, -1.0, np.nan, np.inf])
 def test_a_scale_must_be_finite_and_positive(bad):
     g = DiagGaussian(np.zeros(2), 1.0)
-    with pytest.raises(ValueError, match="scale must be finite and positive"):
+    with pytest.raises(ValueError, match="scale must be finite"):
         g.smooth(g, 0.5, scale=bad)
-    with pytest.raises(ValueError, match="factor must be finite and positive"):
+    with pytest.raises(ValueError, match="factor must be finite"):
         g.scaled(bad)
+    with pytest.raises(TypeError, match="scale must be a number"):
+        g.smooth(g, 0.5, scale=np.array([2.0]))
+    with pytest.raises(ValueError, match=r"mean must have shape \(2,\)"):
+        g.moved(np.zeros(3))

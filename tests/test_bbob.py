@@ -1,9 +1,12 @@
 """benchmarks/bbob.py: the recorder, f_opt, the measure, and the --quick run end to end."""
 
 import csv
+import json
 import math
 import re
+import shutil
 import sys
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -153,13 +156,14 @@ def test_the_ablation_table_gives_each_change_against_the_row_it_modifies(tmp_pa
                     evals=200, starts=1, best=0.5, seconds=0.1)
 
     main = [solver_run("ceopt-textbook-full", 2), solver_run("ceopt", 9), solver_run("de", 5)]
-    variants = [solver_run("ceopt-ce", 3), solver_run("ceopt-no-scale", 6),
-                solver_run("ceopt-equal-weights", 4)]
+    variants = [solver_run("ceopt-ce", 3), solver_run("ceopt-ce-rank", 6),
+                solver_run("ceopt-no-scale", 4)]
     bbob_report.write_runs(tmp_path / "bbob-ablation-runs.csv", variants)
     text = bbob_report.report(main, {"seed": 1}, tmp_path).read_text()
     rows = {r[1].strip("`"): r for r in table_after(text, "## Ablation")}
-    assert list(rows) == ["ceopt-textbook-full", "ceopt-ce", "ceopt-no-scale", "ceopt",
-                          "ceopt-equal-weights"]  # the chain in order, then the leave-outs
+    assert list(rows) == ["ceopt-textbook-full", "ceopt-ce", "ceopt-ce-rank", "ceopt",
+                          "ceopt-no-scale"]  # the chain in order (a missing row skipped), then
+    # the leave-outs
     assert [rows[s][4] for s in rows] == ["", "+0.10", "+0.30", "+0.30", "-0.50"]
     assert "de" not in rows
 
@@ -232,6 +236,23 @@ def test_quick_runs_spend_the_budget_and_fractions_fall_as_the_target_gets_harde
                       for k in range(len(TARGETS))]
         assert all(0 <= p <= 1 for p in per_target)
         assert per_target == sorted(per_target, reverse=True), solver
+
+
+def test_update_reruns_only_the_named_solvers_and_keeps_the_others(quick, tmp_path):
+    shutil.copytree(quick, tmp_path / "out")
+    before = bbob_report.read_runs(tmp_path / "out" / "bbob-runs.csv")
+    bbob.main([*TINY, "--out", str(tmp_path / "out"), "--update", "--solvers", "de",
+               "--seed", "1"])
+    after = bbob_report.read_runs(tmp_path / "out" / "bbob-runs.csv")
+    key = itemgetter("solver", "dim", "function", "instance")
+    assert sorted(map(key, after)) == sorted(map(key, before))
+    kept = {key(r): r for r in before if r["solver"] != "de"}
+    assert all(r == kept[key(r)] for r in after if r["solver"] != "de")
+    meta = json.loads((tmp_path / "out" / "bbob-meta.json").read_text())
+    assert meta["updates"][0]["solvers"] == ["de"]
+    with pytest.raises(SystemExit, match="other settings"):
+        bbob.main([*TINY, "--out", str(tmp_path / "out"), "--update", "--solvers", "de",
+                   "--seed", "2"])
 
 
 def test_the_same_seed_gives_the_same_runs_on_any_number_of_processes(quick, tmp_path):

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import solve_triangular
 
-from .._checks import float_array
+from .._checks import float_array, real
 from ._base import (
     Distribution,
     check_alpha,
@@ -52,10 +52,17 @@ def _mean_vector(mean: ArrayLike) -> NDArray[np.float64]:
 
 
 def _positive(name: str, value: float) -> float:
-    value = float(value)
-    if not (np.isfinite(value) and value > 0):
+    value = real(name, value)
+    if not value > 0:
         raise ValueError(f"{name} must be finite and positive, got {value}")
     return value
+
+
+def _same_mean_shape(dist: _Normal, mean: ArrayLike) -> NDArray[np.float64]:
+    mean = _mean_vector(mean)
+    if mean.shape != (dist.dim,):
+        raise ValueError(f"mean must have shape ({dist.dim},), got {mean.shape}")
+    return mean
 
 
 def _check_min_std(min_std: float) -> float:
@@ -231,7 +238,7 @@ class Gaussian(_Normal):
 
     def moved(self, mean: ArrayLike) -> Gaussian:
         """The same distribution about another mean."""
-        return Gaussian(mean, self._cov, min_std=self._min_std)
+        return Gaussian(_same_mean_shape(self, mean), self._cov, min_std=self._min_std)
 
     def entropy(self) -> float:
         # 0.5 * log det(2 pi e C), with log det C = 2 sum log diag(L)
@@ -336,7 +343,7 @@ class DiagGaussian(_Normal):
 
     def moved(self, mean: ArrayLike) -> DiagGaussian:
         """The same distribution about another mean."""
-        return DiagGaussian(mean, self._std, min_std=self._min_std)
+        return DiagGaussian(_same_mean_shape(self, mean), self._std, min_std=self._min_std)
 
     def entropy(self) -> float:
         return float(0.5 * self.dim * (1.0 + LOG_2PI) + np.log(self._std).sum())
