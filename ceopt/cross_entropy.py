@@ -29,27 +29,17 @@ The benchmark behind the choice: ``benchmarks/results/bbob.md`` (with the ablati
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
 from ._checks import float_array, fraction, generator, integer, real
-from .adaptation import (
-    RESTART_GROWTH,
-    ScaleControl,
-    adaptive_popsize,
-    covariance_rate,
-    rank_weights,
-)
+from .adaptation import RESTART_GROWTH, ScaleControl, covariance_rate, rank_weights
 from .bounds import Box
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .distributions._base import check_samples
-from .selection import default_n_elite, default_popsize, elite_indices
-
-METHODS = ("adaptive", "ce", "textbook")
-WEIGHTS = ("rank", "equal")
+from .methods import resolve
+from .selection import elite_indices
 
 #: Default covariance smoothing of a full Gaussian under method "ce". Its n_elite = dim + 1
 #: elites give a noisy covariance; mixing in only 30% per iteration averages the noise over
@@ -161,51 +151,18 @@ class CrossEntropy:
                  tol_spread: float | None = None, patience: int = 20):
         if not isinstance(dist, Distribution):
             raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
+        preset = resolve(dist, method=method, weights=weights, scale_control=scale_control,
+                         elite_frac=elite_frac, smoothing=smoothing, popsize=popsize,
+                         n_elite=n_elite)
+        method, popsize, n_elite, smoothing = (preset.method, preset.popsize, preset.n_elite,
+                                               preset.smoothing)
         gaussian = isinstance(dist, (Gaussian, DiagGaussian))
-        if method is None:
-            method = "adaptive" if gaussian else "ce"
-        if not isinstance(method, str) or method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        adaptive = method == "adaptive"
-        if adaptive and not gaussian:
-            raise ValueError(f"method 'adaptive' adapts a Gaussian's spread; a "
-                             f"{type(dist).__name__} takes method 'ce'")
-        # The method's presets; each can be overridden on its own (the ablations do).
-        weights = ("rank" if adaptive else "equal") if weights is None else weights
-        if not isinstance(weights, str) or weights not in WEIGHTS:
-            raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
-        scale_control = adaptive if scale_control is None else scale_control
-        if not isinstance(scale_control, (bool, np.bool_)):
-            raise TypeError(f"scale_control must be True or False, got {scale_control!r}")
-        if scale_control and not gaussian:
-            raise ValueError("scale_control applies to Gaussian distributions only")
-        elite_frac = fraction("elite_frac", (0.5 if adaptive else 0.1)
-                              if elite_frac is None else elite_frac)
-        smoothing = fraction("smoothing", (1.0 if adaptive else 0.7)
-                             if smoothing is None else smoothing, high_open=False)
-        if popsize is None and adaptive:  # enough for the elites to fit the family
-            popsize = max(adaptive_popsize(dist), math.ceil(dist.min_fit_samples / elite_frac))
-        elif popsize is None:
-            popsize = default_popsize(dist, elite_frac)
-        else:
-            popsize = integer("popsize", popsize, 2)
-        if n_elite is None:
-            n_elite = default_n_elite(popsize, elite_frac)
-        else:
-            n_elite = integer("n_elite", n_elite, 1)
-            if n_elite >= popsize:
-                raise ValueError(f"n_elite must be smaller than popsize={popsize}, got {n_elite}")
-        if n_elite < dist.min_fit_samples:
-            hint = " (or use a DiagGaussian: dist='diag')" if isinstance(dist, Gaussian) else ""
-            raise ValueError(
-                f"{n_elite} elites cannot fit a {type(dist).__name__} in {dist.dim} dimensions, "
-                f"which needs {dist.min_fit_samples}: raise popsize or elite_frac{hint}")
         self._box = Box.parse(bounds, dist.dim)
         if self._box is not None and dist.discrete:
             raise ValueError("bounds apply to continuous distributions only")
 
         self._dist = self._initial = dist
-        self.smoothing, self.method, self.weights = smoothing, method, weights
+        self.smoothing, self.method, self.weights = smoothing, method, preset.weights
         # The previous-mean fit and separate covariance smoothing are Gaussian operations;
         # other families (including users' own) get the plain update under either method.
         self._anchored = method != "textbook" and gaussian
@@ -216,7 +173,7 @@ class CrossEntropy:
         self.maximize = bool(maximize)
         self._sign = -1.0 if maximize else 1.0  # losses are minimised: loss = sign * value
         self._rng = generator(seed)
-        self._scale_control = bool(scale_control)
+        self._scale_control = preset.scale_control
         self._scale = ScaleControl(dist.dim) if self._scale_control else None
 
         # Stopping criteria.
@@ -230,7 +187,7 @@ class CrossEntropy:
         # a budget (each one doubles the population, so an unbudgeted run could go on for
         # ever). Resolved when asked, so that a resumed run with a new budget restarts too.
         self._restarts = None if restarts is None else integer("restarts", restarts, 0)
-        self._restarts_follow_budget = restarts is None and adaptive
+        self._restarts_follow_budget = restarts is None and method == "adaptive"
         self.nrestarts = 0
         self.patience = integer("patience", patience, 1)
         if tol_spread is None:

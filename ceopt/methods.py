@@ -1,0 +1,83 @@
+"""The three update methods of :class:`ceopt.CrossEntropy` and the presets each one implies.
+
+| method | for | weights | scale control | elites | smoothing | popsize |
+|---|---|---|---|---|---|---|
+| ``"adaptive"`` | Gaussians (default) | rank | on | 1/2 | 1 | 2(d+1) full, 4+3 ln d diag |
+| ``"ce"`` | any (default otherwise) | equal | off | 0.1 | 0.7 | :func:`default_popsize` |
+| ``"textbook"`` | any | equal | off | 0.1 | 0.7 | :func:`default_popsize` |
+
+Every preset can be overridden on its own (the ablation in ``benchmarks/bbob.py`` does);
+:func:`resolve` checks the user's values and fills in the rest.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._checks import fraction, integer
+from .adaptation import adaptive_popsize
+from .distributions import DiagGaussian, Distribution, Gaussian
+from .selection import default_n_elite, default_popsize
+
+METHODS = ("adaptive", "ce", "textbook")
+WEIGHTS = ("rank", "equal")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """What a run of :class:`ceopt.CrossEntropy` uses, after the defaults are filled in."""
+
+    method: str
+    weights: str
+    scale_control: bool
+    smoothing: float
+    popsize: int
+    n_elite: int
+
+
+def resolve(dist: Distribution, *, method: str | None, weights: str | None,
+            scale_control: bool | None, elite_frac: float | None, smoothing: float | None,
+            popsize: int | None, n_elite: int | None) -> Preset:
+    """The method's presets for ``dist``, with the given values checked and kept."""
+    gaussian = isinstance(dist, (Gaussian, DiagGaussian))
+    if method is None:
+        method = "adaptive" if gaussian else "ce"
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    adaptive = method == "adaptive"
+    if adaptive and not gaussian:
+        raise ValueError(f"method 'adaptive' adapts a Gaussian's spread; a "
+                         f"{type(dist).__name__} takes method 'ce'")
+    weights = ("rank" if adaptive else "equal") if weights is None else weights
+    if not isinstance(weights, str) or weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
+    scale_control = adaptive if scale_control is None else scale_control
+    if not isinstance(scale_control, (bool, np.bool_)):
+        raise TypeError(f"scale_control must be True or False, got {scale_control!r}")
+    if scale_control and not gaussian:
+        raise ValueError("scale_control applies to Gaussian distributions only")
+    elite_frac = fraction("elite_frac", (0.5 if adaptive else 0.1)
+                          if elite_frac is None else elite_frac)
+    smoothing = fraction("smoothing", (1.0 if adaptive else 0.7)
+                         if smoothing is None else smoothing, high_open=False)
+    if popsize is None and adaptive:  # enough for the elites to fit the family
+        popsize = max(adaptive_popsize(dist), math.ceil(dist.min_fit_samples / elite_frac))
+    elif popsize is None:
+        popsize = default_popsize(dist, elite_frac)
+    else:
+        popsize = integer("popsize", popsize, 2)
+    if n_elite is None:
+        n_elite = default_n_elite(popsize, elite_frac)
+    else:
+        n_elite = integer("n_elite", n_elite, 1)
+        if n_elite >= popsize:
+            raise ValueError(f"n_elite must be smaller than popsize={popsize}, got {n_elite}")
+    if n_elite < dist.min_fit_samples:
+        hint = " (or use a DiagGaussian: dist='diag')" if isinstance(dist, Gaussian) else ""
+        raise ValueError(
+            f"{n_elite} elites cannot fit a {type(dist).__name__} in {dist.dim} dimensions, "
+            f"which needs {dist.min_fit_samples}: raise popsize or elite_frac{hint}")
+    return Preset(method, weights, bool(scale_control), smoothing, popsize, n_elite)
