@@ -173,8 +173,7 @@ class CrossEntropy:
         self.maximize = bool(maximize)
         self._sign = -1.0 if maximize else 1.0  # losses are minimised: loss = sign * value
         self._rng = generator(seed)
-        self._scale_control = preset.scale_control
-        self._scale = ScaleControl(dist.dim) if self._scale_control else None
+        self._scale = ScaleControl(dist.dim) if preset.scale_control else None
 
         # Stopping criteria.
         self.max_evals = None if max_evals is None else integer("max_evals", max_evals, 1)

@@ -30,12 +30,14 @@ BOX_SPREAD = 0.3
 
 
 def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Box | None,
-                         family: str | None = None) -> Distribution:
+                         family: str | None = None, method: str | None = None) -> Distribution:
     """The starting Gaussian from ``x0``/``sigma0`` or from a finite box.
 
     Mean: ``x0``, else the box's centre. Standard deviation: ``sigma0``, else
-    ``BOX_SPREAD * width`` of a finite box, else 1. ``family`` None: full covariance up to
-    :data:`FULL_MAX_DIM` dimensions, diagonal beyond.
+    ``BOX_SPREAD * width`` of a finite box, else 1. ``family`` None: under method
+    ``"adaptive"`` (the default) a full covariance up to :data:`FULL_MAX_DIM` dimensions and
+    a diagonal one beyond; ``"ce"`` and ``"textbook"`` keep the diagonal Gaussian they were
+    measured with.
     """
     if family is not None and not isinstance(family, str):
         raise TypeError(f"dist must be a Distribution, 'diag' or 'full', got "
@@ -66,7 +68,8 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Bo
         raise ValueError("sigma0 must be finite and positive")
     std = np.broadcast_to(std, mean.shape)
     if family is None:
-        family = "full" if mean.size <= FULL_MAX_DIM else "diag"
+        adaptive = method in (None, "adaptive")
+        family = "full" if adaptive and mean.size <= FULL_MAX_DIM else "diag"
     if family == "full":
         return Gaussian(mean, std**2)
     return DiagGaussian(mean, std)
@@ -201,11 +204,7 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
             raise ValueError("pass either dist or x0/sigma0, not both")
     else:
         box = Box.parse(bounds, None if x0 is None else np.size(x0))
-        # The full covariance default belongs to method "adaptive"; "ce" and "textbook" keep
-        # the diagonal Gaussian they were measured with.
-        if dist is None and solver_options.get("method") not in (None, "adaptive"):
-            dist = "diag"
-        dist = initial_distribution(x0, sigma0, box, dist)
+        dist = initial_distribution(x0, sigma0, box, dist, solver_options.get("method"))
     solver = CrossEntropy(dist, bounds=bounds, **solver_options)
     if checkpoint is not None and Path(checkpoint).exists():
         raise FileExistsError(f"checkpoint {str(checkpoint)!r} exists: continue that run with "

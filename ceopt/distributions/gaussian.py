@@ -220,8 +220,8 @@ class Gaussian(_Normal):
                scale: float = 1.0) -> Gaussian:
         """Mix the means with ``alpha`` and the covariances with ``alpha_cov`` (default alpha).
 
-        ``scale`` then multiplies every standard deviation: the same as ``.scaled(scale)``
-        on the result, with one Cholesky factorisation instead of two.
+        ``scale`` then multiplies every standard deviation (the scale control of method
+        "adaptive"), in the same factorisation.
         """
         check_same_family(self, new)
         a = check_alpha(alpha)
@@ -230,11 +230,6 @@ class Gaussian(_Normal):
         if scale != 1.0:  # symmetrised first, as the constructor would have done
             cov = _positive("scale", scale) ** 2 * (0.5 * (cov + cov.T))
         return Gaussian(a * new.mean + (1 - a) * self._mean, cov, min_std=self._min_std)
-
-    def scaled(self, factor: float) -> Gaussian:
-        """The same distribution with every standard deviation multiplied by ``factor``."""
-        return Gaussian(self._mean, _positive("factor", factor) ** 2 * self._cov,
-                        min_std=self._min_std)
 
     def moved(self, mean: ArrayLike) -> Gaussian:
         """The same distribution about another mean."""
@@ -325,7 +320,8 @@ class DiagGaussian(_Normal):
                scale: float = 1.0) -> DiagGaussian:
         """Mix the means with ``alpha`` and the variances with ``alpha_cov`` (default alpha).
 
-        ``scale`` then multiplies every standard deviation, as ``.scaled(scale)`` would.
+        ``scale`` then multiplies every standard deviation (the scale control of method
+        "adaptive").
         """
         check_same_family(self, new)
         a = check_alpha(alpha)
@@ -335,11 +331,6 @@ class DiagGaussian(_Normal):
         if scale != 1.0:
             std = _positive("scale", scale) * std
         return DiagGaussian(a * new.mean + (1 - a) * self._mean, std, min_std=self._min_std)
-
-    def scaled(self, factor: float) -> DiagGaussian:
-        """The same distribution with every standard deviation multiplied by ``factor``."""
-        return DiagGaussian(self._mean, _positive("factor", factor) * self._std,
-                            min_std=self._min_std)
 
     def moved(self, mean: ArrayLike) -> DiagGaussian:
         """The same distribution about another mean."""
