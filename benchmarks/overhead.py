@@ -16,25 +16,15 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from timing import median_time  # noqa: E402
 
 from ceopt import CrossEntropy, DiagGaussian, Gaussian  # noqa: E402
 
 CASES = [(10, 100), (100, 1000), (1000, 1000)]
 OUT = Path(__file__).parent / "results" / "overhead.md"
-
-
-def median_time(step, repeats):
-    step()  # warm up caches and lazy imports
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def generation(dist, popsize, elite_frac):

@@ -24,6 +24,7 @@ from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from timing import median_time  # noqa: E402
 
 import ceopt  # noqa: E402
 
@@ -38,15 +39,6 @@ def sleepy(x):
 
 def trivial(x):
     return float(x[0])
-
-
-def median_time(call, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def run(fun, workers, popsize, iterations, chunksize=None):
@@ -76,13 +68,15 @@ def main() -> None:
             ("bare Dask client.map, 320 points",
              lambda: client.gather(client.map(sleepy, points, pure=False))),
         ]
-        sleep_times = [(name, median_time(call, args.repeats)) for name, call in sleep_rows]
+        # No warm-up call: pools and the cluster were warmed above.
+        sleep_times = [(name, median_time(call, args.repeats, warm_up=False))
+                       for name, call in sleep_rows]
 
         overhead = []
         for popsize, iterations in ((32, 100), (1000, 10), (4000, 5)):
             n = popsize * iterations
             base = median_time(lambda p=popsize, i=iterations: run(trivial, None, p, i),
-                               args.repeats) / n
+                               args.repeats, warm_up=False) / n
             rows = [("serial", None, None), ("workers=2", 2, None),
                     ("Dask client", client, None)]
             if popsize == 32:  # what chunking saves; at larger sizes it only takes minutes
@@ -91,7 +85,7 @@ def main() -> None:
             for name, workers, chunks in rows:
                 t = base if workers is None else median_time(
                     lambda w=workers, c=chunks, p=popsize, i=iterations: run(trivial, w, p, i, c),
-                    args.repeats) / n
+                    args.repeats, warm_up=False) / n
                 overhead.append((popsize, name, t, t - base))
 
     serial = sleep_times[0][1]
