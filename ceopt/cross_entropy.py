@@ -95,7 +95,8 @@ class CrossEntropy:
     maximize : bool
         Maximise the values told instead of minimising them.
     bounds : scipy.optimize.Bounds or sequence of (low, high), optional
-        Continuous families only: samples are reflected into the box (see :mod:`ceopt.bounds`).
+        Continuous families only: samples outside are evaluated at their projection onto the
+        box, ranked with a penalty and fitted as drawn (see :mod:`ceopt.bounds`).
     seed : int, numpy.random.Generator or None
         All randomness comes from ``numpy.random.default_rng(seed)``.
     method : {"adaptive", "ce", "textbook"}, optional
@@ -203,6 +204,7 @@ class CrossEntropy:
         self._best_gamma = np.inf
         self._since_gamma_improved = 0
         self._user_stop: tuple | None = None
+        self._drawn: tuple | None = None  # (what ask returned, the samples as drawn)
         self._history: list[tuple] = []
 
     def _resize(self, popsize: int, n_elite: int) -> None:
@@ -263,13 +265,20 @@ class CrossEntropy:
         if self._restart_due():
             self._restart()
         X = self._dist.sample(self.popsize, self._rng)
-        return X if self._box is None else self._box.reflect(X)
+        if self._box is None:
+            return X
+        # Evaluated at their projections onto the box; ``tell`` fits the samples as drawn.
+        projected = self._box.project(X)
+        self._drawn = (projected.copy(), X)  # a copy: the caller may change what it gets
+        return projected
 
     def tell(self, X: ArrayLike, values: ArrayLike) -> None:
         """Update the distribution from a population and its objective values.
 
         ``X`` need not come from :meth:`ask` (it may be repaired or extended) but must have at
-        least ``n_elite`` rows. NaN values are never elites.
+        least ``n_elite`` rows. NaN values are never elites. With bounds, the population that
+        :meth:`ask` returned is ranked with the boundary penalty and fitted as drawn (see
+        :mod:`ceopt.bounds`); any other ``X`` is ranked by its values and fitted as it is.
         """
         X = check_samples(X, self.dim, "X")
         values = float_array("values", values)
@@ -278,29 +287,38 @@ class CrossEntropy:
         if X.shape[0] < self.n_elite:
             raise ValueError(f"X has {X.shape[0]} rows, fewer than the {self.n_elite} elites")
         losses = self._sign * values
-        elites = elite_indices(losses, self.n_elite)
-        gamma = losses[elites[-1]]  # the elite threshold: the worst elite's loss
-
-        # Best so far (the first population always sets it, even if every value is inf).
-        if self._best_x is None or losses[elites[0]] < self._best_loss:
-            self._best_loss = float(losses[elites[0]])
-            self._best_x = np.array(X[elites[0]], copy=True)
+        # Best so far, by value (the first population always sets it, even if all are inf).
+        best = int(np.argmin(np.where(np.isnan(losses), np.inf, losses)))
+        first = self._best_x is None
+        # Ranked and fitted: ask's population with the boundary penalty and as drawn; any
+        # other X by its values and as it is.
+        drawn, self._drawn = self._drawn, None
+        if drawn is not None and drawn[0].shape == X.shape and np.array_equal(drawn[0], X):
+            ranking = losses + self._box.penalty(drawn[1], X, losses)
+            fit_X = drawn[1]
+        else:
+            ranking, fit_X = losses, X
+        elites = elite_indices(ranking, self.n_elite)
+        gamma = ranking[elites[-1]]  # the elite threshold: the worst elite's loss
+        if first or losses[best] < self._best_loss:
+            self._best_loss = float(losses[best])
+            self._best_x = np.array(X[best], copy=True)
 
         # The CE update: weighted MLE on the elites, then smoothing. A flat population (every
         # finite value equal, as when no policy reaches MountainCar's goal) ranks nothing: its
         # "elites" would be a random subset, and fitting them only shrinks the spread by
         # noise, so the distribution is kept as it is and the search goes on at the same width.
-        ranked = losses[~np.isnan(losses)]
+        ranked = ranking[~np.isnan(ranking)]
         if ranked.min() < ranked.max():
             w = self._elite_weights
             # The scale control's factor multiplies the smoothed fit's spread.
-            scaled = {} if self._scale is None else {"scale": self._scale.factor(losses)}
+            scaled = {} if self._scale is None else {"scale": self._scale.factor(ranking)}
             if self._anchored:
-                fitted = self._dist.fit(X[elites], w, center=self._dist.mean)
+                fitted = self._dist.fit(fit_X[elites], w, center=self._dist.mean)
                 self._dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov,
                                                **scaled)
             else:
-                fitted = self._dist.fit(X[elites], w)
+                fitted = self._dist.fit(fit_X[elites], w)
                 self._dist = self._dist.smooth(fitted, self.smoothing, **scaled)
 
         # Counters and the stagnation record of the threshold.
