@@ -24,8 +24,9 @@ from .evaluation import Evaluator
 #: diagonal Gaussian, whose rate falls as 1/d, learns more per evaluation.
 FULL_MAX_DIM = 100
 
-#: Initial standard deviation from bounds, as a fraction of the box width: a Gaussian this wide,
-#: reflected into the box, covers it nearly uniformly (chosen in benchmarks/defaults.py).
+#: Initial standard deviation from bounds, as a fraction of the box width: a Gaussian this wide
+#: about the centre covers the box (chosen in benchmarks/defaults.py, with the samples then
+#: reflected into the box; ceopt.bounds now projects them).
 BOX_SPREAD = 0.3
 
 
@@ -101,7 +102,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         coordinate). Without ``x0``, finite ``bounds`` give the mean (the centre) and the
         spread (0.3 of the width; ``sigma0`` overrides it). Without bounds ``sigma0`` is 1.
     bounds : scipy.optimize.Bounds or sequence of (low, high), optional
-        Samples are reflected into the box and never leave it.
+        The objective is only called inside: samples outside are evaluated at their projection
+        onto the box, ranked with a penalty and fitted as drawn (:mod:`ceopt.bounds`).
     dist : Distribution, "diag" or "full", optional
         The initial distribution. ``"full"``: a full-covariance Gaussian from
         x0/sigma0/bounds; ``"diag"``: a diagonal one; ``None``: full up to
