@@ -308,7 +308,8 @@ class DiagGaussian(_Normal):
             center: ArrayLike | None = None) -> DiagGaussian:
         """Weighted MLE; ``center`` holds the variances' mean fixed (module docstring)."""
         mean, dev, w = self._fit_moments(x, weights, center)
-        var = w @ (dev * dev) + self._min_std**2
+        dev *= dev  # in place: dev is this call's own array, and at (500, 100) a copy shows
+        var = w @ dev + self._min_std**2
         if not np.all(var > 0):
             j = int(np.argmin(var))
             raise ValueError(
