@@ -245,7 +245,11 @@ class CrossEntropy:
 
     @property
     def gamma(self) -> float:
-        """The last elite threshold (the worst elite's value), in the user's sign."""
+        """The last elite threshold (the worst elite's value), in the user's sign.
+
+        With bounds, the values of ask's population are ranked with the boundary penalty
+        (:mod:`ceopt.bounds`), and the threshold is the worst elite's value plus its penalty.
+        """
         return self._history[-1][1] if self._history else np.nan
 
     @property
@@ -287,20 +291,32 @@ class CrossEntropy:
         if X.shape[0] < self.n_elite:
             raise ValueError(f"X has {X.shape[0]} rows, fewer than the {self.n_elite} elites")
         losses = self._sign * values
-        # Best so far, by value (the first population always sets it, even if all are inf).
-        best = int(np.argmin(np.where(np.isnan(losses), np.inf, losses)))
-        first = self._best_x is None
         # Ranked and fitted: ask's population with the boundary penalty and as drawn; any
-        # other X by its values and as it is.
-        drawn, self._drawn = self._drawn, None
-        if drawn is not None and drawn[0].shape == X.shape and np.array_equal(drawn[0], X):
+        # other X by its values and as it is. (ask's record is kept until the X it returned
+        # is told, and until the tell succeeds.)
+        drawn = self._drawn
+        from_ask = (drawn is not None and drawn[0].shape == X.shape
+                    and np.array_equal(drawn[0], X))
+        if from_ask:
             ranking = losses + self._box.penalty(drawn[1], X, losses)
             fit_X = drawn[1]
         else:
             ranking, fit_X = losses, X
-        elites = elite_indices(ranking, self.n_elite)
-        gamma = ranking[elites[-1]]  # the elite threshold: the worst elite's loss
-        if first or losses[best] < self._best_loss:
+        elites = elite_indices(ranking, self.n_elite)  # raises before any state changes
+        if from_ask:
+            self._drawn = None
+        # The elite threshold: the worst elite's loss, in ranking terms (with bounds, a value
+        # plus its penalty, so that it measures what selection sees).
+        gamma = ranking[elites[-1]]
+
+        # Best so far, by value among the numbers (the first population always sets it, even
+        # if every value is inf); on ask's population it may be another row than elites[0].
+        if ranking is losses:
+            best = elites[0]
+        else:
+            numbers = np.flatnonzero(~np.isnan(losses))
+            best = numbers[np.argmin(losses[numbers])]
+        if self._best_x is None or losses[best] < self._best_loss:
             self._best_loss = float(losses[best])
             self._best_x = np.array(X[best], copy=True)
 

@@ -103,7 +103,9 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         spread (0.3 of the width; ``sigma0`` overrides it). Without bounds ``sigma0`` is 1.
     bounds : scipy.optimize.Bounds or sequence of (low, high), optional
         The objective is only called inside: samples outside are evaluated at their projection
-        onto the box, ranked with a penalty and fitted as drawn (:mod:`ceopt.bounds`).
+        onto the box, ranked with a penalty and fitted as drawn (:mod:`ceopt.bounds`). ``x`` is
+        always inside; the final distribution's mean may lie just outside a face when the
+        optimum is on it.
     dist : Distribution, "diag" or "full", optional
         The initial distribution. ``"full"``: a full-covariance Gaussian from
         x0/sigma0/bounds; ``"diag"``: a diagonal one; ``None``: full up to
@@ -154,7 +156,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     OptimizeResult
         ``x`` (best point evaluated), ``fun``, ``nfev``, ``nit``, ``success``, ``status``,
         ``message``, ``dist`` (final distribution) and ``history``: a dict of arrays, one entry
-        per iteration, with ``nfev``, ``gamma`` (the elite threshold), ``best`` (best so far),
+        per iteration, with ``nfev``, ``gamma`` (the elite threshold; with bounds it includes
+        the boundary penalty), ``best`` (best so far),
         ``mean`` (mean objective value of the population) and ``spread`` (of the distribution).
         ``success`` is whether ``ftarget`` was reached when one is given, else whether the run
         converged (rather than running out of budget). ``nfail`` counts the points scored the

@@ -2,6 +2,7 @@
 fitted as drawn (ceopt.bounds)."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as hs
 from problems import sphere
@@ -104,3 +105,46 @@ def test_minimize_never_evaluates_outside_the_bounds(seed, family):
     res = ceopt.minimize(f, bounds=list(zip(low, high, strict=True)), dist=family, vectorized=True,
                          seed=seed, max_iter=5)
     assert np.all((res.x >= low) & (res.x <= high))
+
+
+def _bounded_solver(**kw):
+    return CrossEntropy(DiagGaussian(np.zeros(2), 10.0), bounds=[(-1, 1)] * 2, seed=0,
+                        method="textbook", smoothing=1.0, popsize=20, n_elite=5, **kw)
+
+
+def test_a_failed_tell_leaves_the_record_of_ask_in_place():
+    es, ref = _bounded_solver(), _bounded_solver()
+    X, Y = es.ask(), ref.ask()
+    with pytest.raises(ValueError, match="NaN"):
+        es.tell(X, np.full(len(X), np.nan))
+    es.tell(X, X.sum(axis=1))  # the retry is fitted as drawn, like a first successful tell
+    ref.tell(Y, Y.sum(axis=1))
+    np.testing.assert_array_equal(es.dist.mean, ref.dist.mean)
+    assert es.dist.mean.sum() < -2  # outside the box: the drawn samples were fitted
+
+
+def test_a_nan_row_never_becomes_the_best_point():
+    es = _bounded_solver(ftarget=1.0)
+    X = es.ask()
+    values = np.full(len(X), np.inf)
+    values[0] = np.nan
+    es.tell(X, values)
+    assert es.best_f == np.inf
+    X = es.ask()
+    es.tell(X, np.zeros(len(X)))
+    assert es.best_f == 0.0 and es.stop() is not None
+
+
+def test_two_asks_before_a_tell_keep_the_penalty_for_the_latest():
+    es, ref = _bounded_solver(), _bounded_solver()
+    X1 = es.ask()
+    X2 = es.ask()
+    es.tell(X1, X1.sum(axis=1))  # not the latest ask's population: fitted as given
+    Y1 = ref.ask()
+    ref.ask()
+    ref.tell(Y1, Y1.sum(axis=1))
+    np.testing.assert_array_equal(es.dist.mean, ref.dist.mean)
+    # The latest ask's record survives the unrelated tell: X2 is fitted as drawn, its mean
+    # where no point of the box can be.
+    es.tell(X2, X2.sum(axis=1))
+    assert es.dist.mean.sum() < -2
