@@ -6,6 +6,11 @@ Gaussian sampler must do. Medians over many generations, floor measured in the s
 BLAS pinned to one thread. Writes benchmarks/results/overhead.md.
 
     python benchmarks/overhead.py [--repeats 30]
+
+Each generation allocates fresh arrays of hundreds of kB (the population, the elites); glibc
+maps such arrays from fresh pages and returns them on free, so page faults are part of what
+is timed. ``MALLOC_MMAP_THRESHOLD_=268435456`` in the environment makes glibc reuse freed
+memory instead, which shows the loop's arithmetic alone.
 """
 
 import os
