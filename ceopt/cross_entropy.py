@@ -187,7 +187,6 @@ class CrossEntropy:
         # a budget (each one doubles the population, so an unbudgeted run could go on for
         # ever). Resolved when asked, so that a resumed run with a new budget restarts too.
         self._restarts = None if restarts is None else integer("restarts", restarts, 0)
-        self._restarts_follow_budget = restarts is None and method == "adaptive"
         self.nrestarts = 0
         self.patience = integer("patience", patience, 1)
         if tol_spread is None:
@@ -311,11 +310,11 @@ class CrossEntropy:
 
         # Best so far, by value among the numbers (the first population always sets it, even
         # if every value is inf); on ask's population it may be another row than elites[0].
-        if ranking is losses:
-            best = elites[0]
-        else:
+        if from_ask:
             numbers = np.flatnonzero(~np.isnan(losses))
             best = numbers[np.argmin(losses[numbers])]
+        else:
+            best = elites[0]
         if self._best_x is None or losses[best] < self._best_loss:
             self._best_loss = float(losses[best])
             self._best_x = np.array(X[best], copy=True)
@@ -352,9 +351,11 @@ class CrossEntropy:
     @property
     def restarts(self) -> int:
         """How many restarts the run may make in all (see ``restarts`` above)."""
-        if self._restarts_follow_budget:
-            return UNLIMITED_RESTARTS if self.max_evals is not None else 0
-        return self._restarts or 0
+        if self._restarts is not None:
+            return self._restarts
+        if self.method == "adaptive" and self.max_evals is not None:
+            return UNLIMITED_RESTARTS
+        return 0
 
     def _restart_due(self) -> bool:
         """Whether the local search has ended and a restart may follow: restarts remain and

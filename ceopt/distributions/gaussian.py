@@ -308,7 +308,7 @@ class DiagGaussian(_Normal):
             center: ArrayLike | None = None) -> DiagGaussian:
         """Weighted MLE; ``center`` holds the variances' mean fixed (module docstring)."""
         mean, dev, w = self._fit_moments(x, weights, center)
-        dev *= dev  # in place: dev is this call's own array, and at (500, 100) a copy shows
+        dev *= dev  # in place: dev is this call's own array; spares an (n, d) temporary
         var = w @ dev + self._min_std**2
         if not np.all(var > 0):
             j = int(np.argmin(var))
