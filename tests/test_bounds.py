@@ -76,10 +76,14 @@ def test_a_corner_optimum_is_reached_exactly():
     assert res.success and res.fun == 0.0
 
 
+def _bounded_solver(**kw):
+    return CrossEntropy(DiagGaussian(np.zeros(2), 10.0), bounds=[(-1, 1)] * 2, seed=0,
+                        method="textbook", smoothing=1.0, popsize=20, n_elite=5, **kw)
+
+
 def test_tell_fits_the_samples_as_drawn_and_any_other_x_as_given():
     def run(repair):
-        es = CrossEntropy(DiagGaussian(np.zeros(2), 10.0), bounds=[(-1, 1)] * 2, seed=0,
-                          method="textbook", smoothing=1.0, popsize=20, n_elite=5)
+        es = _bounded_solver()
         X = es.ask()
         assert np.all(np.abs(X) <= 1)
         X = repair(X)
@@ -105,11 +109,6 @@ def test_minimize_never_evaluates_outside_the_bounds(seed, family):
     res = ceopt.minimize(f, bounds=list(zip(low, high, strict=True)), dist=family, vectorized=True,
                          seed=seed, max_iter=5)
     assert np.all((res.x >= low) & (res.x <= high))
-
-
-def _bounded_solver(**kw):
-    return CrossEntropy(DiagGaussian(np.zeros(2), 10.0), bounds=[(-1, 1)] * 2, seed=0,
-                        method="textbook", smoothing=1.0, popsize=20, n_elite=5, **kw)
 
 
 def test_a_failed_tell_leaves_the_record_of_ask_in_place():
