@@ -15,6 +15,16 @@ restart schedule. Each piece has a row in the ablation table of
   ``s <- (1 - c) s + c (2p - 1)`` sets the factor ``exp(s / damping)``. When the search
   progresses (``p > 1/2``) the spread grows, when it stalls it shrinks; the threshold itself
   never collapses the spread while it still improves.
+- **Keeping the best sample for one iteration**: the mean is fitted to the elites chosen among
+  the new population *and* the previous population's best sample, so a good point is not
+  dropped just because this population was unlucky; the covariance is fitted to the new
+  elites only (about the previous mean, as before). The kept sample is never older than one
+  iteration, so a lucky value cannot anchor the mean for long (turn it off for noisy
+  objectives: ``keep_best=False``).
+- **Flat values end a local search** (``tol_fun``, pycma's ``tolfun``): once the values of the
+  population and the best values of the last ``flat_window`` iterations all lie within
+  ``TOL_FUN`` of each other, the run has converged as far as the values can tell, and the
+  budget goes to the next restart instead of to digits the objective no longer resolves.
 - **Restarts** (IPOP): when a run converges or stagnates and budget remains, it starts again
   from the initial spread (at a random point of a finite box) with ``RESTART_GROWTH`` times the
   population, keeping the best point found. By default only under a budget (``max_evals``).
@@ -35,6 +45,8 @@ REFERENCE_QUANTILE = 0.3
 SUCCESS_SMOOTHING = 0.3
 #: Each restart multiplies the population (and the number of elites) by this.
 RESTART_GROWTH = 2
+#: Default ``tol_fun`` of method "adaptive": an absolute range of values (pycma's default).
+TOL_FUN = 1e-11
 
 
 def rank_weights(mu: int) -> NDArray[np.float64]:
@@ -65,6 +77,12 @@ def covariance_rate(dist: Distribution, mu_eff: float) -> float:
     if not isinstance(dist, Gaussian):
         rate *= (d + 2) / 3
     return min(1.0, rate)
+
+
+def flat_window(dim: int, popsize: int) -> int:
+    """How many iterations' best values ``tol_fun`` compares: ``10 + ceil(30 d / popsize)``
+    (pycma's), so that a small population is watched over more iterations."""
+    return 10 + math.ceil(30 * dim / popsize)
 
 
 class ScaleControl:

@@ -26,7 +26,7 @@ from typing import Any
 
 MAGIC = b"CEOPT-CHECKPOINT"
 #: Bumped when the payload's layout changes; older files are then refused with a clear error.
-FORMAT_VERSION = 3  # 2: method "adaptive"; 3: bounds by projection (older pickles lack the state)
+FORMAT_VERSION = 4  # 2: method "adaptive"; 3: bounds by projection; 4: keep_best, tol_fun
 
 
 class CheckpointError(ValueError):

@@ -11,10 +11,12 @@ One iteration (Rubinstein & Kroese; see ``shared/design/ce-method.md``):
 
 - ``"adaptive"`` (default for Gaussians): ``"ce"``'s fit with the elites weighted by rank
   (a weighted MLE on the better half of the population), no smoothing of the mean, a
-  covariance smoothing (learning rate) set by the dimension, and a global scale for the spread
-  set by a success rule on the elite threshold; with a budget, IPOP restarts. Each piece, its
-  equations and its defaults are in :mod:`ceopt.adaptation`; the options ``weights``,
-  ``scale_control`` and ``restarts`` turn them off one at a time.
+  covariance smoothing (learning rate) set by the dimension, a global scale for the spread
+  set by a success rule on the elite threshold, the previous population's best sample kept as
+  a candidate elite of the mean, and a local search ended as soon as its values are flat;
+  with a budget, IPOP restarts. Each piece, its equations and its defaults are in
+  :mod:`ceopt.adaptation`; the options ``weights``, ``scale_control``, ``keep_best``,
+  ``tol_fun`` and ``restarts`` turn them off one at a time.
 - ``"ce"``: the covariance of the elites about the **previous** mean (the MLE of the
   covariance with the mean held at its old value; CMA-ES calls it rank-mu). On a slope the
   elites lie to one side of the old mean, so this stretches the distribution in the direction
@@ -34,7 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
 from ._checks import float_array, fraction, generator, integer, real
-from .adaptation import RESTART_GROWTH, ScaleControl, covariance_rate, rank_weights
+from .adaptation import RESTART_GROWTH, ScaleControl, covariance_rate, flat_window, rank_weights
 from .bounds import Box
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .distributions._base import check_samples
@@ -56,6 +58,8 @@ MAX_EVALS = (3, False, "max_evals reached: the next population would exceed the 
 MAX_ITER = (4, False, "max_iter reached")
 CALLBACK = (5, False, "stopped by the callback")
 DIVERGED = (6, False, "diverged: the spread grew past 1e100 (is the objective unbounded?)")
+FLAT = (7, True, "converged: the values of the population and of the recent best lie within "
+        "tol_fun")
 RUNNING = (-1, False, "running: no stopping criterion has been met")
 
 #: What ``restarts=None`` means when ``max_evals`` is given: the budget is the limit.
@@ -109,6 +113,11 @@ class CrossEntropy:
     scale_control : bool, optional
         Multiply a Gaussian's spread by the success rule's factor after every update
         (:class:`ceopt.adaptation.ScaleControl`); default True under ``"adaptive"``.
+    keep_best : bool, optional
+        A Gaussian's mean is fitted to the elites chosen among the new population and the
+        previous population's best sample (kept for one iteration only; the covariance is
+        fitted to the new elites). Default True under ``"adaptive"``; turn it off for a noisy
+        objective, where a lucky value would pull the mean for one more iteration.
     restarts : int, optional
         How many times a run that converges or stagnates starts again, with twice the
         population, from the initial spread (about a random point of a finite box), keeping
@@ -119,15 +128,20 @@ class CrossEntropy:
         a value this good is seen), ``tol_spread`` (stop when the spread above the family's
         floor falls below this fraction of its initial value; default 1e-12 for continuous,
         1e-6 for discrete families), ``patience`` (stop when the elite threshold has not
-        improved for this many iterations; default 20).
+        improved for this many iterations; default 20), ``tol_fun`` (stop when the values of
+        the population and the best values of the last
+        :func:`ceopt.adaptation.flat_window` iterations lie within this absolute range;
+        default 1e-11 under ``"adaptive"``, 0 (off) otherwise. Scale it to objectives whose
+        meaningful differences are that small).
 
     Stopping
     --------
     ``stop()`` returns the first reason met, in this order; ``result().status`` is its code:
     0 ftarget reached, 3 max_evals (the next population would exceed it), 4 max_iter,
     6 diverged (spread above 1e100: an unbounded objective), 1 collapse, 2 stagnation,
-    5 stopped by a callback; -1 while none is met. While restarts remain, collapse and
-    stagnation restart the run instead of stopping it.
+    7 flat values (``tol_fun``), 5 stopped by a callback; -1 while none is met. While
+    restarts remain, collapse, stagnation and flat values restart the run instead of
+    stopping it.
 
     Example
     -------
@@ -147,14 +161,15 @@ class CrossEntropy:
                  bounds: Bounds | ArrayLike | None = None, smoothing_cov: float | None = None,
                  seed: int | np.random.Generator | None = None, method: str | None = None,
                  weights: str | None = None, scale_control: bool | None = None,
-                 restarts: int | None = None, max_evals: int | None = None,
-                 max_iter: int | None = None, ftarget: float | None = None,
-                 tol_spread: float | None = None, patience: int = 20):
+                 keep_best: bool | None = None, restarts: int | None = None,
+                 max_evals: int | None = None, max_iter: int | None = None,
+                 ftarget: float | None = None, tol_spread: float | None = None,
+                 patience: int = 20, tol_fun: float | None = None):
         if not isinstance(dist, Distribution):
             raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
         preset = resolve(dist, method=method, weights=weights, scale_control=scale_control,
-                         elite_frac=elite_frac, smoothing=smoothing, popsize=popsize,
-                         n_elite=n_elite)
+                         keep_best=keep_best, tol_fun=tol_fun, elite_frac=elite_frac,
+                         smoothing=smoothing, popsize=popsize, n_elite=n_elite)
         method, popsize, n_elite, smoothing = (preset.method, preset.popsize, preset.n_elite,
                                                preset.smoothing)
         gaussian = isinstance(dist, (Gaussian, DiagGaussian))
@@ -175,6 +190,7 @@ class CrossEntropy:
         self._sign = -1.0 if maximize else 1.0  # losses are minimised: loss = sign * value
         self._rng = generator(seed)
         self._scale = ScaleControl(dist.dim) if preset.scale_control else None
+        self.keep_best = preset.keep_best
 
         # Stopping criteria.
         self.max_evals = None if max_evals is None else integer("max_evals", max_evals, 1)
@@ -194,6 +210,7 @@ class CrossEntropy:
         tol_spread = real("tol_spread", tol_spread, minimum=0.0)
         self.ftarget = None if ftarget is None else real("ftarget", ftarget)
         self._spread_tol = tol_spread * (dist.spread - dist.min_spread)
+        self.tol_fun = preset.tol_fun
 
         # State: counters, best so far, the elite threshold's record, the history.
         self._nit = 0
@@ -204,6 +221,9 @@ class CrossEntropy:
         self._since_gamma_improved = 0
         self._user_stop: tuple | None = None
         self._drawn: tuple | None = None  # (what ask returned, the samples as drawn)
+        self._kept: tuple | None = None  # keep_best: (last population's best as fitted, rank)
+        self._recent_best: list[float] = []  # tol_fun: recent iterations' best values
+        self._value_range = np.inf  # tol_fun: the last population's range of values
         self._history: list[tuple] = []
 
     def _resize(self, popsize: int, n_elite: int) -> None:
@@ -330,11 +350,16 @@ class CrossEntropy:
             scaled = {} if self._scale is None else {"scale": self._scale.factor(ranking)}
             if self._anchored:
                 fitted = self._dist.fit(fit_X[elites], w, center=self._dist.mean)
+                if self._kept is not None:
+                    fitted = self._with_kept_mean(fitted, fit_X, ranking, elites)
                 self._dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov,
                                                **scaled)
             else:
                 fitted = self._dist.fit(fit_X[elites], w)
                 self._dist = self._dist.smooth(fitted, self.smoothing, **scaled)
+
+        if self.keep_best:  # this population's best, a candidate elite of the next mean only
+            self._kept = (fit_X[elites[0]].copy(), float(ranking[elites[0]]))
 
         # Counters and the stagnation record of the threshold.
         self._nit += 1
@@ -345,8 +370,29 @@ class CrossEntropy:
         else:
             self._since_gamma_improved += 1
         finite = values[np.isfinite(values)]
+        if finite.size:  # the record tol_fun watches
+            self._value_range = float(finite.max() - finite.min())
+            self._recent_best.append(float(np.min(self._sign * finite)))
+            del self._recent_best[:-flat_window(self.dim, self.popsize)]
         self._history.append((self._nfev, self._sign * gamma, self.best_f,
                               finite.mean() if finite.size else np.nan, self._dist.spread))
+
+    def _with_kept_mean(self, fitted: Distribution, X: NDArray, ranking: NDArray,
+                        elites: NDArray) -> Distribution:
+        """``fitted`` about the weighted mean of the elites chosen among the new population
+        and the previous population's best sample (``keep_best``).
+
+        The kept sample takes its place in the ranking (after new samples that tie with it),
+        the last elite drops out, and the rank weights apply to the new order.
+        """
+        kept_x, kept_rank = self._kept
+        place = int(np.searchsorted(ranking[elites], kept_rank, side="right"))
+        if place == elites.size:  # no better than the worst elite: the mean stays the fit's
+            return fitted
+        rows = np.concatenate([X[elites[:place]], kept_x[None], X[elites[place:-1]]])
+        w = self._elite_weights
+        mean = rows.mean(axis=0) if w is None else w @ rows
+        return fitted.moved(mean)
 
     @property
     def restarts(self) -> int:
@@ -383,6 +429,8 @@ class CrossEntropy:
             self._scale = ScaleControl(dist.dim)
         self._best_gamma = np.inf
         self._since_gamma_improved = 0
+        self._kept = None
+        self._recent_best, self._value_range = [], np.inf
         self.nrestarts += 1
 
     def stop(self) -> str | None:
@@ -416,6 +464,12 @@ class CrossEntropy:
         # not improved for `patience` iterations; typical of converged discrete problems.
         if self._since_gamma_improved >= self.patience:
             return STAGNATED
+        # Flat values: the population and the best of each of the last flat_window
+        # iterations differ by less than tol_fun, so the values no longer guide the search.
+        recent = self._recent_best
+        if (self.tol_fun > 0 and len(recent) >= flat_window(self.dim, self.popsize)
+                and max(self._value_range, max(recent) - min(recent)) <= self.tol_fun):
+            return FLAT
         return None
 
     def request_stop(self) -> None:

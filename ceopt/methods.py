@@ -1,10 +1,13 @@
 """The three update methods of :class:`ceopt.CrossEntropy` and the presets each one implies.
 
-| method | for | weights | scale control | elites | smoothing | popsize |
-|---|---|---|---|---|---|---|
-| ``"adaptive"`` | Gaussians (default) | rank | on | 1/2 | 1 | 2(d+1) full, 4+3 ln d diag |
-| ``"ce"`` | any (default otherwise) | equal | off | 0.1 | 0.7 | :func:`default_popsize` |
-| ``"textbook"`` | any | equal | off | 0.1 | 0.7 | :func:`default_popsize` |
+| method | for | weights | scale control | keep_best | tol_fun | elites | smoothing | popsize |
+|---|---|---|---|---|---|---|---|---|
+| ``"adaptive"`` | Gaussians (default) | rank | on | on | 1e-11 | 1/2 | 1 | see below |
+| ``"ce"`` | any (default otherwise) | equal | off | off | 0 | 0.1 | 0.7 | see below |
+| ``"textbook"`` | any | equal | off | off | 0 | 0.1 | 0.7 | see below |
+
+The population: under ``"adaptive"`` 2(d+1) for a full Gaussian and 4+3 ln d for a diagonal
+one (:func:`ceopt.adaptation.adaptive_popsize`), otherwise :func:`default_popsize`.
 
 Every preset can be overridden on its own (the ablation in ``benchmarks/bbob.py`` does);
 :func:`resolve` checks the user's values and fills in the rest.
@@ -17,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import fraction, integer
-from .adaptation import adaptive_popsize
+from ._checks import fraction, integer, real
+from .adaptation import TOL_FUN, adaptive_popsize
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .selection import default_n_elite, default_popsize
 
@@ -33,14 +36,17 @@ class Preset:
     method: str
     weights: str
     scale_control: bool
+    keep_best: bool
+    tol_fun: float
     smoothing: float
     popsize: int
     n_elite: int
 
 
 def resolve(dist: Distribution, *, method: str | None, weights: str | None,
-            scale_control: bool | None, elite_frac: float | None, smoothing: float | None,
-            popsize: int | None, n_elite: int | None) -> Preset:
+            scale_control: bool | None, keep_best: bool | None, tol_fun: float | None,
+            elite_frac: float | None, smoothing: float | None, popsize: int | None,
+            n_elite: int | None) -> Preset:
     """The method's presets for ``dist``, with the given values checked and kept."""
     gaussian = isinstance(dist, (Gaussian, DiagGaussian))
     if method is None:
@@ -59,6 +65,13 @@ def resolve(dist: Distribution, *, method: str | None, weights: str | None,
         raise TypeError(f"scale_control must be True or False, got {scale_control!r}")
     if scale_control and not gaussian:
         raise ValueError("scale_control applies to Gaussian distributions only")
+    keep_best = adaptive if keep_best is None else keep_best
+    if not isinstance(keep_best, (bool, np.bool_)):
+        raise TypeError(f"keep_best must be True or False, got {keep_best!r}")
+    if keep_best and not gaussian:
+        raise ValueError("keep_best moves a Gaussian's mean; it applies to Gaussians only")
+    tol_fun = real("tol_fun", (TOL_FUN if adaptive else 0.0) if tol_fun is None else tol_fun,
+                   minimum=0.0)
     elite_frac = fraction("elite_frac", (0.5 if adaptive else 0.1)
                           if elite_frac is None else elite_frac)
     smoothing = fraction("smoothing", (1.0 if adaptive else 0.7)
@@ -80,4 +93,5 @@ def resolve(dist: Distribution, *, method: str | None, weights: str | None,
         raise ValueError(
             f"{n_elite} elites cannot fit a {type(dist).__name__} in {dist.dim} dimensions, "
             f"which needs {dist.min_fit_samples}: raise popsize or elite_frac{hint}")
-    return Preset(method, weights, bool(scale_control), smoothing, popsize, n_elite)
+    return Preset(method, weights, bool(scale_control), bool(keep_best), tol_fun, smoothing,
+                  popsize, n_elite)

@@ -149,7 +149,9 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         ``OptimizeResult`` (``x``, ``fun``, ``nit``, ``nfev``, ``dist``, ...). Returning
         ``True`` or raising ``StopIteration`` stops the run.
     **options :
-        Further stopping options of :class:`ceopt.CrossEntropy` (``tol_spread``, ``patience``).
+        Further options of :class:`ceopt.CrossEntropy`: stopping (``tol_spread``,
+        ``patience``, ``tol_fun``) and the pieces of method ``"adaptive"`` (``weights``,
+        ``scale_control``, ``keep_best``; ``keep_best=False`` for a noisy objective).
 
     Returns
     -------

@@ -11,7 +11,7 @@ from problems import rastrigin, sphere
 
 import ceopt
 from ceopt import Bernoulli, CrossEntropy, DiagGaussian, Gaussian
-from ceopt.adaptation import REFERENCE_QUANTILE, SUCCESS_SMOOTHING, rank_weights
+from ceopt.adaptation import REFERENCE_QUANTILE, SUCCESS_SMOOTHING, flat_window, rank_weights
 
 
 @given(mu=hs.integers(1, 2000))
@@ -23,36 +23,45 @@ def test_rank_weights_are_positive_decreasing_and_sum_to_one(mu):
 
 
 def test_the_update_is_a_rank_weighted_fit_about_the_previous_mean_then_scaled():
-    """Written out by hand for two iterations of a diagonal Gaussian in 4 dimensions."""
+    """Written out by hand for three iterations of a diagonal Gaussian in 4 dimensions: the
+    covariance fitted to the new elites about the previous mean, the mean to the elites of
+    the new population plus the previous population's best sample, then the scale."""
     d, rng = 4, np.random.default_rng(5)
     dist = DiagGaussian(np.zeros(d), 1.0)
     es = CrossEntropy(dist, popsize=12, seed=0)
     assert es.method == "adaptive" and es.n_elite == 6 and es.smoothing == 1.0
-    mu_eff = 1 / np.sum(rank_weights(6) ** 2)
+    assert es.keep_best and es.tol_fun == 1e-11
+    w = rank_weights(6)
+    mu_eff = 1 / np.sum(w**2)
     rate = min(1.0, 4 * mu_eff / (d + 2) ** 2 * (d + 2) / 3)
     assert es.smoothing_cov == pytest.approx(rate)
 
     def f(X):
         return sphere(X - 3)  # the optimum off to one side
 
-    expected, previous = dist, None
-    for _ in range(2):
+    expected, previous, kept, kept_entered, s = dist, None, None, 0, 0.0
+    for _ in range(3):
         X = rng.normal(size=(12, d))  # tell accepts any population
         losses = f(X)
         elites = X[np.argsort(losses)[:6]]
-        fitted = expected.fit(elites, rank_weights(6), center=expected.mean)
-        expected = expected.smooth(fitted, 1.0, rate)
-        if previous is None:  # the first population has nothing to compare with: factor 1
-            s = 0.0
-        else:
+        fitted = expected.fit(elites, w, center=expected.mean)
+        mean = fitted.mean
+        if kept is not None:  # the kept sample competes; a tie goes to the new sample
+            pool, pool_losses = np.vstack([X, kept[0]]), np.append(losses, kept[1])
+            chosen = np.argsort(pool_losses, kind="stable")[:6]
+            kept_entered += 12 in chosen
+            mean = w @ pool[chosen]
+        expected = expected.smooth(DiagGaussian(mean, fitted.std), 1.0, rate)
+        if previous is not None:  # the first population has nothing to compare with
             reference = np.sort(previous)[math.ceil(REFERENCE_QUANTILE * 12) - 1]
             p = np.mean(losses < reference)
-            s = SUCCESS_SMOOTHING * (2 * p - 1)
+            s += SUCCESS_SMOOTHING * ((2 * p - 1) - s)
             expected = DiagGaussian(expected.mean, math.exp(s / (2 - 2 / d)) * expected.std)
         es.tell(X, losses)
-        previous = losses
+        previous, kept = losses, (X[np.argmin(losses)], losses.min())
         np.testing.assert_allclose(es.dist.mean, expected.mean, rtol=1e-12)
         np.testing.assert_allclose(es.dist.std, expected.std, rtol=1e-12)
+    assert kept_entered == 2  # the kept sample was an elite of both later means
 
 
 @pytest.mark.parametrize("family", [DiagGaussian, Gaussian])
@@ -216,6 +225,10 @@ def test_the_default_distribution_is_full_up_to_100_dimensions():
     (dict(scale_control="yes"), TypeError, "scale_control"),
     (dict(restarts=-1), ValueError, "restarts"),
     (dict(restarts=1.5), ValueError, "restarts"),
+    (dict(dist=Bernoulli(np.full(3, 0.5)), keep_best=True), ValueError, "Gaussians only"),
+    (dict(keep_best=1), TypeError, "keep_best"),
+    (dict(tol_fun=-1e-9), ValueError, "tol_fun"),
+    (dict(tol_fun=float("nan")), ValueError, "tol_fun"),
 ])
 def test_bad_adaptive_options_are_named(kwargs, error, match):
     kwargs.setdefault("dist", DiagGaussian(np.zeros(3), 1.0))
@@ -226,6 +239,66 @@ def test_bad_adaptive_options_are_named(kwargs, error, match):
 def test_discrete_families_default_to_method_ce():
     es = CrossEntropy(Bernoulli(np.full(3, 0.5)))
     assert es.method == "ce" and es.weights == "equal" and es.popsize == 50
+    assert not es.keep_best and es.tol_fun == 0
+
+
+def told_three_times(keep_best):
+    """Three populations told by hand: the first has a far better sample than any later one,
+    the second is better than the third throughout."""
+    rng = np.random.default_rng(7)
+    es = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), popsize=6, seed=0, keep_best=keep_best)
+    pops = [rng.normal(size=(6, 3)) for _ in range(3)]
+    losses = [np.r_[-100.0, np.arange(5.0)], np.arange(6.0), 100 + np.arange(6.0)]
+    means = []
+    for X, v in zip(pops, losses, strict=True):
+        es.tell(X, v)
+        means.append(es.dist.mean)
+    return pops, means
+
+
+def test_the_best_sample_is_kept_for_one_iteration_in_the_mean_only():
+    w = rank_weights(3)
+    pops, means = told_three_times(keep_best=True)
+    # Second mean: the first population's best (-100) ranks first among the new elites.
+    np.testing.assert_allclose(means[1], w @ np.vstack([pops[0][0], pops[1][:2]]), rtol=1e-12)
+    # Third mean: the second population's best (0) is kept, and the first one's is gone,
+    # although it is still the best value told.
+    np.testing.assert_allclose(means[2], w @ np.vstack([pops[1][0], pops[2][:2]]), rtol=1e-12)
+    # Without keep_best each mean is the new elites' alone.
+    _, plain = told_three_times(keep_best=False)
+    for X, mean in zip(pops[1:], plain[1:], strict=True):
+        np.testing.assert_allclose(mean, w @ X[:3], rtol=1e-12)
+
+
+def test_the_kept_sample_loses_ties_to_new_samples():
+    es = CrossEntropy(DiagGaussian(np.zeros(2), 1.0), popsize=6, seed=0)
+    rng = np.random.default_rng(1)
+    es.tell(rng.normal(size=(6, 2)), np.arange(6.0))  # best value 0, kept
+    X = rng.normal(size=(6, 2))
+    es.tell(X, np.r_[0.0, 0.0, 0.0, 1.0, 2.0, 3.0])  # three new zeros fill the elites
+    np.testing.assert_allclose(es.dist.mean, rank_weights(3) @ X[:3], rtol=1e-12)
+
+
+def tiny_sphere(X):
+    return 1e-12 * sphere(X)  # every difference below the default tol_fun
+
+
+def test_flat_values_end_a_local_search():
+    """tol_fun stops a run whose values no longer differ, after flat_window iterations,
+    though the spread (and the threshold) would still shrink; 0 turns it off."""
+    kw = dict(x0=np.ones(2), sigma0=0.5, vectorized=True, seed=0, max_iter=2000)
+    flat = ceopt.minimize(tiny_sphere, **kw)
+    assert flat.status == 7 and "tol_fun" in flat.message and flat.success
+    assert flat.nit == flat_window(2, 6) == 20  # popsize 6 in 2 dimensions
+    off = ceopt.minimize(tiny_sphere, tol_fun=0, **kw)
+    assert off.status == 1 and off.nit > 3 * flat.nit  # collapsed, 84 iterations
+    assert np.linalg.norm(off.x) < 1e-3 * np.linalg.norm(flat.x)
+
+
+def test_flat_values_restart_the_run_under_a_budget():
+    res = ceopt.minimize(tiny_sphere, np.ones(2), vectorized=True, seed=0, max_evals=2000,
+                         bounds=[(-5, 5)] * 2)
+    assert res.nrestarts >= 2 and res.success
 
 
 @given(seed=hs.integers(0, 2**32 - 1), factor=hs.floats(1e-3, 1e3),
