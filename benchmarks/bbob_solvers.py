@@ -204,18 +204,29 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
 
 
 #: ceopt's variants for the ablation of method "adaptive" (issue 7), run by ``--ablation``.
+#: The pieces added after the IPOP restarts (issue 7, second round), off: the earlier variants
+#: are pinned to the update they were measured with.
+_BEFORE_KEEP_AND_FLAT = dict(keep_best=False, tol_fun=0)
+
 VARIANTS: dict[str, tuple[Callable, str]] = {
     "ceopt-ce": (ceopt_start("full", method="ce"),
                  "full Gaussian, method='ce' (covariance about the previous mean)"),
+    "ceopt-ce-rank": (ceopt_start("full", scale_control=False, restarts=0,
+                                  **_BEFORE_KEEP_AND_FLAT),
+                      "rank weights, without the scale control and restarts"),
+    "ceopt-no-restarts": (ceopt_start("full", restarts=0, **_BEFORE_KEEP_AND_FLAT),
+                          "rank weights and the scale control, without its own restarts "
+                          "(the harness restarts it at the same population)"),
+    "ceopt-ipop": (ceopt_start("full", **_BEFORE_KEEP_AND_FLAT),
+                   "+ IPOP restarts (the default of the first round of issue 7)"),
+    "ceopt-no-keep": (ceopt_start("full", keep_best=False),
+                      "the default without keeping the best sample"),
+    "ceopt-no-flat": (ceopt_start("full", tol_fun=0),
+                      "the default without the flat-values stop (tol_fun)"),
     "ceopt-no-scale": (ceopt_start("full", scale_control=False),
                        "the default without the scale control"),
-    "ceopt-no-restarts": (ceopt_start("full", restarts=0),
-                          "the default without its own restarts (the harness restarts it "
-                          "at the same population)"),
     "ceopt-equal-weights": (ceopt_start("full", weights="equal"),
                             "the default with equal elite weights"),
-    "ceopt-ce-rank": (ceopt_start("full", scale_control=False, restarts=0),
-                      "the default without the scale control and without restarts"),
 }
 
 #: The ablation table: a chain from textbook CE to the default, one change per row (the first
@@ -228,10 +239,14 @@ ABLATION_CHAIN = [
                  "(method 'ce', the update of the default before issue 7)"),
     ("ceopt-ce-rank", "+ rank weights on the better half of 2(d+1) samples, no mean "
                       "smoothing, covariance rate 4 mu_eff/(d+2)^2"),
-    ("ceopt-no-restarts", "+ the scale control (method 'adaptive' without restarts)"),
-    ("ceopt", "+ IPOP restarts within the budget: the default"),
+    ("ceopt-no-restarts", "+ the scale control"),
+    ("ceopt-ipop", "+ IPOP restarts within the budget"),
+    ("ceopt-no-keep", "+ a local search ends when its values are flat (tol_fun 1e-11)"),
+    ("ceopt", "+ the previous population's best sample kept for the mean: the default"),
 ]
 ABLATION_LEAVE_OUT = [
+    ("ceopt-no-keep", "default − keeping the best sample"),
+    ("ceopt-no-flat", "default − the flat-values stop"),
     ("ceopt-no-scale", "default − scale control"),
     ("ceopt-equal-weights", "default − rank weights (equal weights)"),
     ("ceopt-diag", "default − full covariance (diagonal)"),
