@@ -21,10 +21,11 @@ restart schedule. Each piece has a row in the ablation table of
   elites only (about the previous mean, as before). The kept sample is never older than one
   iteration, so a lucky value cannot anchor the mean for long (turn it off for noisy
   objectives: ``keep_best=False``).
-- **Flat values end a local search** (``tol_fun``, pycma's ``tolfun``): once the values of the
-  population and the best values of the last ``flat_window`` iterations all lie within
-  ``TOL_FUN`` of each other, the run has converged as far as the values can tell, and the
-  budget goes to the next restart instead of to digits the objective no longer resolves.
+- **Flat values end a local search** (option ``tol_fun``, default :data:`TOL_FUN`; pycma's
+  ``tolfun``): once the range of the last population's values and the range of the best
+  values of the last :func:`flat_window` iterations are both at most ``tol_fun``, the run
+  has converged as far as the values can tell, and the budget goes to the next restart
+  instead of to digits the objective no longer resolves.
 - **Restarts** (IPOP): when a run converges or stagnates and budget remains, it starts again
   from the initial spread (at a random point of a finite box) with ``RESTART_GROWTH`` times the
   population, keeping the best point found. By default only under a budget (``max_evals``).

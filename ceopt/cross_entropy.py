@@ -128,18 +128,19 @@ class CrossEntropy:
         a value this good is seen), ``tol_spread`` (stop when the spread above the family's
         floor falls below this fraction of its initial value; default 1e-12 for continuous,
         1e-6 for discrete families), ``patience`` (stop when the elite threshold has not
-        improved for this many iterations; default 20), ``tol_fun`` (stop when the values of
-        the population and the best values of the last
-        :func:`ceopt.adaptation.flat_window` iterations lie within this absolute range;
-        default 1e-11 under ``"adaptive"``, 0 (off) otherwise. Scale it to objectives whose
-        meaningful differences are that small).
+        improved for this many iterations; default 20), ``tol_fun`` (stop when the range of
+        the last population's values and the range of the best values of the last
+        :func:`ceopt.adaptation.flat_window` iterations are both at most this; an absolute
+        range, default 1e-11 under ``"adaptive"``, 0 (off) otherwise: scale it, or set 0,
+        for an objective whose meaningful differences are that small).
 
     Stopping
     --------
     ``stop()`` returns the first reason met, in this order; ``result().status`` is its code:
-    0 ftarget reached, 3 max_evals (the next population would exceed it), 4 max_iter,
-    6 diverged (spread above 1e100: an unbounded objective), 1 collapse, 2 stagnation,
-    7 flat values (``tol_fun``), 5 stopped by a callback; -1 while none is met. While
+    5 stopped by a callback (or :meth:`request_stop`), 0 ftarget reached, 3 max_evals (the
+    next population would exceed it), 4 max_iter, 6 diverged (spread above 1e100: an
+    unbounded objective), 1 collapse, 2 stagnation, 7 flat values (``tol_fun``); -1 while
+    none is met. While
     restarts remain, collapse, stagnation and flat values restart the run instead of
     stopping it.
 
@@ -304,6 +305,8 @@ class CrossEntropy:
         :mod:`ceopt.bounds`); any other ``X`` is ranked by its values and fitted as it is.
         """
         X = check_samples(X, self.dim, "X")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X must be finite")
         values = float_array("values", values)
         if values.shape != (X.shape[0],):
             raise ValueError(f"values must have shape ({X.shape[0]},), got {values.shape}")
@@ -321,13 +324,10 @@ class CrossEntropy:
             fit_X = drawn[1]
         else:
             ranking, fit_X = losses, X
-        elites = elite_indices(ranking, self.n_elite)  # raises before any state changes
-        if from_ask:
-            self._drawn = None
+        elites = elite_indices(ranking, self.n_elite)
         # The elite threshold: the worst elite's loss, in ranking terms (with bounds, a value
         # plus its penalty, so that it measures what selection sees).
         gamma = ranking[elites[-1]]
-
         # Best so far, by value among the numbers (the first population always sets it, even
         # if every value is inf); on ask's population it may be another row than elites[0].
         if from_ask:
@@ -335,31 +335,41 @@ class CrossEntropy:
             best = numbers[np.argmin(losses[numbers])]
         else:
             best = elites[0]
-        if self._best_x is None or losses[best] < self._best_loss:
-            self._best_loss = float(losses[best])
-            self._best_x = np.array(X[best], copy=True)
 
         # The CE update: weighted MLE on the elites, then smoothing. A flat population (every
         # finite value equal, as when no policy reaches MountainCar's goal) ranks nothing: its
         # "elites" would be a random subset, and fitting them only shrinks the spread by
         # noise, so the distribution is kept as it is and the search goes on at the same width.
+        # The fits come first: if one fails, the run is left as it was.
         ranked = ranking[~np.isnan(ranking)]
-        if ranked.min() < ranked.max():
+        updated = bool(ranked.min() < ranked.max())
+        dist = self._dist
+        if updated:
             w = self._elite_weights
-            # The scale control's factor multiplies the smoothed fit's spread.
-            scaled = {} if self._scale is None else {"scale": self._scale.factor(ranking)}
             if self._anchored:
                 fitted = self._dist.fit(fit_X[elites], w, center=self._dist.mean)
                 if self._kept is not None:
                     fitted = self._with_kept_mean(fitted, fit_X, ranking, elites)
-                self._dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov,
-                                               **scaled)
             else:
                 fitted = self._dist.fit(fit_X[elites], w)
-                self._dist = self._dist.smooth(fitted, self.smoothing, **scaled)
+            # The scale control's factor multiplies the smoothed fit's spread.
+            scaled = {} if self._scale is None else {"scale": self._scale.factor(ranking)}
+            if self._anchored:
+                dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov, **scaled)
+            else:
+                dist = self._dist.smooth(fitted, self.smoothing, **scaled)
 
-        if self.keep_best:  # this population's best, a candidate elite of the next mean only
-            self._kept = (fit_X[elites[0]].copy(), float(ranking[elites[0]]))
+        self._dist = dist
+        if from_ask:
+            self._drawn = None
+        if self._best_x is None or losses[best] < self._best_loss:
+            self._best_loss = float(losses[best])
+            self._best_x = np.array(X[best], copy=True)
+        # This population's best, a candidate elite of the next mean only (none when the
+        # population was flat: it has no best).
+        if self.keep_best:
+            self._kept = (fit_X[elites[0]].copy(), float(ranking[elites[0]])) if updated \
+                else None
 
         # Counters and the stagnation record of the threshold.
         self._nit += 1

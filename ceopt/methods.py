@@ -70,6 +70,9 @@ def resolve(dist: Distribution, *, method: str | None, weights: str | None,
         raise TypeError(f"keep_best must be True or False, got {keep_best!r}")
     if keep_best and not gaussian:
         raise ValueError("keep_best moves a Gaussian's mean; it applies to Gaussians only")
+    if keep_best and method == "textbook":
+        raise ValueError("keep_best is part of the previous-mean update of methods "
+                         "'adaptive' and 'ce', not of 'textbook'")
     tol_fun = real("tol_fun", (TOL_FUN if adaptive else 0.0) if tol_fun is None else tol_fun,
                    minimum=0.0)
     elite_frac = fraction("elite_frac", (0.5 if adaptive else 0.1)

@@ -12,6 +12,7 @@ from problems import rastrigin, sphere
 import ceopt
 from ceopt import Bernoulli, CrossEntropy, DiagGaussian, Gaussian
 from ceopt.adaptation import REFERENCE_QUANTILE, SUCCESS_SMOOTHING, flat_window, rank_weights
+from ceopt.bounds import Box
 
 
 @given(mu=hs.integers(1, 2000))
@@ -227,6 +228,7 @@ def test_the_default_distribution_is_full_up_to_100_dimensions():
     (dict(restarts=1.5), ValueError, "restarts"),
     (dict(dist=Bernoulli(np.full(3, 0.5)), keep_best=True), ValueError, "Gaussians only"),
     (dict(keep_best=1), TypeError, "keep_best"),
+    (dict(keep_best=True, method="textbook"), ValueError, "not of 'textbook'"),
     (dict(tol_fun=-1e-9), ValueError, "tol_fun"),
     (dict(tol_fun=float("nan")), ValueError, "tol_fun"),
 ])
@@ -242,13 +244,14 @@ def test_discrete_families_default_to_method_ce():
     assert not es.keep_best and es.tol_fun == 0
 
 
-def told_three_times(keep_best):
+def told_three_times(keep_best, family=DiagGaussian, weights="rank"):
     """Three populations told by hand: the first has a far better sample than any later one,
     the second is better than the third throughout."""
     rng = np.random.default_rng(7)
-    es = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), popsize=6, seed=0, keep_best=keep_best)
-    pops = [rng.normal(size=(6, 3)) for _ in range(3)]
-    losses = [np.r_[-100.0, np.arange(5.0)], np.arange(6.0), 100 + np.arange(6.0)]
+    es = CrossEntropy(family(np.zeros(3), 1.0), popsize=8, seed=0, keep_best=keep_best,
+                      weights=weights)
+    pops = [rng.normal(size=(8, 3)) for _ in range(3)]
+    losses = [np.r_[-100.0, np.arange(7.0)], np.arange(8.0), 100 + np.arange(8.0)]
     means = []
     for X, v in zip(pops, losses, strict=True):
         es.tell(X, v)
@@ -256,27 +259,49 @@ def told_three_times(keep_best):
     return pops, means
 
 
-def test_the_best_sample_is_kept_for_one_iteration_in_the_mean_only():
-    w = rank_weights(3)
-    pops, means = told_three_times(keep_best=True)
+@pytest.mark.parametrize("family", [DiagGaussian, Gaussian])
+@pytest.mark.parametrize("weights", ["rank", "equal"])
+def test_the_best_sample_is_kept_for_one_iteration_in_the_mean_only(family, weights):
+    w = rank_weights(4) if weights == "rank" else np.full(4, 0.25)
+    pops, means = told_three_times(True, family, weights)
     # Second mean: the first population's best (-100) ranks first among the new elites.
-    np.testing.assert_allclose(means[1], w @ np.vstack([pops[0][0], pops[1][:2]]), rtol=1e-12)
+    np.testing.assert_allclose(means[1], w @ np.vstack([pops[0][0], pops[1][:3]]), rtol=1e-12)
     # Third mean: the second population's best (0) is kept, and the first one's is gone,
     # although it is still the best value told.
-    np.testing.assert_allclose(means[2], w @ np.vstack([pops[1][0], pops[2][:2]]), rtol=1e-12)
+    np.testing.assert_allclose(means[2], w @ np.vstack([pops[1][0], pops[2][:3]]), rtol=1e-12)
     # Without keep_best each mean is the new elites' alone.
-    _, plain = told_three_times(keep_best=False)
+    _, plain = told_three_times(False, family, weights)
     for X, mean in zip(pops[1:], plain[1:], strict=True):
-        np.testing.assert_allclose(mean, w @ X[:3], rtol=1e-12)
+        np.testing.assert_allclose(mean, w @ X[:4], rtol=1e-12)
 
 
-def test_the_kept_sample_loses_ties_to_new_samples():
+def test_a_flat_population_keeps_no_sample():
+    rng = np.random.default_rng(3)
     es = CrossEntropy(DiagGaussian(np.zeros(2), 1.0), popsize=6, seed=0)
-    rng = np.random.default_rng(1)
-    es.tell(rng.normal(size=(6, 2)), np.arange(6.0))  # best value 0, kept
+    es.tell(rng.normal(size=(6, 2)), np.arange(6.0))
+    es.tell(rng.normal(size=(6, 2)), np.full(6, 7.0))  # flat: no update, and no best to keep
     X = rng.normal(size=(6, 2))
-    es.tell(X, np.r_[0.0, 0.0, 0.0, 1.0, 2.0, 3.0])  # three new zeros fill the elites
+    es.tell(X, 10 + np.arange(6.0))  # worse than the first population's best (0)
     np.testing.assert_allclose(es.dist.mean, rank_weights(3) @ X[:3], rtol=1e-12)
+
+
+def test_the_kept_sample_is_ranked_with_the_bounds_penalty_and_fitted_as_drawn():
+    start, box = DiagGaussian(np.full(2, 0.9), 0.5), Box.parse([(0, 1)] * 2, 2)
+    es = CrossEntropy(start, popsize=8, seed=4, bounds=[(0, 1)] * 2)
+    drawn = start.sample(8, np.random.default_rng(4))  # what ask draws first, same seed
+    X = es.ask()
+    np.testing.assert_array_equal(X, box.project(drawn))
+    values = -X.sum(axis=1)  # best at the corner (1, 1), which outside samples project onto
+    penalty = box.penalty(drawn, X, values)
+    kept = np.argmin(values + penalty)
+    assert kept != np.argmin(values) and penalty[kept] > 0  # the penalty counts, twice:
+    es.tell(X, values)
+    # New values between the kept sample's value and its value plus penalty: ranked with its
+    # penalty, it comes after them and stays out of the mean; by its value alone it would lead.
+    low, high = values[kept], values[kept] + penalty[kept]
+    Y = np.random.default_rng(5).uniform(size=(8, 2))
+    es.tell(Y, np.r_[np.linspace(low, high, 6)[1:5], high + 1 + np.arange(4.0)])
+    np.testing.assert_allclose(es.dist.mean, rank_weights(4) @ Y[:4], rtol=1e-12)
 
 
 def tiny_sphere(X):
@@ -295,38 +320,45 @@ def test_flat_values_end_a_local_search():
     assert np.linalg.norm(off.x) < 1e-3 * np.linalg.norm(flat.x)
 
 
-def test_flat_values_restart_the_run_under_a_budget():
-    res = ceopt.minimize(tiny_sphere, np.ones(2), vectorized=True, seed=0, max_evals=2000,
-                         bounds=[(-5, 5)] * 2)
-    assert res.nrestarts >= 2 and res.success
+def test_flat_values_restart_the_run_and_the_restart_forgets_them():
+    """Each restart follows flat_window iterations of flat values, counted afresh (the
+    recent best values and the kept sample are cleared at a restart)."""
+    es = CrossEntropy(Gaussian(np.ones(2), 1.0), seed=0, max_evals=5000, bounds=[(-5, 5)] * 2)
+
+    def f(X):
+        return 1e-14 * sphere(X)  # flat from the start
+
+    restarted_at = []
+    while es.nrestarts < 3:
+        X = es.ask()
+        if len(restarted_at) < es.nrestarts:  # this ask restarted the run
+            restarted_at.append(es.nit)
+        if restarted_at == [es.nit]:
+            # The first population after the first restart: the kept sample of the converged
+            # run (far better than anything told here) plays no part in the new mean.
+            Y = np.random.default_rng(es.nit).uniform(-5, 5, size=X.shape)
+            es.tell(Y, 1.0 + np.arange(len(Y)))
+            np.testing.assert_allclose(es.dist.mean, rank_weights(es.n_elite) @ Y[:es.n_elite],
+                                       rtol=1e-12)
+            continue
+        es.tell(X, f(X))
+    # flat_window(2, 6) = 20; then the hand-told population's best (1.0) spoils the recent
+    # best values for flat_window(2, 12) = 15 iterations after it; then 13 flat iterations.
+    assert restarted_at == [20, 20 + 1 + 15, 36 + 13]
+    assert [flat_window(2, p) for p in (6, 12, 24)] == [20, 15, 13]
 
 
-@given(seed=hs.integers(0, 2**32 - 1), factor=hs.floats(1e-3, 1e3),
-       alphas=hs.tuples(hs.floats(0.01, 1.0), hs.floats(0.01, 1.0)))
-def test_smoothing_with_a_scale_is_smoothing_then_scaling_bit_for_bit(seed, factor, alphas):
-    """The loop folds the scale into the smoothing (one factorisation); the result must be
-    what smoothing and then building the scaled distribution gives (how the committed
-    benchmark runs were computed), so that runs do not depend on which way it is done."""
-    rng = np.random.default_rng(seed)
-    a, b = alphas
-    root = rng.normal(size=(4, 4))
-    for old in (Gaussian(rng.normal(size=4), root @ root.T + np.eye(4)),
-                DiagGaussian(rng.normal(size=4), rng.uniform(0.1, 2, 4))):
-        fitted = old.fit(old.sample(20, rng), center=old.mean)
-        once = old.smooth(fitted, a, b, scale=factor)
-        smoothed = old.smooth(fitted, a, b)
-        twice = (Gaussian(smoothed.mean, factor**2 * smoothed.cov) if isinstance(old, Gaussian)
-                 else DiagGaussian(smoothed.mean, factor * smoothed.std))
-        np.testing.assert_array_equal(once.mean, twice.mean)
-        np.testing.assert_array_equal(once.cov, twice.cov)
-
-
-@pytest.mark.parametrize("bad", [0.0, -1.0, np.nan, np.inf])
-def test_a_scale_must_be_finite_and_positive(bad):
-    g = DiagGaussian(np.zeros(2), 1.0)
-    with pytest.raises(ValueError, match="scale must be finite"):
-        g.smooth(g, 0.5, scale=bad)
-    with pytest.raises(TypeError, match="scale must be a number"):
-        g.smooth(g, 0.5, scale=np.array([2.0]))
-    with pytest.raises(ValueError, match=r"mean must have shape \(2,\)"):
-        g.moved(np.zeros(3))
+@pytest.mark.parametrize("flat_part", ["population", "recent best"])
+def test_both_ranges_must_be_flat(flat_part):
+    """Values equal within each population but falling (the recent best still improve), or a
+    constant best with a spread-out population: neither is flat."""
+    es = CrossEntropy(DiagGaussian(np.zeros(2), 1.0), popsize=6, seed=0)
+    rng = np.random.default_rng(0)
+    for t in range(3 * flat_window(2, 6)):
+        if flat_part == "population":
+            v = np.full(6, 1.0 - 1e-3 * t)
+            v[-1] += 1e-12  # not quite flat for the update, within tol_fun for the range
+        else:
+            v = np.r_[0.0, 10.0 - 1e-2 * t + np.arange(5.0)]  # the threshold still improves
+        es.tell(rng.normal(size=(6, 2)), v)
+        assert es.stop() is None, (t, es.stop())

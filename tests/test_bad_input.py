@@ -147,7 +147,8 @@ def test_estimate_rare_event_names_the_bad_argument(case):
 TELL = {  # (a single point, shape (DIM,), is a population of one: a values error, below)
     "X": st.one_of(wrong_shape.filter(lambda a: a.ndim != 1 and not (a.ndim == 2 and
                                                                         a.shape[1] == DIM)),
-                   not_numbers, st.just(np.zeros((10, DIM + 1)))),
+                   not_numbers, st.just(np.zeros((10, DIM + 1))),
+                   st.just(np.full((10, DIM), np.inf)), st.just(np.full((10, DIM), np.nan))),
     "values": st.one_of(not_numbers, st.just(np.full(10, np.nan)),
                         arrays(np.float64, array_shapes(max_dims=2, max_side=12),
                                elements=st.floats(-1, 1)).filter(lambda a: a.shape != (10,))),

@@ -46,7 +46,7 @@ def test_rastrigin_2d_finds_the_global_optimum_in_most_seeds():
                              vectorized=True, max_evals=20_000)
         assert np.all(np.abs(res.x) <= 5.12)
         found += res.fun < 1e-8
-    # Measured: 20 of 20, after a median 3672 evaluations; a drop below 18 would mean the
+    # Measured: 20 of 20, after a median 1647 evaluations; a drop below 18 would mean the
     # global search got worse.
     assert found >= 18, found
 
