@@ -305,7 +305,9 @@ class CrossEntropy:
         :mod:`ceopt.bounds`); any other ``X`` is ranked by its values and fitted as it is.
         """
         X = check_samples(X, self.dim, "X")
-        if not np.all(np.isfinite(X)):
+        # A finite sum means finite entries (barring overflow, then checked entry by entry),
+        # without an (n, d) temporary.
+        if not np.isfinite(X.sum()) and not np.all(np.isfinite(X)):
             raise ValueError("X must be finite")
         values = float_array("values", values)
         if values.shape != (X.shape[0],):
@@ -347,9 +349,10 @@ class CrossEntropy:
         if updated:
             w = self._elite_weights
             if self._anchored:
-                fitted = self._dist.fit(fit_X[elites], w, center=self._dist.mean)
+                chosen = fit_X[elites]
+                fitted = self._dist.fit(chosen, w, center=self._dist.mean)
                 if self._kept is not None:
-                    fitted = self._with_kept_mean(fitted, fit_X, ranking, elites)
+                    fitted = self._with_kept_mean(fitted, chosen, ranking[elites])
             else:
                 fitted = self._dist.fit(fit_X[elites], w)
             # The scale control's factor multiplies the smoothed fit's spread.
@@ -387,22 +390,24 @@ class CrossEntropy:
         self._history.append((self._nfev, self._sign * gamma, self.best_f,
                               finite.mean() if finite.size else np.nan, self._dist.spread))
 
-    def _with_kept_mean(self, fitted: Distribution, X: NDArray, ranking: NDArray,
-                        elites: NDArray) -> Distribution:
+    def _with_kept_mean(self, fitted: Distribution, chosen: NDArray,
+                        chosen_rank: NDArray) -> Distribution:
         """``fitted`` about the weighted mean of the elites chosen among the new population
         and the previous population's best sample (``keep_best``).
 
-        The kept sample takes its place in the ranking (after new samples that tie with it),
-        the last elite drops out, and the rank weights apply to the new order.
+        ``chosen`` are the new elites, best first, and ``chosen_rank`` their ranking values.
+        The kept sample takes its place among them (after new samples that tie with it), the
+        last elite drops out, and the weights apply to the new order: the elites after it
+        move one weight down.
         """
         kept_x, kept_rank = self._kept
-        place = int(np.searchsorted(ranking[elites], kept_rank, side="right"))
-        if place == elites.size:  # no better than the worst elite: the mean stays the fit's
+        place = int(np.searchsorted(chosen_rank, kept_rank, side="right"))
+        mu = chosen_rank.size
+        if place == mu:  # no better than the worst elite: the mean stays the fit's
             return fitted
-        rows = np.concatenate([X[elites[:place]], kept_x[None], X[elites[place:-1]]])
-        w = self._elite_weights
-        mean = rows.mean(axis=0) if w is None else w @ rows
-        return fitted.moved(mean)
+        w = np.full(mu, 1.0 / mu) if self._elite_weights is None else self._elite_weights
+        shifted = np.concatenate([w[:place], w[place + 1:], [0.0]])  # the last elite's: 0
+        return fitted.moved(shifted @ chosen + w[place] * kept_x)
 
     @property
     def restarts(self) -> int:
