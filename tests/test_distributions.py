@@ -339,3 +339,25 @@ def test_exponential_floor_keeps_a_zero_coordinate_alive():
     assert fitted.spread == 3.0 and fitted.min_spread == 1e-12
     with pytest.raises(ValueError, match="degenerate"):
         Exponential([1.0, 1.0], min_mean=0).fit(np.array([[0.0, 2.0]]))
+
+
+@given(seed=hs.integers(0, 2**32 - 1), d=hs.integers(1, 6))
+def test_a_moved_gaussian_is_the_gaussian_built_about_the_new_mean(seed, d):
+    """moved() shares the covariance (and its factor) instead of recomputing them: the result
+    must be the distribution the constructor would build, and the original must not change."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(d, d))
+    mean, new_mean = rng.normal(size=d), rng.normal(size=d)
+    x = rng.normal(size=(5, d))
+    for dist, built in (
+            (Gaussian(mean, a @ a.T + np.eye(d)), lambda m: Gaussian(m, a @ a.T + np.eye(d))),
+            (DiagGaussian(mean, np.exp(a[0])), lambda m: DiagGaussian(m, np.exp(a[0])))):
+        moved = dist.moved(new_mean)
+        np.testing.assert_array_equal(moved.mean, new_mean)
+        np.testing.assert_array_equal(moved.cov, built(new_mean).cov)
+        np.testing.assert_allclose(moved.log_prob(x), built(new_mean).log_prob(x), rtol=1e-12)
+        np.testing.assert_array_equal(dist.mean, mean)  # the original is unchanged
+        with pytest.raises(ValueError, match="mean"):
+            dist.moved(np.full(d + 1, 0.0))
+        with pytest.raises(ValueError, match="finite"):
+            dist.moved(np.full(d, np.inf))

@@ -232,8 +232,15 @@ class Gaussian(_Normal):
         return Gaussian(a * new.mean + (1 - a) * self._mean, cov, min_std=self._min_std)
 
     def moved(self, mean: ArrayLike) -> Gaussian:
-        """The same distribution about another mean."""
-        return Gaussian(_same_mean_shape(self, mean), self._cov, min_std=self._min_std)
+        """The same distribution about another mean.
+
+        The covariance and its Cholesky factor are shared, not recomputed: they are read-only
+        and a move does not change them (the factorisation is O(d^3)).
+        """
+        moved = object.__new__(type(self))
+        moved._mean = frozen(_same_mean_shape(self, mean))
+        moved._cov, moved._chol, moved._min_std = self._cov, self._chol, self._min_std
+        return moved
 
     def entropy(self) -> float:
         # 0.5 * log det(2 pi e C), with log det C = 2 sum log diag(L)
@@ -334,8 +341,11 @@ class DiagGaussian(_Normal):
         return DiagGaussian(a * new.mean + (1 - a) * self._mean, std, min_std=self._min_std)
 
     def moved(self, mean: ArrayLike) -> DiagGaussian:
-        """The same distribution about another mean."""
-        return DiagGaussian(_same_mean_shape(self, mean), self._std, min_std=self._min_std)
+        """The same distribution about another mean (the read-only std is shared)."""
+        moved = object.__new__(type(self))
+        moved._mean = frozen(_same_mean_shape(self, mean))
+        moved._std, moved._min_std = self._std, self._min_std
+        return moved
 
     def entropy(self) -> float:
         return float(0.5 * self.dim * (1.0 + LOG_2PI) + np.log(self._std).sum())
