@@ -47,6 +47,13 @@ def real(name: str, value, *, minimum: float | None = None) -> float:
     return value
 
 
+def flag(name: str, value) -> bool:
+    """``value`` as a bool; only True or False (also numpy's) are accepted."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def generator(seed) -> np.random.Generator:
     """``numpy.random.default_rng(seed)``, with an error that names ``seed``."""
     try:

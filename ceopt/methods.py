@@ -18,9 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
-from ._checks import fraction, integer, real
+from ._checks import flag, fraction, integer, real
 from .adaptation import TOL_FUN, adaptive_popsize
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .selection import default_n_elite, default_popsize
@@ -60,14 +58,10 @@ def resolve(dist: Distribution, *, method: str | None, weights: str | None,
     weights = ("rank" if adaptive else "equal") if weights is None else weights
     if not isinstance(weights, str) or weights not in WEIGHTS:
         raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
-    scale_control = adaptive if scale_control is None else scale_control
-    if not isinstance(scale_control, (bool, np.bool_)):
-        raise TypeError(f"scale_control must be True or False, got {scale_control!r}")
+    scale_control = flag("scale_control", adaptive if scale_control is None else scale_control)
     if scale_control and not gaussian:
         raise ValueError("scale_control applies to Gaussian distributions only")
-    keep_best = adaptive if keep_best is None else keep_best
-    if not isinstance(keep_best, (bool, np.bool_)):
-        raise TypeError(f"keep_best must be True or False, got {keep_best!r}")
+    keep_best = flag("keep_best", adaptive if keep_best is None else keep_best)
     if keep_best and not gaussian:
         raise ValueError("keep_best moves a Gaussian's mean; it applies to Gaussians only")
     if keep_best and method == "textbook":
@@ -96,5 +90,5 @@ def resolve(dist: Distribution, *, method: str | None, weights: str | None,
         raise ValueError(
             f"{n_elite} elites cannot fit a {type(dist).__name__} in {dist.dim} dimensions, "
             f"which needs {dist.min_fit_samples}: raise popsize or elite_frac{hint}")
-    return Preset(method, weights, bool(scale_control), bool(keep_best), tol_fun, smoothing,
-                  popsize, n_elite)
+    return Preset(method, weights, scale_control, keep_best, tol_fun, smoothing, popsize,
+                  n_elite)
