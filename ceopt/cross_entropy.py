@@ -347,20 +347,17 @@ class CrossEntropy:
         updated = bool(ranked.min() < ranked.max())
         dist = self._dist
         if updated:
-            w = self._elite_weights
+            w, chosen = self._elite_weights, fit_X[elites]
             if self._anchored:
-                chosen = fit_X[elites]
                 fitted = self._dist.fit(chosen, w, center=self._dist.mean)
                 if self._kept is not None:
                     fitted = self._with_kept_mean(fitted, chosen, ranking[elites])
+                rates = (self.smoothing, self.smoothing_cov)
             else:
-                fitted = self._dist.fit(fit_X[elites], w)
+                fitted, rates = self._dist.fit(chosen, w), (self.smoothing,)
             # The scale control's factor multiplies the smoothed fit's spread.
             scaled = {} if self._scale is None else {"scale": self._scale.factor(ranking)}
-            if self._anchored:
-                dist = self._dist.smooth(fitted, self.smoothing, self.smoothing_cov, **scaled)
-            else:
-                dist = self._dist.smooth(fitted, self.smoothing, **scaled)
+            dist = self._dist.smooth(fitted, *rates, **scaled)
 
         self._dist = dist
         if from_ask:
