@@ -26,7 +26,8 @@ from typing import Any
 
 MAGIC = b"CEOPT-CHECKPOINT"
 #: Bumped when the payload's layout changes; older files are then refused with a clear error.
-FORMAT_VERSION = 4  # 2: method "adaptive"; 3: bounds by projection; 4: keep_best, tol_fun
+FORMAT_VERSION = 5  # 2: method "adaptive"; 3: bounds by projection; 4: keep_best, tol_fun;
+# 5: the separability test and coordinate sweeps
 
 
 class CheckpointError(ValueError):

@@ -16,7 +16,9 @@ One iteration (Rubinstein & Kroese; see ``shared/design/ce-method.md``):
   a candidate elite of the mean, and a local search ended as soon as its values are flat;
   with a budget, IPOP restarts. Each piece, its equations and its defaults are in
   :mod:`ceopt.adaptation`; the options ``weights``, ``scale_control``, ``keep_best``,
-  ``tol_fun`` and ``restarts`` turn them off one at a time.
+  ``tol_fun`` and ``restarts`` turn them off one at a time. First, d + 2 evaluations test
+  whether the objective is separable; if it is, coordinate sweeps take the place of IPOP
+  (:mod:`ceopt.coordinate`; option ``separable``).
 - ``"ce"``: the covariance of the elites about the **previous** mean (the MLE of the
   covariance with the mean held at its old value; CMA-ES calls it rank-mu). On a slope the
   elites lie to one side of the old mean, so this stretches the distribution in the direction
@@ -35,9 +37,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
+from . import coordinate
 from ._checks import float_array, fraction, generator, integer, real
 from .adaptation import RESTART_GROWTH, ScaleControl, covariance_rate, flat_window, rank_weights
 from .bounds import Box
+from .coordinate import CoordinateSweep, additive, polish_start, probe
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .distributions._base import check_samples
 from .methods import resolve
@@ -118,10 +122,18 @@ class CrossEntropy:
         previous population's best sample (kept for one iteration only; the covariance is
         fitted to the new elites). Default True under ``"adaptive"``; turn it off for a noisy
         objective, where a lucky value would pull the mean for one more iteration.
+    separable : bool, optional
+        Method ``"adaptive"``: whether to search a separable objective coordinate by
+        coordinate (:mod:`ceopt.coordinate`). Default: test it with the first d + 2
+        evaluations (x0, x0 moved along each coordinate, and along all at once) and, if the
+        values add up, sweep the coordinates at the start and at every restart instead of
+        doubling the population. ``True`` sweeps without the test, ``False`` never does.
+        While a sweep runs, ``tell`` takes exactly the population ``ask`` returned.
     restarts : int, optional
         How many times a run that converges or stagnates starts again, with twice the
         population, from the initial spread (about a random point of a finite box), keeping
-        the best point. Default under method ``"adaptive"``: as many as ``max_evals`` allows
+        the best point (a separable objective: a coordinate sweep from the best point).
+        Default under method ``"adaptive"``: as many as ``max_evals`` allows
         when it is given, else none; under the other methods none.
     **stopping
         ``max_evals``, ``max_iter`` (default 1000 when neither is given), ``ftarget`` (stop once
@@ -162,14 +174,19 @@ class CrossEntropy:
                  bounds: Bounds | ArrayLike | None = None, smoothing_cov: float | None = None,
                  seed: int | np.random.Generator | None = None, method: str | None = None,
                  weights: str | None = None, scale_control: bool | None = None,
-                 keep_best: bool | None = None, restarts: int | None = None,
+                 keep_best: bool | None = None, separable: bool | None = None,
+                 restarts: int | None = None,
                  max_evals: int | None = None, max_iter: int | None = None,
                  ftarget: float | None = None, tol_spread: float | None = None,
                  patience: int = 20, tol_fun: float | None = None):
         if not isinstance(dist, Distribution):
             raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
+        # The sizes as the user gave them: a separable objective resolves them again for a
+        # diagonal Gaussian.
+        self._sizes_given = dict(popsize=popsize, elite_frac=elite_frac, n_elite=n_elite)
         preset = resolve(dist, method=method, weights=weights, scale_control=scale_control,
-                         keep_best=keep_best, tol_fun=tol_fun, elite_frac=elite_frac,
+                         keep_best=keep_best, tol_fun=tol_fun, separable=separable,
+                         elite_frac=elite_frac,
                          smoothing=smoothing, popsize=popsize, n_elite=n_elite)
         method, popsize, n_elite, smoothing = (preset.method, preset.popsize, preset.n_elite,
                                                preset.smoothing)
@@ -226,6 +243,14 @@ class CrossEntropy:
         self._recent_best: list[float] = []  # tol_fun: recent iterations' best values
         self._value_range = np.inf  # tol_fun: the last population's range of values
         self._history: list[tuple] = []
+        # Coordinate sweeps: None until the additivity test has been told (then a bool).
+        self._separable = preset.separable
+        self._sweep: CoordinateSweep | None = None
+        if self._separable:
+            self._go_diagonal()
+            if self._sweep_fits():
+                self._sweep = self._new_sweep(self._start_point(), np.inf)
+        self._asked: NDArray | None = None  # the test's or a sweep's population, as asked
 
     def _resize(self, popsize: int, n_elite: int) -> None:
         """Set the population and elite sizes, and what depends on them."""
@@ -288,6 +313,15 @@ class CrossEntropy:
         """
         if self._restart_due():
             self._restart()
+        if self._separable is None and not self.restarts:
+            self._separable = False  # one local search: not worth the test's evaluations
+        if self._separable is None or self._sweep is not None:
+            if self._separable is None:  # the additivity test
+                X = probe(self._start_point(), self._initial.std, self._box)
+            else:
+                X = self._sweep.ask(self._rng)
+            self._asked = X
+            return X.copy()
         X = self._dist.sample(self.popsize, self._rng)
         if self._box is None:
             return X
@@ -312,9 +346,12 @@ class CrossEntropy:
         values = float_array("values", values)
         if values.shape != (X.shape[0],):
             raise ValueError(f"values must have shape ({X.shape[0]},), got {values.shape}")
+        losses = self._sign * values
+        if self._asked is not None:
+            return self._tell_coordinates(X, values, losses)
         if X.shape[0] < self.n_elite:
             raise ValueError(f"X has {X.shape[0]} rows, fewer than the {self.n_elite} elites")
-        losses = self._sign * values
+        self._separable = bool(self._separable)  # no test now: it comes first or never
         # Ranked and fitted: ask's population with the boundary penalty and as drawn; any
         # other X by its values and as it is. (ask's record is kept until the X it returned
         # is told, and until the tell succeeds.)
@@ -372,8 +409,7 @@ class CrossEntropy:
                 else None
 
         # Counters and the stagnation record of the threshold.
-        self._nit += 1
-        self._nfev += X.shape[0]
+        self._count(X, values, gamma)
         if gamma < self._best_gamma:
             self._best_gamma = float(gamma)
             self._since_gamma_improved = 0
@@ -384,8 +420,74 @@ class CrossEntropy:
             self._value_range = float(finite.max() - finite.min())
             self._recent_best.append(float(np.min(self._sign * finite)))
             del self._recent_best[:-flat_window(self.dim, self.popsize)]
+
+    def _count(self, X: NDArray, values: NDArray, gamma: float) -> None:
+        """One more iteration of ``X`` told with ``values``: the counters and the history."""
+        self._nit += 1
+        self._nfev += X.shape[0]
+        finite = values[np.isfinite(values)]
         self._history.append((self._nfev, self._sign * gamma, self.best_f,
                               finite.mean() if finite.size else np.nan, self._dist.spread))
+
+    def _tell_coordinates(self, X: NDArray, values: NDArray, losses: NDArray) -> None:
+        """``tell`` for the additivity test's population and a sweep's (no elite threshold:
+        the history's gamma is NaN)."""
+        if X.shape != self._asked.shape or not np.array_equal(X, self._asked):
+            raise ValueError("the separability test and a coordinate sweep take exactly the "
+                             "population ask returned")
+        if self._separable is None:
+            self._separable = additive(losses)
+            if self._separable:
+                self._go_diagonal()
+                if self._sweep_fits(X.shape[0]):
+                    self._sweep = self._new_sweep(X[0], losses[0])
+        else:
+            self._sweep.tell(losses)
+        numbers = np.flatnonzero(~np.isnan(losses))
+        if numbers.size:
+            best = numbers[np.argmin(losses[numbers])]
+            if self._best_x is None or losses[best] < self._best_loss:
+                self._best_loss = float(losses[best])
+                self._best_x = X[best].copy()
+        elif self._best_x is None:  # every value NaN: a best point all the same, as tell's
+            self._best_loss, self._best_x = np.inf, X[0].copy()
+        if self._sweep is not None and self._sweep.done:
+            # The local search polishes the sweep's point, at a fraction of its final spreads.
+            self._new_local_search(polish_start(self._initial, self._sweep.start,
+                                                coordinate.POLISH_SPREAD * self._sweep.std))
+            self._sweep = None
+        self._asked = None
+        self._count(X, values, np.nan)
+
+    def _start_point(self) -> NDArray:
+        """The initial mean, inside the box."""
+        mean = self._initial.mean
+        return mean if self._box is None else self._box.project(mean)
+
+    def _go_diagonal(self) -> None:
+        """A separable objective has no correlations to learn: from now on the local searches
+        use a diagonal Gaussian (faster to adapt, with its own smaller population)."""
+        if not isinstance(self._initial, Gaussian):
+            return
+        initial = self._initial
+        diagonal = DiagGaussian(initial.mean, initial.std, min_std=initial.min_std)
+        preset = resolve(diagonal, method=self.method, weights=self.weights,
+                         scale_control=self._scale is not None, keep_best=self.keep_best,
+                         tol_fun=self.tol_fun, separable=True, smoothing=self.smoothing,
+                         **self._sizes_given)
+        self._initial = diagonal
+        if self._dist is initial:  # no local search has started yet
+            self._dist = diagonal
+        self._resize(preset.popsize, preset.n_elite)
+
+    def _sweep_fits(self, spent: int = 0) -> bool:
+        """Whether the budget left (after ``spent`` more evaluations) holds SWEEP_BUDGET
+        iterations of a sweep; if not, the run goes on without sweeps."""
+        return self.max_evals is None or (
+            self._nfev + spent + coordinate.budget_needed(self.dim) <= self.max_evals)
+
+    def _new_sweep(self, point: NDArray, loss: float) -> CoordinateSweep:
+        return CoordinateSweep(point, loss, self._initial.std, self._box)
 
     def _with_kept_mean(self, fitted: Distribution, chosen: NDArray,
                         chosen_rank: NDArray) -> Distribution:
@@ -420,6 +522,8 @@ class CrossEntropy:
         the doubled population fits in ``max_evals`` (else the run stops as converged)."""
         if self.nrestarts >= self.restarts or self._converged() is None:
             return False
+        if self._separable and self._sweep_fits():
+            return True
         return self.max_evals is None or (
             self._nfev + self.popsize * RESTART_GROWTH <= self.max_evals)
 
@@ -431,19 +535,25 @@ class CrossEntropy:
         that ended the local search, so a run that stops there (on ``max_iter``, a callback)
         keeps its converged distribution.
         """
-        popsize = self.popsize * RESTART_GROWTH
+        self.nrestarts += 1
+        if self._separable and self._sweep_fits():  # a sweep from the best point instead
+            self._sweep = self._new_sweep(self._best_x, self._best_loss)
+            return
         dist = self._initial
         if self._box is not None and self._box.finite:
             dist = dist.moved(self._rng.uniform(self._box.low, self._box.high))
+        self._new_local_search(dist)
+        self._resize(self.popsize * RESTART_GROWTH, self.n_elite * RESTART_GROWTH)
+
+    def _new_local_search(self, dist: Distribution) -> None:
+        """Start a local search from ``dist``: the records that end one start afresh."""
         self._dist = dist
-        self._resize(popsize, self.n_elite * RESTART_GROWTH)
         if self._scale is not None:
             self._scale = ScaleControl(dist.dim)
         self._best_gamma = np.inf
         self._since_gamma_improved = 0
         self._kept = None
         self._recent_best, self._value_range = [], np.inf
-        self.nrestarts += 1
 
     def stop(self) -> str | None:
         """The reason to stop now, or ``None`` to go on."""
@@ -458,7 +568,7 @@ class CrossEntropy:
         if self.ftarget is not None and self._best_loss <= self._sign * self.ftarget:
             return FTARGET
         # max_evals: never exceed the budget, so stop when a whole population no longer fits.
-        if self.max_evals is not None and self._nfev + self.popsize > self.max_evals:
+        if self.max_evals is not None and self._nfev + self._batch_size() > self.max_evals:
             return MAX_EVALS
         if self.max_iter is not None and self._nit >= self.max_iter:
             return MAX_ITER
@@ -467,8 +577,16 @@ class CrossEntropy:
             return DIVERGED
         return None if self._restart_due() else self._converged()
 
+    def _batch_size(self) -> int:
+        """The size of the population ``ask`` returns next (before a restart)."""
+        if self._separable is None and self.restarts:
+            return self.dim + 2
+        return self.popsize if self._sweep is None else self._sweep.batch_size
+
     def _converged(self) -> tuple | None:
         """A local search's end: what triggers a restart while restarts remain."""
+        if (self._separable is None and self.restarts) or self._sweep is not None:
+            return None  # the test or a sweep: no local search is running
         # Collapse: the spread left above the family's floor is negligible.
         if self._nit and self._dist.spread - self._dist.min_spread <= self._spread_tol:
             return COLLAPSED

@@ -1,10 +1,10 @@
 """The three update methods of :class:`ceopt.CrossEntropy` and the presets each one implies.
 
-| method | for | weights | scale control | keep_best | tol_fun | elites | smoothing | popsize |
+| method | for | weights | scale control | keep_best | tol_fun | separable | elites | smoothing |
 |---|---|---|---|---|---|---|---|---|
-| ``"adaptive"`` | Gaussians (default) | rank | on | on | 1e-11 | 1/2 | 1 | see below |
-| ``"ce"`` | any (default otherwise) | equal | off | off | 0 | 0.1 | 0.7 | see below |
-| ``"textbook"`` | any | equal | off | off | 0 | 0.1 | 0.7 | see below |
+| ``"adaptive"`` | Gaussians (default) | rank | on | on | 1e-11 | tested | 1/2 | 1 |
+| ``"ce"`` | any (default otherwise) | equal | off | off | 0 | off | 0.1 | 0.7 |
+| ``"textbook"`` | any | equal | off | off | 0 | off | 0.1 | 0.7 |
 
 The population: under ``"adaptive"`` 2(d+1) for a full Gaussian and 4+3 ln d for a diagonal
 one (:func:`ceopt.adaptation.adaptive_popsize`), otherwise :func:`default_popsize`.
@@ -36,6 +36,8 @@ class Preset:
     scale_control: bool
     keep_best: bool
     tol_fun: float
+    #: Coordinate sweeps (:mod:`ceopt.coordinate`): None = test the objective first.
+    separable: bool | None
     smoothing: float
     popsize: int
     n_elite: int
@@ -43,8 +45,8 @@ class Preset:
 
 def resolve(dist: Distribution, *, method: str | None, weights: str | None,
             scale_control: bool | None, keep_best: bool | None, tol_fun: float | None,
-            elite_frac: float | None, smoothing: float | None, popsize: int | None,
-            n_elite: int | None) -> Preset:
+            separable: bool | None, elite_frac: float | None, smoothing: float | None,
+            popsize: int | None, n_elite: int | None) -> Preset:
     """The method's presets for ``dist``, with the given values checked and kept."""
     gaussian = isinstance(dist, (Gaussian, DiagGaussian))
     if method is None:
@@ -67,6 +69,12 @@ def resolve(dist: Distribution, *, method: str | None, weights: str | None,
     if keep_best and method == "textbook":
         raise ValueError("keep_best is part of the previous-mean update of methods "
                          "'adaptive' and 'ce', not of 'textbook'")
+    if separable is not None:
+        separable = flag("separable", separable)
+        if separable and not adaptive:
+            raise ValueError("coordinate sweeps (separable) are part of method 'adaptive'")
+    elif not adaptive or dist.dim == 1:  # one coordinate: the Gaussian is the 1-D search
+        separable = False
     tol_fun = real("tol_fun", (TOL_FUN if adaptive else 0.0) if tol_fun is None else tol_fun,
                    minimum=0.0)
     elite_frac = fraction("elite_frac", (0.5 if adaptive else 0.1)
@@ -90,5 +98,5 @@ def resolve(dist: Distribution, *, method: str | None, weights: str | None,
         raise ValueError(
             f"{n_elite} elites cannot fit a {type(dist).__name__} in {dist.dim} dimensions, "
             f"which needs {dist.min_fit_samples}: raise popsize or elite_frac{hint}")
-    return Preset(method, weights, scale_control, keep_best, tol_fun, smoothing, popsize,
-                  n_elite)
+    return Preset(method, weights, scale_control, keep_best, tol_fun, separable, smoothing,
+                  popsize, n_elite)

@@ -151,7 +151,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     **options :
         Further options of :class:`ceopt.CrossEntropy`: stopping (``tol_spread``,
         ``patience``, ``tol_fun``) and the pieces of method ``"adaptive"`` (``weights``,
-        ``scale_control``, ``keep_best``; ``keep_best=False`` for a noisy objective).
+        ``scale_control``, ``keep_best``, ``separable``; ``keep_best=False`` for a noisy
+        objective).
 
     Returns
     -------
@@ -159,7 +160,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         ``x`` (best point evaluated), ``fun``, ``nfev``, ``nit``, ``success``, ``status``,
         ``message``, ``dist`` (final distribution) and ``history``: a dict of arrays, one entry
         per iteration, with ``nfev``, ``gamma`` (the elite threshold; with bounds it includes
-        the boundary penalty), ``best`` (best so far),
+        the boundary penalty; NaN for the separability test and coordinate sweeps, which have
+        none), ``best`` (best so far),
         ``mean`` (mean objective value of the population) and ``spread`` (of the distribution).
         ``success`` is whether ``ftarget`` was reached when one is given, else whether the run
         converged (rather than running out of budget). ``nfail`` counts the points scored the

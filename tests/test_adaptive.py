@@ -72,7 +72,7 @@ def test_the_spread_follows_the_distance_while_the_threshold_improves(family, si
     distance to the optimum and then shrinks with it: no collapse before arrival, no stall."""
     d = 8
     es = CrossEntropy(family(np.full(d, 3.0), sigma0**2 if family is Gaussian else sigma0),
-                      seed=1, ftarget=1e-10, max_evals=50_000)
+                      seed=1, ftarget=1e-10, max_evals=50_000, separable=False)
     ratios = []
     while not es.stop():
         X = es.ask()
@@ -117,7 +117,7 @@ def run_until_restart(es, f, restarts=1):
 def test_a_restart_doubles_the_population_and_keeps_the_best():
     box = [(-5.12, 5.12)] * 2
     start = DiagGaussian(np.zeros(2), 3.0)
-    es = CrossEntropy(start, bounds=box, seed=3, max_evals=100_000)
+    es = CrossEntropy(start, bounds=box, seed=3, max_evals=100_000, separable=False)
     assert es.restarts > 100  # a budget was given: restarts until it is spent
     popsize, n_elite = es.popsize, es.n_elite
     best, restarted_at = [], None
@@ -153,7 +153,7 @@ def converge(es, f=sphere):
 
 
 def test_a_restart_that_does_not_fit_the_budget_is_not_made():
-    kw = dict(tol_spread=1e-3, seed=0)
+    kw = dict(tol_spread=1e-3, seed=0, separable=False)
     alone = converge(CrossEntropy(DiagGaussian(np.ones(2), 1.0), **kw))
     assert alone.status == 1
     # One more population fits, a doubled one does not: the run stops converged, as alone.
@@ -164,7 +164,7 @@ def test_a_restart_that_does_not_fit_the_budget_is_not_made():
 
 
 def test_a_run_that_stops_on_max_iter_keeps_its_converged_distribution():
-    kw = dict(tol_spread=1e-3, seed=0)
+    kw = dict(tol_spread=1e-3, seed=0, separable=False)
     alone = converge(CrossEntropy(DiagGaussian(np.ones(2), 1.0), **kw))
     res = converge(CrossEntropy(DiagGaussian(np.ones(2), 1.0), restarts=5,
                                 max_iter=alone.nit, **kw))
@@ -181,7 +181,7 @@ def test_a_budget_spent_on_restarts_is_a_success():
 
 
 def test_resume_with_a_larger_budget_goes_on_restarting(tmp_path):
-    kw = dict(x0=np.ones(2), vectorized=True, seed=0, tol_spread=1e-3)
+    kw = dict(x0=np.ones(2), vectorized=True, seed=0, tol_spread=1e-3, separable=False)
     alone = ceopt.minimize(sphere, **kw)
     path = tmp_path / "run.ckpt"
     # The doubled population does not fit: the run stops converged ...
@@ -323,7 +323,8 @@ def test_flat_values_end_a_local_search():
 def test_flat_values_restart_the_run_and_the_restart_forgets_them():
     """Each restart follows flat_window iterations of flat values, counted afresh (the
     recent best values and the kept sample are cleared at a restart)."""
-    es = CrossEntropy(Gaussian(np.ones(2), 1.0), seed=0, max_evals=5000, bounds=[(-5, 5)] * 2)
+    es = CrossEntropy(Gaussian(np.ones(2), 1.0), seed=0, max_evals=5000, bounds=[(-5, 5)] * 2,
+                      separable=False)
 
     def f(X):
         return 1e-14 * sphere(X)  # flat from the start

@@ -30,7 +30,8 @@ def f(X):
     return v
 
 RUN = dict(x0=np.zeros(3), sigma0=1.0, bounds=[(-3, 3)] * 3, dist="full", seed=7,
-           max_iter=30, vectorized=True, on_error="worst", restarts=3, tol_spread=0.2)
+           max_iter=30, vectorized=True, on_error="worst", restarts=3, tol_spread=0.2,
+           separable=False)
 """
 
 

@@ -1,0 +1,231 @@
+"""The separability test and coordinate sweeps of method "adaptive" (ceopt.coordinate)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+from problems import rastrigin, sphere
+
+import ceopt
+from ceopt import CrossEntropy, DiagGaussian, Gaussian
+from ceopt.bounds import Box
+from ceopt.coordinate import SWEEP_SAMPLES, CoordinateSweep, additive, budget_needed, probe
+
+SHIFT = np.array([1.3, -2.2, 0.7, 2.9, -0.4])
+BOX5 = [(-5, 5)] * 5
+
+
+def shifted_rastrigin(X):
+    """Separable, with 10^5 local minima in the box and the optimum off the centre."""
+    return rastrigin(X - SHIFT)
+
+
+def coupled(X):
+    """Not separable: a sphere with an x0 * x1 term."""
+    return sphere(X) + X[:, 0] * X[:, 1]
+
+
+def rotated_ellipsoid(X):
+    rotation = np.linalg.qr(np.random.default_rng(0).standard_normal((X.shape[1],) * 2))[0]
+    return ((X @ rotation.T) ** 2 * 10.0 ** np.arange(X.shape[1])).sum(axis=1)
+
+
+# -- the test ----------------------------------------------------------------------------------
+@settings(deadline=None, max_examples=50)
+@given(hs.integers(1, 8), hs.integers(0, 2**32 - 1))
+def test_the_probe_moves_one_coordinate_per_row_then_all_inside_the_box(d, seed):
+    rng = np.random.default_rng(seed)
+    box = Box(np.full(d, -1.0), np.full(d, 2.0))
+    x0 = rng.uniform(-1, 2, d)
+    P = probe(x0, rng.uniform(0.1, 5, d), box)
+    assert P.shape == (d + 2, d) and np.all(box.contains(P))
+    np.testing.assert_array_equal(P[0], x0)
+    moved = P[-1]
+    assert np.all(moved != x0)  # every coordinate moves (the other way near the top face)
+    for j in range(d):
+        expected = x0.copy()
+        expected[j] = moved[j]
+        np.testing.assert_array_equal(P[j + 1], expected)
+
+
+@settings(deadline=None, max_examples=50)
+@given(hs.integers(2, 8), hs.integers(0, 2**32 - 1), hs.floats(1e-3, 1e6))
+def test_separable_values_add_up_and_coupled_ones_do_not(d, seed, scale):
+    rng = np.random.default_rng(seed)
+    P = probe(rng.uniform(-3, 3, d), rng.uniform(0.1, 2, d), None)
+    # Sums of different 1-D functions, at any scale and offset, add up ...
+    separable = scale * (np.abs(P[:, 0]) + np.sin(P).sum(axis=1) + (P[:, 1:] ** 4).sum(axis=1))
+    assert additive(separable + 1e3 * scale)
+    P5 = probe(rng.uniform(-3, 3, 5), rng.uniform(0.1, 2, 5), None)
+    assert additive(scale * shifted_rastrigin(P5))
+    # ... and a coupling term or a rotation breaks the sum.
+    assert not additive(scale * coupled(P))
+    assert not additive(scale * rotated_ellipsoid(P))
+
+
+def test_a_plateau_or_a_failure_is_not_separable():
+    assert not additive(np.full(5, 3.0))  # adds up, trivially: no step changed the value
+    assert not additive(np.array([1.0, 2.0, np.nan, 2.0]))
+    assert not additive(np.array([1.0, 2.0, np.inf, 2.0]))
+
+
+# -- a sweep -----------------------------------------------------------------------------------
+def test_a_sweep_batch_varies_one_coordinate_per_row_inside_the_box():
+    box = Box(np.full(3, -1.0), np.full(3, 1.0))
+    point = np.array([0.5, -0.5, 0.9])
+    sweep = CoordinateSweep(point, np.inf, np.full(3, 0.5), box)
+    X = sweep.ask(np.random.default_rng(0))
+    assert X.shape == (3 * SWEEP_SAMPLES, 3) == (sweep.batch_size, 3)
+    assert np.all(box.contains(X))
+    for j in range(3):
+        rows = X[j * SWEEP_SAMPLES:(j + 1) * SWEEP_SAMPLES]
+        others = np.delete(rows, j, axis=1)
+        np.testing.assert_array_equal(others, np.broadcast_to(np.delete(point, j), others.shape))
+        assert np.unique(rows[:, j]).size > SWEEP_SAMPLES // 2  # spread over the coordinate
+
+
+def test_the_sweep_point_takes_each_coordinates_gain_and_never_gets_worse():
+    rng = np.random.default_rng(1)
+    point = SHIFT + np.array([2.0, -1.0, 1.0, -2.0, 1.0])  # a wrong basin in every coordinate
+    sweep = CoordinateSweep(point, float(shifted_rastrigin(point[None])[0]), np.full(5, 3.0),
+                            Box.parse(BOX5, 5))
+    losses = [sweep.loss]
+    while not sweep.done:
+        X = sweep.ask(rng)
+        values = shifted_rastrigin(X)
+        if sweep.batch_size > 5 * SWEEP_SAMPLES:  # the last row: the point with the gains
+            assert values[-1] == shifted_rastrigin(sweep.start[None])[0]
+        sweep.tell(values)
+        losses.append(sweep.loss)
+    assert np.all(np.diff(losses) <= 0)
+    # Every coordinate found the global basin: the rest is the local search's polish.
+    assert np.all(np.abs(sweep.start - SHIFT) < 0.5), sweep.start - SHIFT
+
+
+def test_a_sweep_never_chooses_nan():
+    sweep = CoordinateSweep(np.zeros(2), 10.0, np.ones(2), None)
+    X = sweep.ask(np.random.default_rng(0))
+    values = sphere(X)
+    values[X[:, 0] > 0] = np.nan  # the better half of coordinate 0 fails
+    sweep.tell(values)
+    assert sweep.mean[0] <= 0 and sweep.start[0] <= 0
+
+
+# -- in the CE loop ----------------------------------------------------------------------------
+def test_sweeps_solve_separable_rastrigin_where_the_gaussian_alone_does_not():
+    """The gain they bring (BBOB f3/f4 in benchmarks/results/bbob.md): 9 of 10 seeds reach
+    1e-8 in 5000 evaluations with sweeps, none without."""
+    def solved(**kw):
+        return sum(ceopt.minimize(shifted_rastrigin, bounds=BOX5, vectorized=True,
+                                  max_evals=5000, seed=seed, **kw).fun < 1e-8
+                   for seed in range(10))
+    assert solved() >= 8 and solved(separable=False) <= 1
+
+
+@pytest.mark.parametrize("f", [coupled, rotated_ellipsoid])
+def test_a_non_separable_objective_costs_the_test_only(f):
+    """d + 2 evaluations, then the run without sweeps, drawn from the same random stream."""
+    kw = dict(x0=np.ones(4), vectorized=True, seed=3, restarts=2, max_iter=60)
+    tested = ceopt.minimize(f, **kw)
+    plain = ceopt.minimize(f, separable=False, **kw)
+    assert tested.history["nfev"][0] == 6 and np.isnan(tested.history["gamma"][0])
+    np.testing.assert_array_equal(tested.history["nfev"][1:] - 6, plain.history["nfev"][:-1])
+    np.testing.assert_array_equal(tested.history["gamma"][1:], plain.history["gamma"][:-1])
+
+
+def test_a_restart_on_a_separable_objective_is_a_sweep_from_the_best_point():
+    es = CrossEntropy(Gaussian(np.zeros(5), 9.0), bounds=BOX5, seed=0, max_evals=20_000)
+    sweeps_started = []
+    while es.nrestarts < 2:
+        before = es.nrestarts
+        X = es.ask()
+        if es.nrestarts > before:  # this ask restarted the run: a sweep about the best point
+            assert X.shape == (5 * SWEEP_SAMPLES, 5)
+            sweeps_started.append(es.nfev)
+        es.tell(X, shifted_rastrigin(X))
+    # No doubling under sweeps: the population stays the diagonal Gaussian's (next test).
+    assert es.popsize == 8 and len(sweeps_started) == 2
+
+
+@pytest.mark.parametrize("sizes, popsize, n_elite", [
+    ({}, 8, 4),  # the diagonal family's defaults at d = 5 (a full one's are 12 and 6)
+    (dict(popsize=20), 20, 10),
+    (dict(popsize=20, elite_frac=0.3), 20, 6),
+])
+def test_a_separable_objective_is_searched_with_a_diagonal_gaussian(sizes, popsize, n_elite):
+    """No correlations to learn: the local searches after the test use a diagonal Gaussian,
+    with its default population unless the user chose one."""
+    es = CrossEntropy(Gaussian(np.zeros(5), 9.0), bounds=BOX5, seed=0, max_evals=20_000,
+                      **sizes)
+    while es.nrestarts < 1:
+        X = es.ask()
+        es.tell(X, shifted_rastrigin(X))
+    assert isinstance(es.dist, DiagGaussian) and (es.popsize, es.n_elite) == (popsize, n_elite)
+    rotated = CrossEntropy(Gaussian(np.zeros(5), 9.0), bounds=BOX5, seed=0, max_evals=20_000)
+    X = rotated.ask()
+    rotated.tell(X, rotated_ellipsoid(X))
+    assert isinstance(rotated.dist, Gaussian) and rotated.popsize == 12
+
+
+def test_separable_true_skips_the_test_and_false_never_sweeps():
+    swept = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), seed=0, separable=True)
+    assert swept.ask().shape == (3 * SWEEP_SAMPLES, 3)
+    never = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), seed=0, max_evals=10_000,
+                         separable=False)
+    assert never.ask().shape == (never.popsize, 3)
+    # Without a budget there are no restarts, and the test is not worth its evaluations.
+    untested = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), seed=0)
+    assert untested.ask().shape == (untested.popsize, 3)
+
+
+def test_no_sweep_starts_without_the_budget_for_it():
+    need = budget_needed(5)
+    small = ceopt.minimize(shifted_rastrigin, bounds=BOX5, vectorized=True, seed=0,
+                           max_evals=need)
+    assert small.history["nfev"][0] == 7  # tested, separable ...
+    # ... then the diagonal Gaussian's populations, doubled at IPOP restarts, and no sweep.
+    assert set(np.diff(small.history["nfev"])) <= {8, 16, 32, 64} and small.nrestarts > 0
+
+
+def test_a_sweep_takes_exactly_the_population_asked():
+    es = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), seed=0, max_evals=10_000)
+    X = es.ask()  # the separability test
+    with pytest.raises(ValueError, match="exactly the population ask returned"):
+        es.tell(X[:-1], sphere(X[:-1]))
+    X[0, 0] += 1.0  # the caller changed what it was given
+    with pytest.raises(ValueError, match="exactly the population ask returned"):
+        es.tell(X, sphere(X))
+
+
+def test_maximising_sweeps_as_minimising_the_negative():
+    kw = dict(bounds=BOX5, vectorized=True, max_evals=3000, seed=2)
+    low = ceopt.minimize(shifted_rastrigin, **kw)
+    high = ceopt.maximize(lambda X: -shifted_rastrigin(X), **kw)
+    np.testing.assert_array_equal(low.x, high.x)
+    assert low.fun == -high.fun and low.nfev == high.nfev
+
+
+def test_a_run_interrupted_mid_sweep_resumes_bit_identical(tmp_path):
+    kw = dict(bounds=BOX5, vectorized=True, max_evals=5000, seed=4)
+    full = ceopt.minimize(shifted_rastrigin, **kw)
+    path = tmp_path / "run.ckpt"
+    part = ceopt.minimize(shifted_rastrigin, max_iter=4, checkpoint=path, **kw)
+    assert np.isnan(part.history["gamma"][-1])  # stopped inside the first sweep
+    rest = ceopt.resume(path, shifted_rastrigin, max_iter=10**6)
+    np.testing.assert_array_equal(rest.x, full.x)
+    assert (rest.fun, rest.nfev, rest.nit, rest.nrestarts) == (
+        full.fun, full.nfev, full.nit, full.nrestarts)
+
+
+@pytest.mark.parametrize("kw, error, match", [
+    (dict(method="ce", separable=True), ValueError, "method 'adaptive'"),
+    (dict(separable="yes"), TypeError, "separable"),
+])
+def test_separable_option_errors(kw, error, match):
+    with pytest.raises(error, match=match):
+        CrossEntropy(DiagGaussian(np.zeros(2), 1.0), **kw)
+
+
+def test_one_dimension_is_never_tested():
+    es = CrossEntropy(DiagGaussian(np.zeros(1), 1.0), seed=0, max_evals=1000)
+    assert es.ask().shape == (es.popsize, 1)
