@@ -33,6 +33,8 @@ The benchmark behind the choice: ``benchmarks/results/bbob.md`` (with the ablati
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
@@ -74,6 +76,12 @@ UNLIMITED_RESTARTS = 10**9
 MAX_SPREAD = 1e100
 
 HISTORY_FIELDS = ("nfev", "gamma", "best", "mean", "spread")
+
+
+def _digest(X: NDArray) -> bytes:
+    """A fingerprint of X's values, to check that a population comes back unchanged without
+    keeping a copy (a sweep's is 30 d x d)."""
+    return hashlib.blake2b(np.ascontiguousarray(X, dtype=float).data, digest_size=16).digest()
 
 
 class CrossEntropy:
@@ -128,7 +136,11 @@ class CrossEntropy:
         evaluations (x0, x0 moved along each coordinate, and along all at once) and, if the
         values add up, sweep the coordinates at the start and at every restart instead of
         doubling the population. ``True`` sweeps without the test, ``False`` never does.
-        While a sweep runs, ``tell`` takes exactly the population ``ask`` returned.
+        The test is the run's first population or never: it needs restarts and a budget
+        (``max_evals``) that holds it and ten iterations of a sweep, so a run started without
+        one and resumed with one is not tested. ``tell`` takes the test's and a sweep's
+        populations back exactly as ``ask`` returned them. A sweep whose point's value
+        misses its prediction ends the sweeps: the objective is coupled after all.
     restarts : int, optional
         How many times a run that converges or stagnates starts again, with twice the
         population, from the initial spread (about a random point of a finite box), keeping
@@ -243,14 +255,18 @@ class CrossEntropy:
         self._recent_best: list[float] = []  # tol_fun: recent iterations' best values
         self._value_range = np.inf  # tol_fun: the last population's range of values
         self._history: list[tuple] = []
-        # Coordinate sweeps: None until the additivity test has been told (then a bool).
+        # Coordinate sweeps (ceopt.coordinate): whether the objective is separable, None
+        # until the test's values are told (the test comes first or never); the running
+        # sweep; the (shape, digest) of the test's or a sweep's population as asked; the
+        # distribution and sizes to go back to if a sweep finds the objective coupled.
         self._separable = preset.separable
         self._sweep: CoordinateSweep | None = None
+        self._asked: tuple | None = None
+        self._not_separable = (dist, popsize, n_elite)
         if self._separable:
             self._go_diagonal()
             if self._sweep_fits():
-                self._sweep = self._new_sweep(self._start_point(), np.inf)
-        self._asked: NDArray | None = None  # the test's or a sweep's population, as asked
+                self._sweep = self._new_sweep(self._start_point(), np.nan)
 
     def _resize(self, popsize: int, n_elite: int) -> None:
         """Set the population and elite sizes, and what depends on them."""
@@ -310,18 +326,20 @@ class CrossEntropy:
         """Draw the next population, shape ``(popsize, dim)``, inside the bounds if any.
 
         If the last ``tell`` ended a local search and a restart is due, it is made first.
+        The separability test's population has d + 2 rows and a coordinate sweep's
+        ``d * coordinate.SWEEP_SAMPLES`` (+ 1); ``tell`` must get those back unchanged.
         """
         if self._restart_due():
             self._restart()
-        if self._separable is None and not self.restarts:
-            self._separable = False  # one local search: not worth the test's evaluations
-        if self._separable is None or self._sweep is not None:
-            if self._separable is None:  # the additivity test
+        if self._separable is None and not self._testing:
+            self._separable = False  # no restarts or budget to spend on sweeps: no test
+        if self._testing or self._sweep is not None:
+            if self._testing:
                 X = probe(self._start_point(), self._initial.std, self._box)
             else:
                 X = self._sweep.ask(self._rng)
-            self._asked = X
-            return X.copy()
+            self._asked = (X.shape, _digest(X))
+            return X
         X = self._dist.sample(self.popsize, self._rng)
         if self._box is None:
             return X
@@ -334,9 +352,11 @@ class CrossEntropy:
         """Update the distribution from a population and its objective values.
 
         ``X`` need not come from :meth:`ask` (it may be repaired or extended) but must have at
-        least ``n_elite`` rows. NaN values are never elites. With bounds, the population that
-        :meth:`ask` returned is ranked with the boundary penalty and fitted as drawn (see
-        :mod:`ceopt.bounds`); any other ``X`` is ranked by its values and fitted as it is.
+        least ``n_elite`` rows; the separability test's and a sweep's populations must come
+        back as :meth:`ask` returned them. NaN values are never elites. With bounds, the
+        population that :meth:`ask` returned is ranked with the boundary penalty and fitted
+        as drawn (see :mod:`ceopt.bounds`); any other ``X`` is ranked by its values and fitted
+        as it is.
         """
         X = check_samples(X, self.dim, "X")
         # A finite sum means finite entries (barring overflow, then checked entry by entry),
@@ -351,7 +371,8 @@ class CrossEntropy:
             return self._tell_coordinates(X, values, losses)
         if X.shape[0] < self.n_elite:
             raise ValueError(f"X has {X.shape[0]} rows, fewer than the {self.n_elite} elites")
-        self._separable = bool(self._separable)  # no test now: it comes first or never
+        if self._separable is None:  # an X told without ask: the test comes first or never
+            self._separable = False
         # Ranked and fitted: ask's population with the boundary penalty and as drawn; any
         # other X by its values and as it is. (ask's record is kept until the X it returned
         # is told, and until the tell succeeds.)
@@ -432,15 +453,17 @@ class CrossEntropy:
     def _tell_coordinates(self, X: NDArray, values: NDArray, losses: NDArray) -> None:
         """``tell`` for the additivity test's population and a sweep's (no elite threshold:
         the history's gamma is NaN)."""
-        if X.shape != self._asked.shape or not np.array_equal(X, self._asked):
+        if (X.shape, _digest(X)) != self._asked:
             raise ValueError("the separability test and a coordinate sweep take exactly the "
                              "population ask returned")
         if self._separable is None:
-            self._separable = additive(losses)
-            if self._separable:
+            if additive(losses):
                 self._go_diagonal()
+                self._separable = True
                 if self._sweep_fits(X.shape[0]):
                     self._sweep = self._new_sweep(X[0], losses[0])
+            else:
+                self._separable = False
         else:
             self._sweep.tell(losses)
         numbers = np.flatnonzero(~np.isnan(losses))
@@ -451,13 +474,29 @@ class CrossEntropy:
                 self._best_x = X[best].copy()
         elif self._best_x is None:  # every value NaN: a best point all the same, as tell's
             self._best_loss, self._best_x = np.inf, X[0].copy()
-        if self._sweep is not None and self._sweep.done:
-            # The local search polishes the sweep's point, at a fraction of its final spreads.
-            self._new_local_search(polish_start(self._initial, self._sweep.start,
-                                                coordinate.POLISH_SPREAD * self._sweep.std))
-            self._sweep = None
         self._asked = None
         self._count(X, values, np.nan)
+        sweep = self._sweep
+        if sweep is not None and sweep.coupled:
+            # Not separable after all: on as if the test had failed, from the best point.
+            self._separable, self._sweep = False, None
+            dist, popsize, n_elite = self._not_separable
+            self._initial = dist
+            self._new_local_search(dist.moved(self._best_x))
+            self._resize(popsize, n_elite)
+        elif sweep is not None and (sweep.done or not self._fits(sweep.batch_size)):
+            # The local search polishes the sweep's point, at a fraction of its final spreads
+            # (also when the budget ends the sweep early: what is left goes to the polish).
+            self._new_local_search(polish_start(self._initial, sweep.point,
+                                                coordinate.POLISH_SPREAD * sweep.std))
+            self._sweep = None
+
+    @property
+    def _testing(self) -> bool:
+        """Whether the next population is the separability test's: it has not been made, and
+        restarts and the budget leave room for sweeps after it."""
+        return (self._separable is None and self.restarts > 0
+                and self._sweep_fits(self.dim + 2))
 
     def _start_point(self) -> NDArray:
         """The initial mean, inside the box."""
@@ -471,20 +510,26 @@ class CrossEntropy:
             return
         initial = self._initial
         diagonal = DiagGaussian(initial.mean, initial.std, min_std=initial.min_std)
-        preset = resolve(diagonal, method=self.method, weights=self.weights,
-                         scale_control=self._scale is not None, keep_best=self.keep_best,
-                         tol_fun=self.tol_fun, separable=True, smoothing=self.smoothing,
-                         **self._sizes_given)
+        popsize, n_elite = self.popsize, self.n_elite  # the user's, if given
+        if self._sizes_given["popsize"] is None and self._sizes_given["n_elite"] is None:
+            preset = resolve(diagonal, method=self.method, weights=self.weights,
+                             scale_control=self._scale is not None, keep_best=self.keep_best,
+                             tol_fun=self.tol_fun, separable=True, smoothing=self.smoothing,
+                             **self._sizes_given)
+            popsize, n_elite = preset.popsize, preset.n_elite
         self._initial = diagonal
         if self._dist is initial:  # no local search has started yet
             self._dist = diagonal
-        self._resize(preset.popsize, preset.n_elite)
+        self._resize(popsize, n_elite)
+
+    def _fits(self, evaluations: int) -> bool:
+        """Whether the budget left holds this many more evaluations."""
+        return self.max_evals is None or self._nfev + evaluations <= self.max_evals
 
     def _sweep_fits(self, spent: int = 0) -> bool:
         """Whether the budget left (after ``spent`` more evaluations) holds SWEEP_BUDGET
         iterations of a sweep; if not, the run goes on without sweeps."""
-        return self.max_evals is None or (
-            self._nfev + spent + coordinate.budget_needed(self.dim) <= self.max_evals)
+        return self._fits(spent + coordinate.budget_needed(self.dim))
 
     def _new_sweep(self, point: NDArray, loss: float) -> CoordinateSweep:
         return CoordinateSweep(point, loss, self._initial.std, self._box)
@@ -519,16 +564,16 @@ class CrossEntropy:
 
     def _restart_due(self) -> bool:
         """Whether the local search has ended and a restart may follow: restarts remain and
-        the doubled population fits in ``max_evals`` (else the run stops as converged)."""
+        the restart's first population (a sweep's on a separable objective, else the doubled
+        one) fits in ``max_evals`` (else the run stops as converged)."""
         if self.nrestarts >= self.restarts or self._converged() is None:
             return False
-        if self._separable and self._sweep_fits():
-            return True
-        return self.max_evals is None or (
-            self._nfev + self.popsize * RESTART_GROWTH <= self.max_evals)
+        return (self._separable and self._sweep_fits()) or self._fits(
+            self.popsize * RESTART_GROWTH)
 
     def _restart(self) -> None:
-        """IPOP: start again from the initial spread with a larger population.
+        """IPOP: start again from the initial spread with a larger population (on a separable
+        objective, while the budget allows: a coordinate sweep from the best point instead).
 
         The best point and the counters are kept; in a finite box the new mean is a uniform
         random point of it, otherwise the initial mean. Made by the ``ask`` after the ``tell``
@@ -579,13 +624,13 @@ class CrossEntropy:
 
     def _batch_size(self) -> int:
         """The size of the population ``ask`` returns next (before a restart)."""
-        if self._separable is None and self.restarts:
+        if self._testing:
             return self.dim + 2
         return self.popsize if self._sweep is None else self._sweep.batch_size
 
     def _converged(self) -> tuple | None:
         """A local search's end: what triggers a restart while restarts remain."""
-        if (self._separable is None and self.restarts) or self._sweep is not None:
+        if self._testing or self._sweep is not None:
             return None  # the test or a sweep: no local search is running
         # Collapse: the spread left above the family's floor is negligible.
         if self._nit and self._dist.spread - self._dist.min_spread <= self._spread_tol:

@@ -63,6 +63,20 @@ def test_separable_values_add_up_and_coupled_ones_do_not(d, seed, scale):
     assert not additive(scale * rotated_ellipsoid(P))
 
 
+def test_couplings_do_not_cancel_at_the_probes_points():
+    """Equal steps along (1, 1) and (1, -1) would hide these couplings: the steps differ."""
+    def blocks(X):
+        return (1e4 * (X[:, 0] + X[:, 1]) ** 2 + (X[:, 0] - X[:, 1]) ** 2
+                + 1e4 * (X[:, 2] - X[:, 3]) ** 2 + (X[:, 2] + X[:, 3]) ** 2)
+    assert not additive(blocks(probe(np.full(4, 2.0), np.ones(4), None)))
+
+
+def test_a_probe_from_a_face_steps_into_the_box():
+    box = Box(np.zeros(3), np.ones(3))
+    P = probe(np.array([0.0, 1.0, 0.5]), np.full(3, 3.0), box)  # steps wider than the box
+    assert np.all(P[-1] != P[0]) and np.all(box.contains(P))
+
+
 def test_a_plateau_or_a_failure_is_not_separable():
     assert not additive(np.full(5, 3.0))  # adds up, trivially: no step changed the value
     assert not additive(np.array([1.0, 2.0, np.nan, 2.0]))
@@ -84,22 +98,41 @@ def test_a_sweep_batch_varies_one_coordinate_per_row_inside_the_box():
         assert np.unique(rows[:, j]).size > SWEEP_SAMPLES // 2  # spread over the coordinate
 
 
-def test_the_sweep_point_takes_each_coordinates_gain_and_never_gets_worse():
+def test_the_sweep_point_takes_each_coordinates_gain_as_predicted():
     rng = np.random.default_rng(1)
     point = SHIFT + np.array([2.0, -1.0, 1.0, -2.0, 1.0])  # a wrong basin in every coordinate
     sweep = CoordinateSweep(point, float(shifted_rastrigin(point[None])[0]), np.full(5, 3.0),
                             Box.parse(BOX5, 5))
-    losses = [sweep.loss]
+    losses, checked = [sweep.loss], 0
     while not sweep.done:
         X = sweep.ask(rng)
         values = shifted_rastrigin(X)
-        if sweep.batch_size > 5 * SWEEP_SAMPLES:  # the last row: the point with the gains
-            assert values[-1] == shifted_rastrigin(sweep.start[None])[0]
+        predicted = sweep.loss
         sweep.tell(values)
+        if X.shape[0] > 5 * SWEEP_SAMPLES:  # the last row: the point with several gains
+            np.testing.assert_array_equal(X[-1], point)
+            assert values[-1] == pytest.approx(predicted, rel=1e-12, abs=1e-12)
+            checked += 1
+        point = sweep.point
         losses.append(sweep.loss)
-    assert np.all(np.diff(losses) <= 0)
+    assert checked >= 2 and not sweep.coupled and np.all(np.diff(losses) <= 0)
     # Every coordinate found the global basin: the rest is the local search's polish.
-    assert np.all(np.abs(sweep.start - SHIFT) < 0.5), sweep.start - SHIFT
+    assert np.all(np.abs(sweep.point - SHIFT) < 0.5), sweep.point - SHIFT
+
+
+def test_a_sweep_that_moves_coupled_coordinates_sees_it():
+    """A coupling the test cannot see (a penalty inactive about x0) shows when the point's
+    value misses its prediction, and the run goes on as for a non-separable objective."""
+    def penalised(X):
+        return ((X - 2) ** 2).sum(axis=1) + 1e4 * np.maximum(0, X.sum(axis=1) - 1) ** 2
+    kw = dict(x0=np.zeros(4), sigma0=0.1, vectorized=True, max_evals=20_000, seed=0)
+    assert additive(penalised(probe(np.zeros(4), np.full(4, 0.1), None)))  # fooled
+    res = ceopt.minimize(penalised, **kw)
+    swept = np.flatnonzero(np.isnan(res.history["gamma"]))
+    assert 2 <= swept.size <= 10 and np.all(swept == np.arange(swept.size))  # test + sweep
+    assert isinstance(res.dist, Gaussian)  # the full covariance is back
+    plain = ceopt.minimize(penalised, separable=False, **kw)
+    assert res.fun == pytest.approx(plain.fun, rel=1e-9)  # 12.25, the constrained optimum
 
 
 def test_a_sweep_never_chooses_nan():
@@ -108,7 +141,7 @@ def test_a_sweep_never_chooses_nan():
     values = sphere(X)
     values[X[:, 0] > 0] = np.nan  # the better half of coordinate 0 fails
     sweep.tell(values)
-    assert sweep.mean[0] <= 0 and sweep.start[0] <= 0
+    assert sweep.mean[0] <= 0 and sweep.point[0] <= 0
 
 
 # -- in the CE loop ----------------------------------------------------------------------------
@@ -169,7 +202,8 @@ def test_a_separable_objective_is_searched_with_a_diagonal_gaussian(sizes, popsi
 
 def test_separable_true_skips_the_test_and_false_never_sweeps():
     swept = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), seed=0, separable=True)
-    assert swept.ask().shape == (3 * SWEEP_SAMPLES, 3)
+    X = swept.ask()  # the samples and x0 itself, whose value the sweep does not know yet
+    assert X.shape == (3 * SWEEP_SAMPLES + 1, 3) and np.all(X[-1] == 0)
     never = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), seed=0, max_evals=10_000,
                          separable=False)
     assert never.ask().shape == (never.popsize, 3)
@@ -178,13 +212,36 @@ def test_separable_true_skips_the_test_and_false_never_sweeps():
     assert untested.ask().shape == (untested.popsize, 3)
 
 
-def test_no_sweep_starts_without_the_budget_for_it():
-    need = budget_needed(5)
-    small = ceopt.minimize(shifted_rastrigin, bounds=BOX5, vectorized=True, seed=0,
-                           max_evals=need)
-    assert small.history["nfev"][0] == 7  # tested, separable ...
-    # ... then the diagonal Gaussian's populations, doubled at IPOP restarts, and no sweep.
-    assert set(np.diff(small.history["nfev"])) <= {8, 16, 32, 64} and small.nrestarts > 0
+def test_no_test_without_the_budget_for_the_sweeps_after_it():
+    kw = dict(bounds=BOX5, vectorized=True, seed=0)
+    need = 7 + budget_needed(5)  # the test, and ten iterations of a sweep
+    small = ceopt.minimize(shifted_rastrigin, max_evals=need - 1, **kw)
+    assert small.history["nfev"][0] == 12 and not np.isnan(small.history["gamma"]).any()
+    enough = ceopt.minimize(shifted_rastrigin, max_evals=need, **kw)
+    assert list(enough.history["nfev"][:2]) == [7, 7 + 5 * SWEEP_SAMPLES]
+
+
+def test_a_sweep_the_budget_cuts_short_leaves_the_rest_to_the_polish():
+    res = ceopt.minimize(shifted_rastrigin, bounds=BOX5, vectorized=True, seed=0,
+                         max_evals=7 + budget_needed(5))
+    gamma = res.history["gamma"]
+    assert np.isnan(gamma[:3]).all() and not np.isnan(gamma[-1])  # ends in a local search
+    assert res.nfev > res.history["nfev"][np.flatnonzero(np.isnan(gamma))[-1]]
+
+
+def test_a_coordinate_that_changes_nothing_does_not_hold_the_sweep():
+    def four_of_five(X):
+        return shifted_rastrigin(np.column_stack([X[:, :4], np.zeros(len(X))]))
+    res = ceopt.minimize(four_of_five, bounds=BOX5, vectorized=True, seed=0, max_evals=20_000)
+    first_sweep = np.flatnonzero(~np.isnan(res.history["gamma"]))[0] - 1  # after the test
+    assert first_sweep <= 15  # not SWEEP_MAX_ITER (50): the fifth coordinate counts as done
+
+
+def test_a_users_population_survives_the_switch_to_a_diagonal_gaussian():
+    es = CrossEntropy(Gaussian(np.ones(5), 1.0), n_elite=10, max_evals=10_000, seed=0)
+    X = es.ask()
+    es.tell(X, sphere(X))
+    assert isinstance(es.dist, DiagGaussian) and (es.popsize, es.n_elite) == (12, 10)
 
 
 def test_a_sweep_takes_exactly_the_population_asked():
