@@ -67,7 +67,8 @@ def budget_needed(dim: int) -> int:
 
 def adds_up(base: float, changes: NDArray, together: float, scale: float) -> bool:
     """Whether ``together - base == sum(changes)`` up to ``ADDITIVE_RTOL`` of the changes and
-    the rounding of values of size ``scale``."""
+    the rounding of values of size ``scale`` (the largest seen: an objective's rounding
+    follows its terms, which near an optimum are much larger than its value)."""
     rounding = 8 * (changes.size + 2) * np.finfo(float).eps * scale
     tolerance = ADDITIVE_RTOL * np.abs(changes).sum() + rounding
     return bool(abs(together - base - changes.sum()) <= tolerance)
@@ -109,19 +110,25 @@ class CoordinateSweep:
         first batch then evaluates it).
     std : each coordinate's initial spread (the initial Gaussian's standard deviations).
     box : samples are projected onto it, and fitted as projected.
+    magnitude : the largest finite |loss| seen so far, whose rounding the check allows for.
 
     The batch is ``d * SWEEP_SAMPLES`` rows, row ``j * SWEEP_SAMPLES + i`` varying coordinate
-    ``j`` of the point, and a last row, the point itself, while its loss is a prediction.
+    ``j`` of the point, and a last row, the point itself, while its loss is not known.
     """
 
-    def __init__(self, point: NDArray, loss: float, std: NDArray, box: Box | None):
+    def __init__(self, point: NDArray, loss: float, std: NDArray, box: Box | None,
+                 magnitude: float = 0.0):
         self.point, self.loss = point.copy(), float(loss)
         self.mean, self.std = point.copy(), std.copy()
         self._end_std = SWEEP_END * std
         self._box = box
         self._weights = rank_weights(SWEEP_SAMPLES // 2)
-        self._predicted = np.isnan(self.loss)  # the point's loss is still to be evaluated
-        self._base, self._gains = self.loss, np.empty(0)  # its prediction: base + sum(gains)
+        self._magnitude = max(magnitude, abs(self.loss) if np.isfinite(self.loss) else 0.0)
+        self._unevaluated = bool(np.isnan(self.loss))  # the next batch evaluates the point
+        # The point's loss predicted as base + sum(gains) (no gains: nothing to check), and
+        # the point before it, kept in case its evaluation fails.
+        self._base, self._gains = np.nan, np.empty(0)
+        self._previous: tuple | None = None
         self._flat = np.zeros(point.size, dtype=bool)  # coordinates that change nothing
         self._values: NDArray | None = None  # the last batch's sampled coordinate values
         self.coupled = False  # the point's value missed its prediction: not separable
@@ -129,7 +136,7 @@ class CoordinateSweep:
 
     @property
     def batch_size(self) -> int:
-        return self.point.size * SWEEP_SAMPLES + self._predicted
+        return self.point.size * SWEEP_SAMPLES + self._unevaluated
 
     @property
     def done(self) -> bool:
@@ -149,31 +156,51 @@ class CoordinateSweep:
     def tell(self, losses: NDArray) -> None:
         """Update from the losses of the batch :meth:`ask` returned (NaN is never chosen)."""
         d, k = self.point.size, SWEEP_SAMPLES
-        if self._predicted:
-            actual = float(losses[-1])
-            if self._gains.size and not (np.isfinite(actual) and adds_up(
-                    self._base, self._gains, actual, max(abs(self._base), abs(actual)))):
-                self.coupled = True
-            self.loss, self._predicted = actual, False
+        finite = np.abs(losses[np.isfinite(losses)])
+        if finite.size:
+            self._magnitude = max(self._magnitude, float(finite.max()))
+        moved_back = self._unevaluated and self._check(float(losses[-1]))
         sampled = np.where(np.isnan(losses[:d * k]), np.inf, losses[:d * k]).reshape(d, k)
-        self._flat |= np.ptp(sampled, axis=1) == 0
+        self._flat |= np.all(sampled == sampled[:, :1], axis=1)
         order = np.argsort(sampled, axis=1, kind="stable")
         elites = np.take_along_axis(self._values, order[:, :self._weights.size], axis=1)
         mean = elites @ self._weights
         self.std = np.sqrt(((elites - self.mean[:, None]) ** 2) @ self._weights)
         self.mean = mean
-        # The point takes the coordinates' gains; its loss is predicted, and checked next.
+        # The point takes the coordinates' gains (beyond rounding; any finite value is a gain
+        # over a point whose loss is not finite).
         rows = np.arange(d)
         best = sampled[rows, order[:, 0]]
-        gains = best < self.loss
-        if gains.any() and not self.coupled:
-            self._base, self._gains = self.loss, best[gains] - self.loss
+        reference = self.loss if np.isfinite(self.loss) else np.inf
+        gains = best < reference - self._rounding()
+        if gains.any() and not self.coupled and not moved_back:
+            self._previous = (self.point, self.loss)
             self.point = self.point.copy()
             self.point[gains] = self._values[rows, order[:, 0]][gains]
-            self.loss = self._base + self._gains.sum()
-            # One coordinate's gain is a point just evaluated: nothing to predict or check.
-            self._predicted = self._gains.size > 1
+            if gains.sum() == 1:  # the point is the sample just evaluated: nothing to check
+                self.loss, self._gains = float(best[gains][0]), np.empty(0)
+            elif np.isfinite(self.loss):  # predicted, and checked by the next batch
+                self._base, self._gains = self.loss, best[gains] - self.loss
+                self.loss, self._unevaluated = self._base + self._gains.sum(), True
+            else:  # nothing to predict from: evaluated by the next batch, not checked
+                self.loss, self._gains, self._unevaluated = np.nan, np.empty(0), True
         self.nit += 1
+
+    def _check(self, actual: float) -> bool:
+        """The point's value, evaluated: against its prediction, if there is one. Returns
+        whether the point moved back (its evaluation failed, which proves nothing; the batch's
+        gains were then measured from the point that failed, so they are not taken)."""
+        self._unevaluated = False
+        if not np.isfinite(actual) and self._previous is not None:
+            self.point, self.loss = self._previous
+            return True
+        if self._gains.size and not adds_up(self._base, self._gains, actual, self._magnitude):
+            self.coupled = True
+        self.loss = actual
+        return False
+
+    def _rounding(self) -> float:
+        return 8 * (self.point.size + 2) * np.finfo(float).eps * self._magnitude
 
 
 def polish_start(like: DiagGaussian, mean: NDArray, std: NDArray) -> DiagGaussian:

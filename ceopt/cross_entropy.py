@@ -136,9 +136,10 @@ class CrossEntropy:
         evaluations (x0, x0 moved along each coordinate, and along all at once) and, if the
         values add up, sweep the coordinates at the start and at every restart instead of
         doubling the population. ``True`` sweeps without the test, ``False`` never does.
-        The test is the run's first population or never: it needs restarts and a budget
-        (``max_evals``) that holds it and ten iterations of a sweep, so a run started without
-        one and resumed with one is not tested. ``tell`` takes the test's and a sweep's
+        The test is the run's first population or never: it needs restarts (by default,
+        those a budget ``max_evals`` brings), and a budget, if any, that holds it and ten
+        iterations of a sweep; so a run started without a budget and resumed with one is
+        not tested. ``tell`` takes the test's and a sweep's
         populations back exactly as ``ask`` returned them. A sweep whose point's value
         misses its prediction ends the sweeps: the objective is coupled after all.
     restarts : int, optional
@@ -333,6 +334,8 @@ class CrossEntropy:
             self._restart()
         if self._separable is None and not self._testing:
             self._separable = False  # no restarts or budget to spend on sweeps: no test
+        if self._sweep is not None and not self._fits(self._sweep.batch_size):
+            self._end_sweep()  # (a run resumed with a smaller budget)
         if self._testing or self._sweep is not None:
             if self._testing:
                 X = probe(self._start_point(), self._initial.std, self._box)
@@ -460,8 +463,10 @@ class CrossEntropy:
             if additive(losses):
                 self._go_diagonal()
                 self._separable = True
-                if self._sweep_fits(X.shape[0]):
-                    self._sweep = self._new_sweep(X[0], losses[0])
+                if self._sweep_fits(X.shape[0]):  # from the test's best point
+                    best = int(np.argmin(losses))
+                    self._sweep = self._new_sweep(X[best], losses[best],
+                                                  float(np.abs(losses).max()))
             else:
                 self._separable = False
         else:
@@ -485,11 +490,13 @@ class CrossEntropy:
             self._new_local_search(dist.moved(self._best_x))
             self._resize(popsize, n_elite)
         elif sweep is not None and (sweep.done or not self._fits(sweep.batch_size)):
-            # The local search polishes the sweep's point, at a fraction of its final spreads
-            # (also when the budget ends the sweep early: what is left goes to the polish).
-            self._new_local_search(polish_start(self._initial, sweep.point,
-                                                coordinate.POLISH_SPREAD * sweep.std))
-            self._sweep = None
+            self._end_sweep()  # (when the budget ends it early, the rest goes to the polish)
+
+    def _end_sweep(self) -> None:
+        """The local search polishes the sweep's point, at a fraction of its final spreads."""
+        sweep, self._sweep = self._sweep, None
+        self._new_local_search(polish_start(self._initial, sweep.point,
+                                            coordinate.POLISH_SPREAD * sweep.std))
 
     @property
     def _testing(self) -> bool:
@@ -531,8 +538,8 @@ class CrossEntropy:
         iterations of a sweep; if not, the run goes on without sweeps."""
         return self._fits(spent + coordinate.budget_needed(self.dim))
 
-    def _new_sweep(self, point: NDArray, loss: float) -> CoordinateSweep:
-        return CoordinateSweep(point, loss, self._initial.std, self._box)
+    def _new_sweep(self, point: NDArray, loss: float, magnitude: float = 0.0) -> CoordinateSweep:
+        return CoordinateSweep(point, loss, self._initial.std, self._box, magnitude)
 
     def _with_kept_mean(self, fitted: Distribution, chosen: NDArray,
                         chosen_rank: NDArray) -> Distribution:
@@ -626,7 +633,8 @@ class CrossEntropy:
         """The size of the population ``ask`` returns next (before a restart)."""
         if self._testing:
             return self.dim + 2
-        return self.popsize if self._sweep is None else self._sweep.batch_size
+        sweep = self._sweep  # (ask hands a sweep that no longer fits over to the polish)
+        return sweep.batch_size if sweep and self._fits(sweep.batch_size) else self.popsize
 
     def _converged(self) -> tuple | None:
         """A local search's end: what triggers a restart while restarts remain."""

@@ -286,3 +286,56 @@ def test_separable_option_errors(kw, error, match):
 def test_one_dimension_is_never_tested():
     es = CrossEntropy(DiagGaussian(np.zeros(1), 1.0), seed=0, max_evals=1000)
     assert es.ask().shape == (es.popsize, 1)
+
+
+def test_rounding_near_the_optimum_is_not_a_coupling():
+    """Rastrigin's terms (10 d + sum(x^2 - 10 cos)) round at 1e-14 while its values near
+    the optimum are 1e-3: the check allows for the largest values seen, not the point's."""
+    d = 8
+    shift = np.linspace(-3, 3, d)
+    for seed in range(6):
+        es = CrossEntropy(Gaussian(np.zeros(d), 9.0), bounds=[(-5, 5)] * d, seed=seed,
+                          max_evals=7 + 1200 * d)
+        while not es.stop():
+            X = es.ask()
+            es.tell(X, rastrigin(X - shift))
+        assert es._separable and isinstance(es.dist, DiagGaussian), seed
+
+
+def test_a_failed_evaluation_of_the_moved_point_proves_nothing():
+    sweep = CoordinateSweep(np.zeros(3), 10.0, np.ones(3), None)
+    rng = np.random.default_rng(0)
+    X = sweep.ask(rng)
+    sweep.tell(sphere(X - 0.5))  # gains in every coordinate: the point moves, unevaluated
+    moved = sweep.point.copy()
+    X = sweep.ask(rng)
+    np.testing.assert_array_equal(X[-1], moved)
+    values = sphere(X - 0.5)
+    values[-1] = np.nan  # its evaluation fails
+    sweep.tell(values)
+    assert not sweep.coupled and sweep.loss == 10.0 and np.all(sweep.point == 0)
+
+
+@pytest.mark.parametrize("at_x0", [np.inf, np.nan])
+def test_a_sweep_from_a_point_that_failed_moves_on(at_x0):
+    def f(X):
+        v = sphere(X - 1.0)
+        v[np.all(X == 0, axis=1)] = at_x0
+        return v
+    es = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), seed=0, separable=True, max_evals=5000)
+    X = es.ask()
+    es.tell(X, f(X))
+    assert np.all(es._sweep.point != 0)  # moved off x0, to a point still to evaluate
+    while not es.stop():
+        X = es.ask()
+        es.tell(X, f(X))
+    assert es._separable and es.best_f < 1e-10  # never taken for a coupling
+
+
+def test_a_run_resumed_mid_sweep_with_a_smaller_budget_polishes_with_the_rest(tmp_path):
+    path = tmp_path / "run.ckpt"
+    part = ceopt.minimize(shifted_rastrigin, bounds=BOX5, vectorized=True, seed=0,
+                          max_evals=5000, max_iter=3, checkpoint=path)
+    rest = ceopt.resume(path, shifted_rastrigin, max_evals=part.nfev + 150, max_iter=10**6)
+    assert part.nfev + 100 < rest.nfev <= part.nfev + 150
+    assert not np.isnan(rest.history["gamma"][-1])  # the polish spent it
