@@ -204,9 +204,9 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
 
 
 #: ceopt's variants for the ablation of method "adaptive" (issue 7), run by ``--ablation``.
-#: The pieces added after the IPOP restarts (issue 7, second round), off: the earlier variants
-#: are pinned to the update they were measured with.
-_BEFORE_KEEP_AND_FLAT = dict(keep_best=False, tol_fun=0)
+#: The pieces added after the IPOP restarts (issue 7, second and third rounds), off: the earlier
+#: variants are pinned to the update they were measured with.
+_BEFORE_KEEP_AND_FLAT = dict(keep_best=False, tol_fun=0, separable=False)
 
 VARIANTS: dict[str, tuple[Callable, str]] = {
     "ceopt-ce": (ceopt_start("full", method="ce"),
@@ -219,6 +219,11 @@ VARIANTS: dict[str, tuple[Callable, str]] = {
                           "(the harness restarts it at the same population)"),
     "ceopt-ipop": (ceopt_start("full", **_BEFORE_KEEP_AND_FLAT),
                    "+ IPOP restarts (the default of the first round of issue 7)"),
+    "ceopt-ipop-flat": (ceopt_start("full", keep_best=False, separable=False),
+                        "+ the flat-values stop (tol_fun)"),
+    "ceopt-no-sweep": (ceopt_start("full", separable=False),
+                       "the default without the separability test and coordinate sweeps "
+                       "(the default of the second round of issue 7)"),
     "ceopt-no-keep": (ceopt_start("full", keep_best=False),
                       "the default without keeping the best sample"),
     "ceopt-no-flat": (ceopt_start("full", tol_fun=0),
@@ -241,10 +246,13 @@ ABLATION_CHAIN = [
                       "smoothing, covariance rate 4 mu_eff/(d+2)^2"),
     ("ceopt-no-restarts", "+ the scale control"),
     ("ceopt-ipop", "+ IPOP restarts within the budget"),
-    ("ceopt-no-keep", "+ a local search ends when its values are flat (tol_fun 1e-11)"),
-    ("ceopt", "+ the previous population's best sample kept for the mean: the default"),
+    ("ceopt-ipop-flat", "+ a local search ends when its values are flat (tol_fun 1e-11)"),
+    ("ceopt-no-sweep", "+ the previous population's best sample kept for the mean"),
+    ("ceopt", "+ a separability test, and coordinate sweeps on a separable objective: the "
+              "default"),
 ]
 ABLATION_LEAVE_OUT = [
+    ("ceopt-no-sweep", "default − the separability test and coordinate sweeps"),
     ("ceopt-no-keep", "default − keeping the best sample"),
     ("ceopt-no-flat", "default − the flat-values stop"),
     ("ceopt-no-scale", "default − scale control"),

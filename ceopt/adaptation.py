@@ -29,6 +29,10 @@ restart schedule. Each piece has a row in the ablation table of
 - **Restarts** (IPOP): when a run converges or stagnates and budget remains, it starts again
   from the initial spread (at a random point of a finite box) with ``RESTART_GROWTH`` times the
   population, keeping the best point found. By default only under a budget (``max_evals``).
+- **Separable objectives** (:mod:`ceopt.coordinate`, option ``separable``): with restarts,
+  the first d + 2 evaluations test whether the objective adds up over the coordinates; if
+  it does, the local searches use a diagonal Gaussian and the restarts are coordinate sweeps
+  (1-D CE searches of every coordinate from the best point) instead of IPOP's.
 """
 
 from __future__ import annotations
