@@ -410,9 +410,14 @@ class CrossEntropy:
         if updated:
             w, chosen = self._elite_weights, fit_X[elites]
             if self._anchored:
-                fitted = self._dist.fit(chosen, w, center=self._dist.mean)
-                if self._kept is not None:
-                    fitted = self._with_kept_mean(fitted, chosen, ranking[elites])
+                # The kept sample's mean first: the fit may overwrite ``chosen``, tell's own
+                # copy of the elites (sparing an (n_elite, d) temporary: at (100, 1000) with
+                # half the population as elites, 0.7 x the RNG floor, benchmarks/overhead.py).
+                kept_mean = None if self._kept is None else self._kept_mean(
+                    chosen, ranking[elites])
+                fitted = self._dist.fit(chosen, w, center=self._dist.mean, overwrite_x=True)
+                if kept_mean is not None:
+                    fitted = fitted.moved(kept_mean)
                 rates = (self.smoothing, self.smoothing_cov)
             else:
                 fitted, rates = self._dist.fit(chosen, w), (self.smoothing,)
@@ -541,10 +546,9 @@ class CrossEntropy:
     def _new_sweep(self, point: NDArray, loss: float, magnitude: float = 0.0) -> CoordinateSweep:
         return CoordinateSweep(point, loss, self._initial.std, self._box, magnitude)
 
-    def _with_kept_mean(self, fitted: Distribution, chosen: NDArray,
-                        chosen_rank: NDArray) -> Distribution:
-        """``fitted`` about the weighted mean of the elites chosen among the new population
-        and the previous population's best sample (``keep_best``).
+    def _kept_mean(self, chosen: NDArray, chosen_rank: NDArray) -> NDArray | None:
+        """The weighted mean of the elites chosen among the new population and the previous
+        population's best sample (``keep_best``); None if that sample is not among them.
 
         ``chosen`` are the new elites, best first, and ``chosen_rank`` their ranking values.
         The kept sample takes its place among them (after new samples that tie with it), the
@@ -555,10 +559,10 @@ class CrossEntropy:
         place = int(np.searchsorted(chosen_rank, kept_rank, side="right"))
         mu = chosen_rank.size
         if place == mu:  # no better than the worst elite: the mean stays the fit's
-            return fitted
+            return None
         w = np.full(mu, 1.0 / mu) if self._elite_weights is None else self._elite_weights
         shifted = np.concatenate([w[:place], w[place + 1:], [0.0]])  # the last elite's: 0
-        return fitted.moved(shifted @ chosen + w[place] * kept_x)
+        return shifted @ chosen + w[place] * kept_x
 
     @property
     def restarts(self) -> int:

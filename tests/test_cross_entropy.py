@@ -413,3 +413,15 @@ def test_a_users_own_family_runs_under_the_default_method():
     res = ceopt.minimize(sphere, dist=Isotropic(np.full(2, 0.5), 1.0), vectorized=True, seed=0,
                          max_iter=30)
     assert res.fun < 1e-2 and isinstance(res.dist, Isotropic)
+
+
+@pytest.mark.parametrize("bounds", [None, [(-1, 1)] * 4])
+@pytest.mark.parametrize("family", [ceopt.Gaussian, ceopt.DiagGaussian])
+def test_tell_leaves_the_callers_population_as_it_was(family, bounds):
+    """The fit overwrites tell's own copy of the elites, never the caller's X."""
+    es = CrossEntropy(family(np.zeros(4), 1.0), bounds=bounds, seed=0, keep_best=True)
+    for _ in range(3):
+        X = es.ask()
+        before = X.copy()
+        es.tell(X, sphere(X))
+        np.testing.assert_array_equal(X, before)

@@ -361,3 +361,25 @@ def test_a_moved_gaussian_is_the_gaussian_built_about_the_new_mean(seed, d):
             dist.moved(np.full(d + 1, 0.0))
         with pytest.raises(ValueError, match="finite"):
             dist.moved(np.full(d, np.inf))
+
+
+@given(seed=hs.integers(0, 2**32 - 1), d=hs.integers(1, 6), n=hs.integers(2, 40),
+       centred=hs.booleans())
+@pytest.mark.parametrize("family", [Gaussian, DiagGaussian])
+def test_overwrite_x_gives_the_same_fit_and_is_off_by_default(family, seed, d, n, centred):
+    """The CE loop lets the fit reuse its copy of the elites (overwrite_x): the same numbers,
+    bit for bit; without the flag, the caller's array is left as it was."""
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal((n + d, d)), rng.uniform(0.1, 1.0, n + d)
+    dist = family(np.zeros(d), 1.0)
+    center = rng.standard_normal(d) if centred else None
+    before = x.copy()
+    plain = dist.fit(x, w, center=center)
+    np.testing.assert_array_equal(x, before)
+    reused = dist.fit(x, w, center=center, overwrite_x=True)
+    np.testing.assert_array_equal(plain.mean, reused.mean)
+    np.testing.assert_array_equal(plain.cov, reused.cov)
+    read_only = before.copy()
+    read_only.flags.writeable = False  # not its own to overwrite: left alone
+    np.testing.assert_array_equal(dist.fit(read_only, w, center=center, overwrite_x=True).cov,
+                                  plain.cov)

@@ -98,8 +98,9 @@ class _Normal(Distribution):
     def min_spread(self) -> float:
         return self._min_std
 
-    def _fit_moments(self, x, weights, center):
-        """Validated samples and weights; the fitted mean and the deviations from the centre."""
+    def _fit_moments(self, x, weights, center, overwrite_x=False):
+        """Validated samples and weights; the fitted mean and the deviations from the centre
+        (in x's own memory if ``overwrite_x`` and x is a writable float array)."""
         x = check_samples(x, self.dim).astype(np.float64, copy=False)
         if not np.all(np.isfinite(x)):
             raise ValueError("samples to fit must be finite")
@@ -111,7 +112,8 @@ class _Normal(Distribution):
                 f"{self.min_fit_samples} samples with positive weight to fit, got {n_pos}")
         mean = w @ x
         c = mean if center is None else check_samples(center, self.dim, "center")[0]
-        return mean, x - c, w
+        own = overwrite_x and x.flags.writeable
+        return mean, np.subtract(x, c, out=x if own else None), w
 
 
 class Gaussian(_Normal):
@@ -204,9 +206,11 @@ class Gaussian(_Normal):
         return -0.5 * (maha + self.dim * LOG_2PI + log_det)
 
     def fit(self, x: ArrayLike, weights: ArrayLike | None = None, *,
-            center: ArrayLike | None = None) -> Gaussian:
-        """Weighted MLE; ``center`` holds the covariance's mean fixed (module docstring)."""
-        mean, dev, w = self._fit_moments(x, weights, center)
+            center: ArrayLike | None = None, overwrite_x: bool = False) -> Gaussian:
+        """Weighted MLE; ``center`` holds the covariance's mean fixed (module docstring).
+        ``overwrite_x=True`` lets the fit use x's memory (x then holds garbage), as scipy's
+        ``overwrite_a``: it spares an array of x's size."""
+        mean, dev, w = self._fit_moments(x, weights, center, overwrite_x)
         cov = (dev * w[:, None]).T @ dev
         cov[np.diag_indices_from(cov)] += self._min_std**2 + JITTER * np.trace(cov) / self.dim
         try:
@@ -312,9 +316,11 @@ class DiagGaussian(_Normal):
             np.log(self._std).sum() + 0.5 * self.dim * LOG_2PI)
 
     def fit(self, x: ArrayLike, weights: ArrayLike | None = None, *,
-            center: ArrayLike | None = None) -> DiagGaussian:
-        """Weighted MLE; ``center`` holds the variances' mean fixed (module docstring)."""
-        mean, dev, w = self._fit_moments(x, weights, center)
+            center: ArrayLike | None = None, overwrite_x: bool = False) -> DiagGaussian:
+        """Weighted MLE; ``center`` holds the variances' mean fixed (module docstring).
+        ``overwrite_x=True`` lets the fit use x's memory (x then holds garbage), as scipy's
+        ``overwrite_a``: it spares an array of x's size."""
+        mean, dev, w = self._fit_moments(x, weights, center, overwrite_x)
         dev *= dev  # in place: dev is this call's own array; spares an (n, d) temporary
         var = w @ dev + self._min_std**2
         if not np.all(var > 0):
