@@ -65,12 +65,17 @@ def budget_needed(dim: int) -> int:
     return SWEEP_BUDGET * dim * SWEEP_SAMPLES
 
 
+def rounding(terms: int, scale: float) -> float:
+    """A bound on the rounding error of a sum of ``terms`` values of size up to ``scale``
+    (the largest seen: an objective's rounding follows its terms, which near an optimum are
+    much larger than its value)."""
+    return 8 * terms * np.finfo(float).eps * scale
+
+
 def adds_up(base: float, changes: NDArray, together: float, scale: float) -> bool:
     """Whether ``together - base == sum(changes)`` up to ``ADDITIVE_RTOL`` of the changes and
-    the rounding of values of size ``scale`` (the largest seen: an objective's rounding
-    follows its terms, which near an optimum are much larger than its value)."""
-    rounding = 8 * (changes.size + 2) * np.finfo(float).eps * scale
-    tolerance = ADDITIVE_RTOL * np.abs(changes).sum() + rounding
+    the rounding of values of size ``scale``."""
+    tolerance = ADDITIVE_RTOL * np.abs(changes).sum() + rounding(changes.size + 2, scale)
     return bool(abs(together - base - changes.sum()) <= tolerance)
 
 
@@ -97,8 +102,8 @@ def additive(losses: NDArray) -> bool:
         return False
     base, changes = losses[0], losses[1:-1] - losses[0]
     scale = np.abs(losses).max()
-    rounding = 8 * (losses.size) * np.finfo(float).eps * scale
-    return bool(np.abs(changes).max() > rounding and adds_up(base, changes, losses[-1], scale))
+    return bool(np.abs(changes).max() > rounding(losses.size, scale)
+                and adds_up(base, changes, losses[-1], scale))
 
 
 class CoordinateSweep:
@@ -172,7 +177,7 @@ class CoordinateSweep:
         rows = np.arange(d)
         best = sampled[rows, order[:, 0]]
         reference = self.loss if np.isfinite(self.loss) else np.inf
-        gains = best < reference - self._rounding()
+        gains = best < reference - rounding(d + 2, self._magnitude)
         if gains.any() and not self.coupled and not moved_back:
             self._previous = (self.point, self.loss)
             self.point = self.point.copy()
@@ -198,9 +203,6 @@ class CoordinateSweep:
             self.coupled = True
         self.loss = actual
         return False
-
-    def _rounding(self) -> float:
-        return 8 * (self.point.size + 2) * np.finfo(float).eps * self._magnitude
 
 
 def polish_start(like: DiagGaussian, mean: NDArray, std: NDArray) -> DiagGaussian:
