@@ -78,6 +78,13 @@ MAX_SPREAD = 1e100
 HISTORY_FIELDS = ("nfev", "gamma", "best", "mean", "spread")
 
 
+def _best_number(losses: NDArray) -> int | None:
+    """The row of the smallest loss among the numbers (the first, if tied); None if all NaN.
+    (Not ``nanargmin``, which reads NaN as inf and so may pick a NaN row among infinities.)"""
+    numbers = np.flatnonzero(~np.isnan(losses))
+    return int(numbers[np.argmin(losses[numbers])]) if numbers.size else None
+
+
 def _digest(X: NDArray) -> bytes:
     """A fingerprint of X's values, to check that a population comes back unchanged without
     keeping a copy (a sweep's is 30 d x d)."""
@@ -336,11 +343,9 @@ class CrossEntropy:
             self._separable = False  # no restarts or budget to spend on sweeps: no test
         if self._sweep is not None and not self._fits(self._sweep.batch_size):
             self._end_sweep()  # (a run resumed with a smaller budget)
-        if self._testing or self._sweep is not None:
-            if self._testing:
-                X = probe(self._start_point(), self._initial.std, self._box)
-            else:
-                X = self._sweep.ask(self._rng)
+        if self._separable is None or self._sweep is not None:  # the test, or a sweep
+            X = (probe(self._start_point(), self._initial.std, self._box)
+                 if self._separable is None else self._sweep.ask(self._rng))
             self._asked = (X.shape, _digest(X))
             return X
         X = self._dist.sample(self.popsize, self._rng)
@@ -393,11 +398,7 @@ class CrossEntropy:
         gamma = ranking[elites[-1]]
         # Best so far, by value among the numbers (the first population always sets it, even
         # if every value is inf); on ask's population it may be another row than elites[0].
-        if from_ask:
-            numbers = np.flatnonzero(~np.isnan(losses))
-            best = numbers[np.argmin(losses[numbers])]
-        else:
-            best = elites[0]
+        best = _best_number(losses) if from_ask else elites[0]
 
         # The CE update: weighted MLE on the elites, then smoothing. A flat population (every
         # finite value equal, as when no policy reaches MountainCar's goal) ranks nothing: its
@@ -428,9 +429,7 @@ class CrossEntropy:
         self._dist = dist
         if from_ask:
             self._drawn = None
-        if self._best_x is None or losses[best] < self._best_loss:
-            self._best_loss = float(losses[best])
-            self._best_x = np.array(X[best], copy=True)
+        self._note_best(X, losses, best)
         # This population's best, a candidate elite of the next mean only (none when the
         # population was flat: it has no best).
         if self.keep_best:
@@ -438,25 +437,32 @@ class CrossEntropy:
                 else None
 
         # Counters and the stagnation record of the threshold.
-        self._count(X, values, gamma)
+        finite = self._count(X, values, gamma)
         if gamma < self._best_gamma:
             self._best_gamma = float(gamma)
             self._since_gamma_improved = 0
         else:
             self._since_gamma_improved += 1
-        finite = values[np.isfinite(values)]
         if finite.size:  # the record tol_fun watches
             self._value_range = float(finite.max() - finite.min())
             self._recent_best.append(float(np.min(self._sign * finite)))
             del self._recent_best[:-flat_window(self.dim, self.popsize)]
 
-    def _count(self, X: NDArray, values: NDArray, gamma: float) -> None:
-        """One more iteration of ``X`` told with ``values``: the counters and the history."""
+    def _count(self, X: NDArray, values: NDArray, gamma: float) -> NDArray:
+        """One more iteration of ``X`` told with ``values``: the counters and the history.
+        Returns the finite values."""
         self._nit += 1
         self._nfev += X.shape[0]
         finite = values[np.isfinite(values)]
         self._history.append((self._nfev, self._sign * gamma, self.best_f,
                               finite.mean() if finite.size else np.nan, self._dist.spread))
+        return finite
+
+    def _note_best(self, X: NDArray, losses: NDArray, best: int) -> None:
+        """Row ``best`` of X becomes the best point if it beats it (or is the first told)."""
+        if self._best_x is None or losses[best] < self._best_loss:
+            self._best_loss = float(losses[best])
+            self._best_x = np.array(X[best], copy=True)
 
     def _tell_coordinates(self, X: NDArray, values: NDArray, losses: NDArray) -> None:
         """``tell`` for the additivity test's population and a sweep's (no elite threshold:
@@ -476,12 +482,9 @@ class CrossEntropy:
                 self._separable = False
         else:
             self._sweep.tell(losses)
-        numbers = np.flatnonzero(~np.isnan(losses))
-        if numbers.size:
-            best = numbers[np.argmin(losses[numbers])]
-            if self._best_x is None or losses[best] < self._best_loss:
-                self._best_loss = float(losses[best])
-                self._best_x = X[best].copy()
+        best = _best_number(losses)
+        if best is not None:
+            self._note_best(X, losses, best)
         elif self._best_x is None:  # every value NaN: a best point all the same, as tell's
             self._best_loss, self._best_x = np.inf, X[0].copy()
         self._asked = None
