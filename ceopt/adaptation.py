@@ -1,9 +1,9 @@
 """What method ``"adaptive"`` adds to the CE update of a Gaussian, each piece still CE.
 
 The update stays a weighted maximum-likelihood fit plus smoothing (``cross_entropy.py``); this
-module supplies the weights, the smoothing rates, a global scale for the spread, and the
-restart schedule. Each piece has a row in the ablation table of
-``benchmarks/results/bbob.md``.
+module supplies the weights, the smoothing rates, a global scale for the spread, the kept
+sample's mean and the restarts' growth (the schedule itself is :mod:`ceopt.restarts`). Each
+piece has a row in the ablation table of ``benchmarks/results/bbob.md``.
 
 - **Rank weights**: the elites are weighted by rank, ``w_i ∝ ln(mu + 1/2) - ln(i)`` for the
   i-th best of ``mu``, summing to one. The fit is then a weighted MLE that trusts the best
@@ -82,6 +82,25 @@ def covariance_rate(dist: Distribution, mu_eff: float) -> float:
     if not isinstance(dist, Gaussian):
         rate *= (d + 2) / 3
     return min(1.0, rate)
+
+
+def kept_mean(chosen: NDArray, chosen_rank: NDArray, kept_x: NDArray, kept_rank: float,
+              weights: NDArray | None) -> NDArray | None:
+    """The weighted mean of the elites chosen among the new population and the previous
+    population's best sample (``keep_best``); None if that sample is not among them.
+
+    ``chosen`` are the new elites, best first, ``chosen_rank`` their ranking values and
+    ``weights`` theirs (None: equal). The kept sample ``kept_x`` takes its place among them by
+    ``kept_rank`` (after new samples that tie with it), the last elite drops out, and the
+    weights apply to the new order: the elites after it move one weight down.
+    """
+    place = int(np.searchsorted(chosen_rank, kept_rank, side="right"))
+    mu = chosen_rank.size
+    if place == mu:  # no better than the worst elite: the mean stays the fit's
+        return None
+    w = np.full(mu, 1.0 / mu) if weights is None else weights
+    shifted = np.concatenate([w[:place], w[place + 1:], [0.0]])  # the last elite's: 0
+    return shifted @ chosen + w[place] * kept_x
 
 
 def flat_window(dim: int, popsize: int) -> int:

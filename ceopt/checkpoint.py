@@ -26,8 +26,8 @@ from typing import Any
 
 MAGIC = b"CEOPT-CHECKPOINT"
 #: Bumped when the payload's layout changes; older files are then refused with a clear error.
-FORMAT_VERSION = 5  # 2: method "adaptive"; 3: bounds by projection; 4: keep_best, tol_fun;
-# 5: the separability test and coordinate sweeps
+FORMAT_VERSION = 6  # 2: method "adaptive"; 3: bounds by projection; 4: keep_best, tol_fun;
+# 5: the separability test and coordinate sweeps; 6: the solver's stopping records in one object
 
 
 class CheckpointError(ValueError):

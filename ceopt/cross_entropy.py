@@ -18,7 +18,8 @@ One iteration (Rubinstein & Kroese; see ``shared/design/ce-method.md``):
   :mod:`ceopt.adaptation`; the options ``weights``, ``scale_control``, ``keep_best``,
   ``tol_fun`` and ``restarts`` turn them off one at a time. First, d + 2 evaluations test
   whether the objective is separable; if it is, coordinate sweeps take the place of IPOP
-  (:mod:`ceopt.coordinate`; option ``separable``).
+  (:mod:`ceopt.coordinate`; option ``separable``). The restart schedule is
+  :mod:`ceopt.restarts`, the stopping tests :mod:`ceopt.stopping`.
 - ``"ce"``: the covariance of the elites about the **previous** mean (the MLE of the
   covariance with the mean held at its old value; CMA-ES calls it rank-mu). On a slope the
   elites lie to one side of the old mean, so this stretches the distribution in the direction
@@ -33,21 +34,19 @@ The benchmark behind the choice: ``benchmarks/results/bbob.md`` (with the ablati
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
-from . import coordinate
+from . import stopping
 from ._checks import float_array, fraction, generator, integer, real
-from .adaptation import RESTART_GROWTH, ScaleControl, covariance_rate, flat_window, rank_weights
+from .adaptation import ScaleControl, covariance_rate, flat_window, kept_mean, rank_weights
 from .bounds import Box
-from .coordinate import CoordinateSweep, additive, polish_start, probe
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .distributions._base import check_samples
 from .methods import resolve
-from .selection import elite_indices
+from .restarts import Restarts
+from .selection import best_number, elite_indices
 
 #: Default covariance smoothing of a full Gaussian under method "ce". Its n_elite = dim + 1
 #: elites give a noisy covariance; mixing in only 30% per iteration averages the noise over
@@ -55,43 +54,10 @@ from .selection import elite_indices
 #: distribution collapses into a subspace (benchmarks/results/defaults.md).
 FULL_COV_SMOOTHING = 0.3
 
-# Stopping reasons: (status, success, message). ``success`` is overridden by ``ftarget`` when
-# one is given (see ``CrossEntropy.result``).
-FTARGET = (0, True, "ftarget reached")
-COLLAPSED = (1, True, "converged: the distribution's spread fell below tol_spread")
-STAGNATED = (2, True, "converged: the elite threshold has not improved for `patience` iterations")
-MAX_EVALS = (3, False, "max_evals reached: the next population would exceed the budget")
-MAX_ITER = (4, False, "max_iter reached")
-CALLBACK = (5, False, "stopped by the callback")
-DIVERGED = (6, False, "diverged: the spread grew past 1e100 (is the objective unbounded?)")
-FLAT = (7, True, "converged: the values of the population and of the recent best lie within "
-        "tol_fun")
-RUNNING = (-1, False, "running: no stopping criterion has been met")
-
-#: What ``restarts=None`` means when ``max_evals`` is given: the budget is the limit.
-UNLIMITED_RESTARTS = 10**9
-
-#: Spread beyond which the run stops as diverged, long before float64 overflows (~1e154 for a
-#: standard deviation). The previous-mean update grows the spread on an unbounded slope.
-MAX_SPREAD = 1e100
-
 HISTORY_FIELDS = ("nfev", "gamma", "best", "mean", "spread")
 
 
-def _best_number(losses: NDArray) -> int | None:
-    """The row of the smallest loss among the numbers (the first, if tied); None if all NaN.
-    (Not ``nanargmin``, which reads NaN as inf and so may pick a NaN row among infinities.)"""
-    numbers = np.flatnonzero(~np.isnan(losses))
-    return int(numbers[np.argmin(losses[numbers])]) if numbers.size else None
-
-
-def _digest(X: NDArray) -> bytes:
-    """A fingerprint of X's values, to check that a population comes back unchanged without
-    keeping a copy (a sweep's is 30 d x d)."""
-    return hashlib.blake2b(np.ascontiguousarray(X, dtype=float).data, digest_size=16).digest()
-
-
-class CrossEntropy:
+class CrossEntropy(Restarts):
     """Cross-entropy optimiser with an ask/tell interface.
 
     Parameters
@@ -237,11 +203,7 @@ class CrossEntropy:
         if max_evals is None and max_iter is None:
             max_iter = 1000
         self.max_iter = None if max_iter is None else integer("max_iter", max_iter, 1)
-        # Restarts (method "adaptive"): by default as many as the budget allows, none without
-        # a budget (each one doubles the population, so an unbudgeted run could go on for
-        # ever). Resolved when asked, so that a resumed run with a new budget restarts too.
-        self._restarts = None if restarts is None else integer("restarts", restarts, 0)
-        self.nrestarts = 0
+        restarts = None if restarts is None else integer("restarts", restarts, 0)
         self.patience = integer("patience", patience, 1)
         if tol_spread is None:
             tol_spread = 1e-6 if dist.discrete else 1e-12
@@ -250,31 +212,18 @@ class CrossEntropy:
         self._spread_tol = tol_spread * (dist.spread - dist.min_spread)
         self.tol_fun = preset.tol_fun
 
-        # State: counters, best so far, the elite threshold's record, the history.
+        # State: counters, best so far, what ends the local search, the history.
         self._nit = 0
         self._nfev = 0
         self._best_x: NDArray | None = None
         self._best_loss = np.inf
-        self._best_gamma = np.inf
-        self._since_gamma_improved = 0
+        self._record = stopping.LocalSearchRecord()
         self._user_stop: tuple | None = None
         self._drawn: tuple | None = None  # (what ask returned, the samples as drawn)
         self._kept: tuple | None = None  # keep_best: (last population's best as fitted, rank)
-        self._recent_best: list[float] = []  # tol_fun: recent iterations' best values
-        self._value_range = np.inf  # tol_fun: the last population's range of values
         self._history: list[tuple] = []
-        # Coordinate sweeps (ceopt.coordinate): whether the objective is separable, None
-        # until the test's values are told (the test comes first or never); the running
-        # sweep; the (shape, digest) of the test's or a sweep's population as asked; the
-        # distribution and sizes to go back to if a sweep finds the objective coupled.
-        self._separable = preset.separable
-        self._sweep: CoordinateSweep | None = None
-        self._asked: tuple | None = None
-        self._not_separable = (dist, popsize, n_elite)
-        if self._separable:
-            self._go_diagonal()
-            if self._sweep_fits():
-                self._sweep = self._new_sweep(self._start_point(), np.nan)
+        # Restarts, the separability test and coordinate sweeps (ceopt.restarts).
+        self._init_restarts(restarts, preset.separable, dist, popsize, n_elite)
 
     def _resize(self, popsize: int, n_elite: int) -> None:
         """Set the population and elite sizes, and what depends on them."""
@@ -339,14 +288,8 @@ class CrossEntropy:
         """
         if self._restart_due():
             self._restart()
-        if self._separable is None and not self._testing:
-            self._separable = False  # no restarts or budget to spend on sweeps: no test
-        if self._sweep is not None and not self._fits(self._sweep.batch_size):
-            self._end_sweep()  # (a run resumed with a smaller budget)
-        if self._separable is None or self._sweep is not None:  # the test, or a sweep
-            X = (probe(self._start_point(), self._initial.std, self._box)
-                 if self._separable is None else self._sweep.ask(self._rng))
-            self._asked = (X.shape, _digest(X))
+        X = self._ask_coordinates()  # the separability test's or a sweep's, if one is next
+        if X is not None:
             return X
         X = self._dist.sample(self.popsize, self._rng)
         if self._box is None:
@@ -398,7 +341,7 @@ class CrossEntropy:
         gamma = ranking[elites[-1]]
         # Best so far, by value among the numbers (the first population always sets it, even
         # if every value is inf); on ask's population it may be another row than elites[0].
-        best = _best_number(losses) if from_ask else elites[0]
+        best = best_number(losses) if from_ask else elites[0]
 
         # The CE update: weighted MLE on the elites, then smoothing. A flat population (every
         # finite value equal, as when no policy reaches MountainCar's goal) ranks nothing: its
@@ -414,11 +357,11 @@ class CrossEntropy:
                 # The kept sample's mean first: the fit may overwrite ``chosen``, tell's own
                 # copy of the elites (sparing an (n_elite, d) temporary: at (100, 1000) with
                 # half the population as elites, 0.7 x the RNG floor, benchmarks/overhead.py).
-                kept_mean = None if self._kept is None else self._kept_mean(
-                    chosen, ranking[elites])
+                kept = None if self._kept is None else kept_mean(
+                    chosen, ranking[elites], *self._kept, w)
                 fitted = self._dist.fit(chosen, w, center=self._dist.mean, overwrite_x=True)
-                if kept_mean is not None:
-                    fitted = fitted.moved(kept_mean)
+                if kept is not None:
+                    fitted = fitted.moved(kept)
                 rates = (self.smoothing, self.smoothing_cov)
             else:
                 fitted, rates = self._dist.fit(chosen, w), (self.smoothing,)
@@ -436,17 +379,9 @@ class CrossEntropy:
             self._kept = (fit_X[elites[0]].copy(), float(ranking[elites[0]])) if updated \
                 else None
 
-        # Counters and the stagnation record of the threshold.
+        # Counters, and the records that end the local search.
         finite = self._count(X, values, gamma)
-        if gamma < self._best_gamma:
-            self._best_gamma = float(gamma)
-            self._since_gamma_improved = 0
-        else:
-            self._since_gamma_improved += 1
-        if finite.size:  # the record tol_fun watches
-            self._value_range = float(finite.max() - finite.min())
-            self._recent_best.append(float(np.min(self._sign * finite)))
-            del self._recent_best[:-flat_window(self.dim, self.popsize)]
+        self._record.note(gamma, finite, self._sign, flat_window(self.dim, self.popsize))
 
     def _count(self, X: NDArray, values: NDArray, gamma: float) -> NDArray:
         """One more iteration of ``X`` told with ``values``: the counters and the history.
@@ -458,161 +393,17 @@ class CrossEntropy:
                               finite.mean() if finite.size else np.nan, self._dist.spread))
         return finite
 
-    def _note_best(self, X: NDArray, losses: NDArray, best: int) -> None:
-        """Row ``best`` of X becomes the best point if it beats it (or is the first told)."""
+    def _note_best(self, X: NDArray, losses: NDArray, best: int | None) -> None:
+        """Row ``best`` of X becomes the best point if it beats it (or is the first told).
+        ``best`` is None when every value is NaN: then X[0] becomes the first best point, at
+        loss inf, as a population of infinities would make it."""
+        if best is None:
+            if self._best_x is None:
+                self._best_loss, self._best_x = np.inf, X[0].copy()
+            return
         if self._best_x is None or losses[best] < self._best_loss:
             self._best_loss = float(losses[best])
             self._best_x = np.array(X[best], copy=True)
-
-    def _tell_coordinates(self, X: NDArray, values: NDArray, losses: NDArray) -> None:
-        """``tell`` for the additivity test's population and a sweep's (no elite threshold:
-        the history's gamma is NaN)."""
-        if (X.shape, _digest(X)) != self._asked:
-            raise ValueError("the separability test and a coordinate sweep take exactly the "
-                             "population ask returned")
-        if self._separable is None:
-            if additive(losses):
-                self._go_diagonal()
-                self._separable = True
-                if self._sweep_fits(X.shape[0]):  # from the test's best point
-                    best = int(np.argmin(losses))
-                    self._sweep = self._new_sweep(X[best], losses[best],
-                                                  float(np.abs(losses).max()))
-            else:
-                self._separable = False
-        else:
-            self._sweep.tell(losses)
-        best = _best_number(losses)
-        if best is not None:
-            self._note_best(X, losses, best)
-        elif self._best_x is None:  # every value NaN: a best point all the same, as tell's
-            self._best_loss, self._best_x = np.inf, X[0].copy()
-        self._asked = None
-        self._count(X, values, np.nan)
-        sweep = self._sweep
-        if sweep is not None and sweep.coupled:
-            # Not separable after all: on as if the test had failed, from the best point.
-            self._separable, self._sweep = False, None
-            dist, popsize, n_elite = self._not_separable
-            self._initial = dist
-            self._new_local_search(dist.moved(self._best_x))
-            self._resize(popsize, n_elite)
-        elif sweep is not None and (sweep.done or not self._fits(sweep.batch_size)):
-            self._end_sweep()  # (when the budget ends it early, the rest goes to the polish)
-
-    def _end_sweep(self) -> None:
-        """The local search polishes the sweep's point, at a fraction of its final spreads."""
-        sweep, self._sweep = self._sweep, None
-        self._new_local_search(polish_start(self._initial, sweep.point,
-                                            coordinate.POLISH_SPREAD * sweep.std))
-
-    @property
-    def _testing(self) -> bool:
-        """Whether the next population is the separability test's: it has not been made, and
-        restarts and the budget leave room for sweeps after it."""
-        return (self._separable is None and self.restarts > 0
-                and self._sweep_fits(self.dim + 2))
-
-    def _start_point(self) -> NDArray:
-        """The initial mean, inside the box."""
-        mean = self._initial.mean
-        return mean if self._box is None else self._box.project(mean)
-
-    def _go_diagonal(self) -> None:
-        """A separable objective has no correlations to learn: from now on the local searches
-        use a diagonal Gaussian (faster to adapt, with its own smaller population)."""
-        if not isinstance(self._initial, Gaussian):
-            return
-        initial = self._initial
-        diagonal = DiagGaussian(initial.mean, initial.std, min_std=initial.min_std)
-        popsize, n_elite = self.popsize, self.n_elite  # the user's, if given
-        if self._sizes_given["popsize"] is None and self._sizes_given["n_elite"] is None:
-            preset = resolve(diagonal, method=self.method, weights=self.weights,
-                             scale_control=self._scale is not None, keep_best=self.keep_best,
-                             tol_fun=self.tol_fun, separable=True, smoothing=self.smoothing,
-                             **self._sizes_given)
-            popsize, n_elite = preset.popsize, preset.n_elite
-        self._initial = diagonal
-        if self._dist is initial:  # no local search has started yet
-            self._dist = diagonal
-        self._resize(popsize, n_elite)
-
-    def _fits(self, evaluations: int) -> bool:
-        """Whether the budget left holds this many more evaluations."""
-        return self.max_evals is None or self._nfev + evaluations <= self.max_evals
-
-    def _sweep_fits(self, spent: int = 0) -> bool:
-        """Whether the budget left (after ``spent`` more evaluations) holds SWEEP_BUDGET
-        iterations of a sweep; if not, the run goes on without sweeps."""
-        return self._fits(spent + coordinate.budget_needed(self.dim))
-
-    def _new_sweep(self, point: NDArray, loss: float, magnitude: float = 0.0) -> CoordinateSweep:
-        return CoordinateSweep(point, loss, self._initial.std, self._box, magnitude)
-
-    def _kept_mean(self, chosen: NDArray, chosen_rank: NDArray) -> NDArray | None:
-        """The weighted mean of the elites chosen among the new population and the previous
-        population's best sample (``keep_best``); None if that sample is not among them.
-
-        ``chosen`` are the new elites, best first, and ``chosen_rank`` their ranking values.
-        The kept sample takes its place among them (after new samples that tie with it), the
-        last elite drops out, and the weights apply to the new order: the elites after it
-        move one weight down.
-        """
-        kept_x, kept_rank = self._kept
-        place = int(np.searchsorted(chosen_rank, kept_rank, side="right"))
-        mu = chosen_rank.size
-        if place == mu:  # no better than the worst elite: the mean stays the fit's
-            return None
-        w = np.full(mu, 1.0 / mu) if self._elite_weights is None else self._elite_weights
-        shifted = np.concatenate([w[:place], w[place + 1:], [0.0]])  # the last elite's: 0
-        return shifted @ chosen + w[place] * kept_x
-
-    @property
-    def restarts(self) -> int:
-        """How many restarts the run may make in all (see ``restarts`` above)."""
-        if self._restarts is not None:
-            return self._restarts
-        if self.method == "adaptive" and self.max_evals is not None:
-            return UNLIMITED_RESTARTS
-        return 0
-
-    def _restart_due(self) -> bool:
-        """Whether the local search has ended and a restart may follow: restarts remain and
-        the restart's first population (a sweep's on a separable objective, else the doubled
-        one) fits in ``max_evals`` (else the run stops as converged)."""
-        if self.nrestarts >= self.restarts or self._converged() is None:
-            return False
-        return (self._separable and self._sweep_fits()) or self._fits(
-            self.popsize * RESTART_GROWTH)
-
-    def _restart(self) -> None:
-        """IPOP: start again from the initial spread with a larger population (on a separable
-        objective, while the budget allows: a coordinate sweep from the best point instead).
-
-        The best point and the counters are kept; in a finite box the new mean is a uniform
-        random point of it, otherwise the initial mean. Made by the ``ask`` after the ``tell``
-        that ended the local search, so a run that stops there (on ``max_iter``, a callback)
-        keeps its converged distribution.
-        """
-        self.nrestarts += 1
-        if self._separable and self._sweep_fits():  # a sweep from the best point instead
-            self._sweep = self._new_sweep(self._best_x, self._best_loss)
-            return
-        dist = self._initial
-        if self._box is not None and self._box.finite:
-            dist = dist.moved(self._rng.uniform(self._box.low, self._box.high))
-        self._new_local_search(dist)
-        self._resize(self.popsize * RESTART_GROWTH, self.n_elite * RESTART_GROWTH)
-
-    def _new_local_search(self, dist: Distribution) -> None:
-        """Start a local search from ``dist``: the records that end one start afresh."""
-        self._dist = dist
-        if self._scale is not None:
-            self._scale = ScaleControl(dist.dim)
-        self._best_gamma = np.inf
-        self._since_gamma_improved = 0
-        self._kept = None
-        self._recent_best, self._value_range = [], np.inf
 
     def stop(self) -> str | None:
         """The reason to stop now, or ``None`` to go on."""
@@ -625,15 +416,15 @@ class CrossEntropy:
             return self._user_stop
         # ftarget: the best value seen is at least as good as the target.
         if self.ftarget is not None and self._best_loss <= self._sign * self.ftarget:
-            return FTARGET
+            return stopping.FTARGET
         # max_evals: never exceed the budget, so stop when a whole population no longer fits.
         if self.max_evals is not None and self._nfev + self._batch_size() > self.max_evals:
-            return MAX_EVALS
+            return stopping.MAX_EVALS
         if self.max_iter is not None and self._nit >= self.max_iter:
-            return MAX_ITER
+            return stopping.MAX_ITER
         # Divergence: the spread keeps growing, as it does when the objective is unbounded.
-        if self._dist.spread > MAX_SPREAD:
-            return DIVERGED
+        if self._dist.spread > stopping.MAX_SPREAD:
+            return stopping.DIVERGED
         return None if self._restart_due() else self._converged()
 
     def _batch_size(self) -> int:
@@ -644,27 +435,17 @@ class CrossEntropy:
         return sweep.batch_size if sweep and self._fits(sweep.batch_size) else self.popsize
 
     def _converged(self) -> tuple | None:
-        """A local search's end: what triggers a restart while restarts remain."""
-        if self._testing or self._sweep is not None:
-            return None  # the test or a sweep: no local search is running
-        # Collapse: the spread left above the family's floor is negligible.
-        if self._nit and self._dist.spread - self._dist.min_spread <= self._spread_tol:
-            return COLLAPSED
-        # Stagnation: the elite threshold (not the best value, which can improve by luck) has
-        # not improved for `patience` iterations; typical of converged discrete problems.
-        if self._since_gamma_improved >= self.patience:
-            return STAGNATED
-        # Flat values: the population and the best of each of the last flat_window
-        # iterations differ by less than tol_fun, so the values no longer guide the search.
-        recent = self._recent_best
-        if (self.tol_fun > 0 and len(recent) >= flat_window(self.dim, self.popsize)
-                and max(self._value_range, max(recent) - min(recent)) <= self.tol_fun):
-            return FLAT
-        return None
+        """A local search's end (collapse, stagnation, flat values: :mod:`ceopt.stopping`),
+        what triggers a restart while restarts remain; None before the first iteration, and
+        during the test or a sweep, when no local search is running."""
+        if not self._nit or self._testing or self._sweep is not None:
+            return None
+        return self._record.ended(self._dist, self._spread_tol, patience=self.patience,
+                                  tol_fun=self.tol_fun, window=flat_window(self.dim, self.popsize))
 
     def request_stop(self) -> None:
         """Mark the run as stopped by the user (what a callback returning True does)."""
-        self._user_stop = CALLBACK
+        self._user_stop = stopping.CALLBACK
 
     def clear_user_stop(self) -> None:
         """Undo :meth:`request_stop`, to go on with a run a callback stopped."""
@@ -675,8 +456,8 @@ class CrossEntropy:
         if self._best_x is None:
             raise RuntimeError("no population has been told yet")
         reason = self._reason()
-        status, success, message = reason or RUNNING
-        if reason is MAX_EVALS and self.nrestarts:
+        status, success, message = reason or stopping.RUNNING
+        if reason is stopping.MAX_EVALS and self.nrestarts:
             # Restarts spend a budget by design: every local search before the last one
             # converged, and the budget went where it was asked to.
             success = True

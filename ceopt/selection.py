@@ -35,6 +35,13 @@ def elite_indices(losses: NDArray[np.float64], n_elite: int) -> NDArray[np.intp]
     return idx
 
 
+def best_number(losses: NDArray[np.float64]) -> int | None:
+    """The row of the smallest loss among the numbers (the first, if tied); None if all NaN.
+    (Not ``nanargmin``, which reads NaN as inf and so may pick a NaN row among infinities.)"""
+    numbers = np.flatnonzero(~np.isnan(losses))
+    return int(numbers[np.argmin(losses[numbers])]) if numbers.size else None
+
+
 def default_n_elite(popsize: int, elite_frac: float) -> int:
     """``round(elite_frac * popsize)``, at least 1 and at most ``popsize - 1``."""
     return min(popsize - 1, max(1, int(round(elite_frac * popsize))))

@@ -10,7 +10,7 @@ from hypothesis import strategies as hs
 from problems import rastrigin, sphere
 
 import ceopt
-from ceopt import Bernoulli, CrossEntropy, DiagGaussian, Gaussian
+from ceopt import Bernoulli, CrossEntropy, DiagGaussian, Gaussian, adaptation
 from ceopt.adaptation import REFERENCE_QUANTILE, SUCCESS_SMOOTHING, flat_window, rank_weights
 from ceopt.bounds import Box
 
@@ -273,6 +273,26 @@ def test_the_best_sample_is_kept_for_one_iteration_in_the_mean_only(family, weig
     _, plain = told_three_times(False, family, weights)
     for X, mean in zip(pops[1:], plain[1:], strict=True):
         np.testing.assert_allclose(mean, w @ X[:4], rtol=1e-12)
+
+
+@given(hs.lists(hs.integers(0, 9), min_size=1, max_size=8), hs.integers(0, 10),
+       hs.booleans())
+def test_the_kept_mean_is_the_weighted_mean_of_the_merged_elites(ranks, kept_rank, equal):
+    """The kept sample goes in after the new elites it does not beat (ties included), the
+    last one drops out, and the weights follow the new order; no place: no kept mean."""
+    chosen_rank = np.sort(np.array(ranks, dtype=float))
+    mu = chosen_rank.size
+    chosen = np.random.default_rng(mu).normal(size=(mu, 3))
+    kept_x = np.full(3, 100.0)
+    weights = None if equal else rank_weights(mu)
+    got = adaptation.kept_mean(chosen, chosen_rank, kept_x, float(kept_rank), weights)
+    place = int(np.count_nonzero(chosen_rank <= kept_rank))
+    if place == mu:
+        assert got is None
+        return
+    merged = np.vstack([chosen[:place], kept_x, chosen[place:]])[:mu]
+    w = np.full(mu, 1 / mu) if equal else rank_weights(mu)
+    np.testing.assert_allclose(got, w @ merged, rtol=1e-12)
 
 
 def test_a_flat_population_keeps_no_sample():
