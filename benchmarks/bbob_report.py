@@ -167,6 +167,18 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+def _run_time(meta: dict, meta_file: str) -> str:
+    """The full run's wall time, and whether ``--update`` runs have replaced rows since (the
+    time then describes the first run, not the rows shown)."""
+    text = _duration(meta.get("wall_seconds", math.nan))
+    updates = meta.get("updates", [])
+    if updates:
+        text += (f" for the full run; {len(updates)} `--update` run"
+                 f"{'s have' if len(updates) > 1 else ' has'} since replaced some of its rows, "
+                 f"listed in `{meta_file}`")
+    return text
+
+
 def _budget(per_dim: float) -> str:
     return f"{per_dim:g}·d"
 
@@ -256,7 +268,7 @@ def markdown(runs, meta: dict, plots: Sequence[str], ablation=None) -> str:
         f"{ranges(sorted({r['instance'] for r in runs}))}, seed {meta.get('seed')}; budget "
         f"{_budget(full)} evaluations per run, start region [-5, 5]^d.",
         f"- {len(runs)} runs on {meta.get('jobs')} processes in "
-        f"{_duration(meta.get('wall_seconds', math.nan))}; {meta.get('versions', '')}.",
+        f"{_run_time(meta, 'bbob-meta.json')}; {meta.get('versions', '')}.",
         "- Each number: the fraction of (function, instance, target) triples reached, over the "
         "ten targets f − f_opt ≤ 1e1, 1e0, …, 1e-8; the best of each column in bold.",
         "",
@@ -276,8 +288,9 @@ def markdown(runs, meta: dict, plots: Sequence[str], ablation=None) -> str:
             "",
             "The same problems, budget and seed; the variants' own runs are in "
             "`bbob-ablation-runs.csv` (`python benchmarks/bbob.py --ablation`"
-            + (f", {_duration(ablation[1]['wall_seconds'])}" if "wall_seconds" in ablation[1]
-               else "") + "). Fraction of triples reached at the full budget per dimension.",
+            + (f": {_run_time(ablation[1], 'bbob-ablation-meta.json')}"
+               if "wall_seconds" in ablation[1] else "")
+            + "). Fraction of triples reached at the full budget per dimension.",
             "",
             ablation_table(runs + ablation[0]),
             "",
