@@ -339,3 +339,18 @@ def test_a_run_resumed_mid_sweep_with_a_smaller_budget_polishes_with_the_rest(tm
     rest = ceopt.resume(path, shifted_rastrigin, max_evals=part.nfev + 150, max_iter=10**6)
     assert part.nfev + 100 < rest.nfev <= part.nfev + 150
     assert not np.isnan(rest.history["gamma"][-1])  # the polish spent it
+
+
+def test_a_run_started_without_a_budget_is_never_tested_even_if_resumed_with_one(tmp_path):
+    """The test is the first population or never: a resumed budget brings IPOP restarts,
+    not the test or sweeps (documented under ``separable``)."""
+    path = tmp_path / "run.ckpt"
+    part = ceopt.minimize(shifted_rastrigin, bounds=BOX5, vectorized=True, seed=0,
+                          max_iter=3, checkpoint=path)
+    assert part.history["nfev"][0] == 12  # no budget, no restarts: no test
+    rest = ceopt.resume(path, shifted_rastrigin, max_evals=20_000, max_iter=10**6)
+    assert rest.nrestarts >= 2  # the budget's restarts came
+    assert not np.isnan(rest.history["gamma"]).any()  # but never the test or a sweep
+    populations = np.diff(rest.history["nfev"], prepend=0)
+    assert set(populations) <= {12 * 2**k for k in range(rest.nrestarts + 1)}  # IPOP
+
