@@ -25,7 +25,8 @@ piece has a row in the ablation table of ``benchmarks/results/bbob.md``.
   ``tolfun``): once the range of the last population's values and the range of the best
   values of the last :func:`flat_window` iterations are both at most ``tol_fun``, the run
   has converged as far as the values can tell, and the budget goes to the next restart
-  instead of to digits the objective no longer resolves.
+  instead of to digits the objective no longer resolves. (The test itself is
+  :meth:`ceopt.stopping.LocalSearchRecord.ended`; this module supplies its defaults.)
 - **Restarts** (IPOP): when a run converges or stagnates and budget remains, it starts again
   from the initial spread (at a random point of a finite box) with ``RESTART_GROWTH`` times the
   population, keeping the best point found. By default only under a budget (``max_evals``).

@@ -57,6 +57,8 @@ FULL_COV_SMOOTHING = 0.3
 HISTORY_FIELDS = ("nfev", "gamma", "best", "mean", "spread")
 
 
+# The restarts, the separability test and the sweeps come from the mixin Restarts
+# (ceopt/restarts.py); the stopping records and reasons from ceopt/stopping.py.
 class CrossEntropy(Restarts):
     """Cross-entropy optimiser with an ask/tell interface.
 
@@ -322,8 +324,7 @@ class CrossEntropy(Restarts):
             return self._tell_coordinates(X, values, losses)
         if X.shape[0] < self.n_elite:
             raise ValueError(f"X has {X.shape[0]} rows, fewer than the {self.n_elite} elites")
-        if self._separable is None:  # an X told without ask: the test comes first or never
-            self._separable = False
+        self._skip_test()  # (when the test was due, this X is not its population)
         # Ranked and fitted: ask's population with the boundary penalty and as drawn; any
         # other X by its values and as it is. (ask's record is kept until the X it returned
         # is told, and until the tell succeeds.)
@@ -426,6 +427,19 @@ class CrossEntropy(Restarts):
         if self._dist.spread > stopping.MAX_SPREAD:
             return stopping.DIVERGED
         return None if self._restart_due() else self._converged()
+
+    def _fits(self, evaluations: int) -> bool:
+        """Whether the budget left holds this many more evaluations."""
+        return self.max_evals is None or self._nfev + evaluations <= self.max_evals
+
+    def _new_local_search(self, dist: Distribution) -> None:
+        """Start a local search from ``dist`` (a restart, a sweep's polish, the way back
+        from a sweep): the records that end one, and the scale control, start afresh."""
+        self._dist = dist
+        if self._scale is not None:
+            self._scale = ScaleControl(dist.dim)
+        self._record = stopping.LocalSearchRecord()
+        self._kept = None
 
     def _batch_size(self) -> int:
         """The size of the population ``ask`` returns next (before a restart)."""

@@ -1,8 +1,9 @@
 """What follows a local search: IPOP restarts, the separability test and coordinate sweeps.
 
 This is the part of :class:`~ceopt.CrossEntropy` that decides where the next local search
-starts; the CE update itself is in ``cross_entropy.py``. Under method ``"adaptive"`` with a
-budget:
+starts; the CE update itself is in ``cross_entropy.py``. Restarts happen while ``restarts``
+remain (by default as many as a budget ``max_evals`` allows under method ``"adaptive"``, and
+none otherwise); the separability test needs method ``"adaptive"`` and restarts:
 
 1. The first population is the separability test's d + 2 points (:func:`ceopt.coordinate.probe`).
    If the values add up over the coordinates, the local searches use a diagonal Gaussian and
@@ -25,12 +26,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import coordinate
-from .adaptation import RESTART_GROWTH, ScaleControl
+from .adaptation import RESTART_GROWTH
 from .coordinate import CoordinateSweep, additive, polish_start, probe
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .methods import resolve
 from .selection import best_number
-from .stopping import LocalSearchRecord
 
 #: What ``restarts=None`` means when ``max_evals`` is given: the budget is the limit.
 UNLIMITED_RESTARTS = 10**9
@@ -43,9 +43,19 @@ def digest(X: NDArray) -> bytes:
 
 
 class Restarts:
-    """The restart schedule of :class:`~ceopt.CrossEntropy` (a mixin: it reads and sets the
-    solver's state, and calls its ``_resize``, ``_note_best``, ``_count`` and
-    ``_converged``).
+    """The restart schedule of :class:`~ceopt.CrossEntropy`, as a mixin.
+
+    It provides :attr:`restarts`, ``nrestarts``, ``_restart_due``/``_restart`` (IPOP or a
+    sweep), ``_ask_coordinates``/``_tell_coordinates`` (the test's and the sweeps'
+    populations), ``_skip_test``, and the ``_testing`` and ``_sweep`` state that
+    ``_converged`` and ``_batch_size`` consult.
+
+    It requires of the host: the methods ``_resize``, ``_note_best``, ``_count``,
+    ``_converged``, ``_fits`` and ``_new_local_search``; reads ``_box``, ``_rng``,
+    ``_best_x``, ``_best_loss``, ``method``, ``max_evals``, ``dim``, ``popsize``,
+    ``n_elite``, ``weights``, ``keep_best``, ``tol_fun``, ``smoothing``, ``_scale`` and
+    ``_sizes_given``; and sets ``_initial`` and ``_dist`` (the diagonal switch, and the way
+    back from it).
 
     Its own state: ``nrestarts``; ``_restarts``, the user's limit (None: see
     :attr:`restarts`); ``_separable``, None until the test's values are told (the test comes
@@ -109,15 +119,13 @@ class Restarts:
         self._new_local_search(dist)
         self._resize(self.popsize * RESTART_GROWTH, self.n_elite * RESTART_GROWTH)
 
-    def _new_local_search(self, dist: Distribution) -> None:
-        """Start a local search from ``dist``: the records that end one start afresh."""
-        self._dist = dist
-        if self._scale is not None:
-            self._scale = ScaleControl(dist.dim)
-        self._record = LocalSearchRecord()
-        self._kept = None
-
     # -- the separability test and the sweeps --------------------------------------------------
+    def _skip_test(self) -> None:
+        """No test from now on: it is the first population or never (a ``tell`` of a
+        population that ``ask`` did not make, or no restarts or budget to sweep)."""
+        if self._separable is None:
+            self._separable = False
+
     @property
     def _testing(self) -> bool:
         """Whether the next population is the separability test's: it has not been made, and
@@ -127,8 +135,8 @@ class Restarts:
 
     def _ask_coordinates(self) -> NDArray | None:
         """The test's or a sweep's population if one is next, else None (a local search's)."""
-        if self._separable is None and not self._testing:
-            self._separable = False  # no restarts or budget to spend on sweeps: no test
+        if not self._testing:
+            self._skip_test()  # no restarts or budget to spend on sweeps
         if self._sweep is not None and not self._fits(self._sweep.batch_size):
             self._end_sweep()  # (a run resumed with a smaller budget)
         if self._separable is not None and self._sweep is None:
@@ -139,7 +147,7 @@ class Restarts:
         return X
 
     def _tell_coordinates(self, X: NDArray, values: NDArray, losses: NDArray) -> None:
-        """``tell`` for the additivity test's population and a sweep's (no elite threshold:
+        """``tell`` for the separability test's population and a sweep's (no elite threshold:
         the history's gamma is NaN)."""
         if (X.shape, digest(X)) != self._asked:
             raise ValueError("the separability test and a coordinate sweep take exactly the "
@@ -199,10 +207,6 @@ class Restarts:
         if self._dist is initial:  # no local search has started yet
             self._dist = diagonal
         self._resize(popsize, n_elite)
-
-    def _fits(self, evaluations: int) -> bool:
-        """Whether the budget left holds this many more evaluations."""
-        return self.max_evals is None or self._nfev + evaluations <= self.max_evals
 
     def _sweep_fits(self, spent: int = 0) -> bool:
         """Whether the budget left (after ``spent`` more evaluations) holds
