@@ -273,3 +273,32 @@ def test_options_parse_ranges_and_reject_bad_values(capsys):
         with pytest.raises(SystemExit):
             bbob.parse_args(bad)
         assert re.search("functions|budget|dimension", capsys.readouterr().err)
+
+
+# -- small_budget.py: the hindsight bound at 100·d ----------------------------------------------
+def test_the_oracle_takes_each_functions_best_setting_and_best_single_the_best_overall():
+    import small_budget
+    nan = math.nan
+
+    def grid_run(function, setting, reached_targets):
+        hits = [10.0] * reached_targets + [nan] * (10 - reached_targets)
+        return dict(function=function, setting=setting, dim=2, hits=hits)
+    # Setting a reaches 6 and 0 targets on f1 and f2; setting b reaches 2 and 4.
+    runs = [grid_run(1, "a", 6), grid_run(2, "a", 0), grid_run(1, "b", 2), grid_run(2, "b", 4)]
+    assert small_budget.oracle(runs, [1, 2]) == pytest.approx((0.6 + 0.4) / 2)
+    assert small_budget.best_single(runs) == (pytest.approx(0.3), "a")  # a: 6/20, b: 6/20 too
+    runs.append(grid_run(1, "b", 1))  # b now 7/30 < a's 6/20
+    assert small_budget.best_single(runs)[1] == "a"
+
+
+@pytest.mark.parametrize("solver", ["ceopt", "cma"])
+def test_a_small_budget_run_spends_at_most_100_d_with_each_setting(solver):
+    pytest.importorskip("cma")
+    import small_budget
+    problem = bbob_solvers.suite([8], [2], [1])[0]
+    fopt = bbob_solvers.fopt_of(problem)
+    problem.free()
+    for setting in small_budget.settings(solver, 2)[::5]:
+        out = small_budget.run((solver, setting, 8, 2, 1, fopt))
+        reached = [h for h in out["hits"] if not math.isnan(h)]
+        assert reached == sorted(reached) and all(1 <= h <= 200 for h in reached)
