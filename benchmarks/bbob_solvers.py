@@ -107,7 +107,8 @@ def _seed(rng: np.random.Generator) -> int:
 
 # -- the solvers: one start each; run_with_restarts repeats them ------------------------------
 def ceopt_start(family: str | None, **options):
-    """A ceopt start with its default spread (0.3 of the box) about the start point.
+    """A ceopt start with its default spread (0.3 of the box) about the start point, unless
+    ``options`` set ``sigma0``; ``options`` go to ``ceopt.minimize``.
 
     ``max_evals`` is unlimited, as every solver's own budget is: the recorder ends the run.
     With a budget ceopt restarts (IPOP) until it is spent, so it is started once.
@@ -170,17 +171,22 @@ def powell_start(rec, rng, k):
              options=dict(maxfev=UNLIMITED, xtol=1e-10, ftol=1e-14))
 
 
-def cma_start(rec, rng, k):
-    import cma
-    d = rec.problem.dimension
-    # IPOP-CMA-ES: restarts with the population doubled each time, from a new random x0,
-    # step size 2 (the optimum lies in [-4, 4]^d); pycma seeds numpy's global RNG with `seed`.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        starts = itertools.count()  # pycma calls x0 once per start
-        cma.fmin2(rec, lambda: _x0(rng, d, next(starts)), 2.0, restarts=UNLIMITED, incpopsize=2,
-                  options={"seed": _seed(rng), "verbose": -9, "verb_log": 0, "verb_disp": 0,
-                           "maxfevals": UNLIMITED})
+def cma_start(sigma0: float = 2.0, **options):
+    """An IPOP-CMA-ES start: restarts with the population doubled each time, from a new random
+    x0; step size 2 by default (the optimum lies in [-4, 4]^d). ``options`` go to pycma
+    (``small_budget.py`` sets ``popsize``)."""
+    def start(rec, rng, k):
+        import cma
+        d = rec.problem.dimension
+        # pycma seeds numpy's global RNG with `seed`.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            starts = itertools.count()  # pycma calls x0 once per start
+            cma.fmin2(rec, lambda: _x0(rng, d, next(starts)), sigma0, restarts=UNLIMITED,
+                      incpopsize=2,
+                      options={"seed": _seed(rng), "verbose": -9, "verb_log": 0, "verb_disp": 0,
+                               "maxfevals": UNLIMITED, **options})
+    return start
 
 
 #: name -> (one start, description for the report)
@@ -193,7 +199,7 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
                             "of its own)"),
     "ceopt-textbook-diag": (ceopt_start("diag", method="textbook"),
                             "ceopt.minimize, diagonal Gaussian, method='textbook'"),
-    "cma-ipop": (cma_start, "pycma fmin2, IPOP restarts (population x2), sigma0=2"),
+    "cma-ipop": (cma_start(), "pycma fmin2, IPOP restarts (population x2), sigma0=2"),
     "de": (de_start, "scipy differential_evolution, polish off, tol 0"),
     "dual-annealing": (dual_annealing_start, "scipy dual_annealing, defaults"),
     "direct": (direct_start, "scipy direct, locally biased, tolerances 1e-10, no restarts"),

@@ -29,7 +29,6 @@ import itertools  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import time  # noqa: E402
-import warnings  # noqa: E402
 import zlib  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -56,27 +55,11 @@ def settings(solver: str, d: int) -> list[dict]:
 
 
 def start_for(solver: str, setting: dict):
-    """One start of ``solver`` with ``setting``, for ``bbob_solvers.run_with_restarts``."""
+    """The harness's start of ``solver`` (``bbob_solvers``) with ``setting``."""
     size = {} if setting["popsize"] is None else dict(popsize=setting["popsize"])
-
-    def ceopt_start(rec, rng, k):
-        import ceopt
-        d = rec.problem.dimension
-        ceopt.minimize(rec.batch, bs._x0(rng, d, k), setting["sigma0"], bounds=bs._box(d),
-                       dist=setting["dist"], vectorized=True, max_evals=bs.UNLIMITED,
-                       seed=rng, **size)
-
-    def cma_start(rec, rng, k):
-        import cma
-        d = rec.problem.dimension
-        options = {"seed": bs._seed(rng), "verbose": -9, "verb_log": 0, "verb_disp": 0,
-                   "maxfevals": bs.UNLIMITED, **size}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            starts = itertools.count()
-            cma.fmin2(rec, lambda: bs._x0(rng, d, next(starts)), setting["sigma0"],
-                      restarts=bs.UNLIMITED, incpopsize=2, options=options)
-    return ceopt_start if solver == "ceopt" else cma_start
+    if solver == "ceopt":
+        return bs.ceopt_start(setting["dist"], sigma0=setting["sigma0"], **size)
+    return bs.cma_start(setting["sigma0"], **size)
 
 
 def run(task: tuple) -> dict:
