@@ -97,8 +97,7 @@ class Restarts:
         one) fits in ``max_evals`` (else the run stops as converged)."""
         if self.nrestarts >= self.restarts or self._converged() is None:
             return False
-        return (self._separable and self._sweep_fits()) or self._fits(
-            self.popsize * RESTART_GROWTH)
+        return self._sweep_next or self._fits(self.popsize * RESTART_GROWTH)
 
     def _restart(self) -> None:
         """IPOP: start again from the initial spread with a larger population (on a separable
@@ -110,7 +109,7 @@ class Restarts:
         keeps its converged distribution.
         """
         self.nrestarts += 1
-        if self._separable and self._sweep_fits():  # a sweep from the best point instead
+        if self._sweep_next:  # a sweep from the best point instead
             self._sweep = self._new_sweep(self._best_x, self._best_loss)
             return
         dist = self._initial
@@ -118,6 +117,12 @@ class Restarts:
             dist = dist.moved(self._rng.uniform(self._box.low, self._box.high))
         self._new_local_search(dist)
         self._resize(self.popsize * RESTART_GROWTH, self.n_elite * RESTART_GROWTH)
+
+    @property
+    def _sweep_next(self) -> bool:
+        """Whether a restart now is a sweep: the objective is separable and the budget left
+        holds one."""
+        return bool(self._separable) and self._sweep_fits()
 
     # -- the separability test and the sweeps --------------------------------------------------
     def _skip_test(self) -> None:
@@ -152,19 +157,19 @@ class Restarts:
         if (X.shape, digest(X)) != self._asked:
             raise ValueError("the separability test and a coordinate sweep take exactly the "
                              "population ask returned")
+        best = best_number(losses)
         if self._separable is None:
-            if additive(losses):
+            if additive(losses):  # (so every value is finite, and best is not None)
                 self._go_diagonal()
                 self._separable = True
                 if self._sweep_fits(X.shape[0]):  # from the test's best point
-                    best = int(np.argmin(losses))
                     self._sweep = self._new_sweep(X[best], losses[best],
                                                   float(np.abs(losses).max()))
             else:
                 self._separable = False
         else:
             self._sweep.tell(losses)
-        self._note_best(X, losses, best_number(losses))
+        self._note_best(X, losses, best)
         self._asked = None
         self._count(X, values, np.nan)
         sweep = self._sweep
