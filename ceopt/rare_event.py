@@ -1,7 +1,7 @@
 """Rare-event estimation with the multilevel CE method and likelihood-ratio weights.
 
 To estimate ``l = P_p(S(X) >= level)`` for a rare event (Rubinstein & Kroese; see
-``shared/design/ce-method.md``):
+``docs/ce-method.md``, "Rare-event estimation"):
 
 1. Level ``t``: draw ``n_samples`` from the proposal ``q_t``; ``gamma_t = min(level, the
    (1 - elite_frac) quantile of S)``; the elites are every sample with ``S >= gamma_t`` (ties
@@ -38,14 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import fraction, generator, integer, real
-from .distributions import (
-    Bernoulli,
-    Categorical,
-    DiagGaussian,
-    Distribution,
-    Exponential,
-    Gaussian,
-)
+from .distributions import Distribution, LocationScale
 from .evaluation import Evaluator
 
 #: Samples per level: this many per fitted parameter (and at least ``MIN_SAMPLES``).
@@ -283,7 +276,7 @@ def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: floa
             _warn(f"level {len(levels)} (gamma = {gamma:g}): the likelihood-ratio weights of "
                   f"{int(elite.sum())} elites have an effective sample size of {ess:.1f}, "
                   f"below {threshold:g}; the proposal is degenerating (give more n_samples)")
-        if isinstance(q, Gaussian | DiagGaussian):
+        if isinstance(q, LocationScale):
             fitted = q.fit(X[elite], w, center=q.mean)
         else:
             fitted = q.fit(X[elite], w)
@@ -321,9 +314,9 @@ def _check_support(nominal: Distribution, proposal: Distribution, rng: np.random
                    fitted: bool = False) -> None:
     """The proposal must be positive wherever the nominal is, or the estimate is biased.
 
-    Checked from the families' parameters where ceopt knows them (a Bernoulli or categorical
-    value with probability 0, an exponential proposal for a nominal on the whole line), and by
-    sampling the nominal for other families.
+    Checked from the families' ``support()`` where both declare one (a Bernoulli or
+    categorical value with probability 0, an exponential proposal for a nominal on the whole
+    line), and by sampling the nominal otherwise.
     """
     what = "the fitted proposal" if fitted else f"the {type(proposal).__name__} proposal"
     if nominal.dim != proposal.dim:
@@ -332,7 +325,7 @@ def _check_support(nominal: Distribution, proposal: Distribution, rng: np.random
     if nominal.discrete != proposal.discrete:
         raise ValueError(f"a {type(proposal).__name__} proposal cannot express the support of "
                          f"a {type(nominal).__name__} nominal (discrete vs continuous)")
-    nominal_support, proposal_support = _support(nominal), _support(proposal)
+    nominal_support, proposal_support = nominal.support(), proposal.support()
     if (nominal_support is not None and proposal_support is not None
             and nominal_support.shape == proposal_support.shape):
         if np.any(nominal_support & ~proposal_support):
@@ -346,18 +339,3 @@ def _check_support(nominal: Distribution, proposal: Distribution, rng: np.random
     if not np.all(np.isfinite(proposal.log_prob(x))):
         raise ValueError(f"{what} gives probability 0 to points the {type(nominal).__name__} "
                          f"nominal can draw: the estimate would be biased")
-
-
-def _support(dist: Distribution) -> NDArray | None:
-    """Where ``dist`` has mass, as a boolean array comparable across families: per value for
-    the discrete ones, ``[negative reals, non-negative reals]`` per coordinate for the
-    continuous ones; ``None`` for a family ceopt does not know."""
-    if isinstance(dist, Bernoulli):
-        return np.stack([dist.p < 1, dist.p > 0], axis=1)
-    if isinstance(dist, Categorical):
-        return dist.probs > 0
-    if isinstance(dist, Gaussian | DiagGaussian):
-        return np.ones((dist.dim, 2), dtype=bool)
-    if isinstance(dist, Exponential):
-        return np.tile([False, True], (dist.dim, 1))
-    return None

@@ -1,23 +1,33 @@
-"""The interface every ceopt distribution implements, and the checks they share.
+"""The interface every ceopt distribution implements, and the checks the families share.
 
 A distribution is an immutable value. The CE update is written entirely in terms of it:
 
     new = old.smooth(old.fit(elites, weights), alpha)
 
 ``fit`` is the weighted maximum-likelihood estimate within the family,
-``argmax_q sum_k w_k log q(x_k)``, which for every family here is closed-form weighted
-moment matching.
+``argmax_q sum_k w_k log q(x_k)`` (``docs/ce-method.md``, "From importance sampling to a
+fitting problem"), which for every family here is closed-form weighted moment matching.
+
+:class:`Distribution` declares everything the solver calls. Two operations are optional, and
+a family that lacks them raises :class:`UnsupportedOperation` saying what needs them:
+``moved`` (a restart at a random point of the box) and ``state``/``from_state`` (checkpoints).
+:class:`LocationScale` is what method ``"adaptive"``, the separability test and BIPOP's small
+restarts need on top: a mean and standard deviations the solver can steer.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 D = TypeVar("D", bound="Distribution")
+
+
+class UnsupportedOperation(NotImplementedError):
+    """An operation the solver needs that this distribution family does not provide."""
 
 
 class Distribution(ABC):
@@ -43,7 +53,7 @@ class Distribution(ABC):
 
         Gaussian families: the largest standard deviation along a coordinate. Discrete
         families: the largest probability of *not* drawing a variable's mode. The CE loop
-        watches it to detect collapse.
+        watches it to detect collapse (and divergence).
         """
 
     @property
@@ -80,6 +90,82 @@ class Distribution(ABC):
     @abstractmethod
     def entropy(self) -> float:
         """Differential entropy (continuous) or Shannon entropy in nats (discrete)."""
+
+    # -- optional operations ----------------------------------------------------------------
+    def moved(self: D, mean: ArrayLike) -> D:
+        """The same family about another point: what a restart at a random point of the box
+        starts from."""
+        raise UnsupportedOperation(
+            f"{type(self).__name__} cannot be moved to another point, which a restart inside "
+            f"bounds needs: define moved(mean), or pass restarts=0")
+
+    def support(self) -> NDArray[np.bool_] | None:
+        """Where the distribution has mass, comparable across families (the rare-event
+        estimator checks that a proposal covers its nominal): per variable, a row of
+        booleans, one per value for discrete families and ``[negative reals, non-negative
+        reals]`` for continuous ones. None: not known (then it is checked by sampling)."""
+        return None
+
+    def state(self) -> dict[str, Any]:
+        """The parameters as plain data (numbers, strings, arrays), for checkpoints:
+        ``type(self).from_state(self.state())`` must give this distribution back exactly."""
+        raise UnsupportedOperation(
+            f"{type(self).__name__} does not say how to save it: define state() and "
+            f"from_state() to checkpoint a run with it")
+
+    @classmethod
+    def from_state(cls: type[D], state: dict[str, Any]) -> D:
+        """The distribution :meth:`state` describes."""
+        raise UnsupportedOperation(f"{cls.__name__} does not define from_state()")
+
+
+class LocationScale(Distribution):
+    """A continuous family with a mean and per-coordinate standard deviations.
+
+    Besides :class:`Distribution`, the solver uses: ``fit`` with ``center`` (the spread fitted
+    about a given mean: the update about the previous mean), ``smooth`` with a separate rate
+    for the spread and a ``scale`` factor (the scale control), ``moved`` and ``scaled``
+    (where and how wide a restart starts), and ``diagonal`` (the family without correlations,
+    for a separable objective).
+    """
+
+    @property
+    @abstractmethod
+    def mean(self) -> NDArray[np.float64]:
+        """The location, shape ``(dim,)``."""
+
+    @property
+    @abstractmethod
+    def std(self) -> NDArray[np.float64]:
+        """The marginal standard deviations, shape ``(dim,)``."""
+
+    @abstractmethod
+    def fit(self: D, x: ArrayLike, weights: ArrayLike | None = None, *,
+            center: ArrayLike | None = None, overwrite_x: bool = False) -> D:
+        """Weighted MLE; with ``center``, the spread's MLE for a mean known to be ``center``.
+        ``overwrite_x=True`` lets the fit use x's memory, as scipy's ``overwrite_a``."""
+
+    @abstractmethod
+    def smooth(self: D, new: D, alpha: float, alpha_cov: float | None = None, *,
+               scale: float = 1.0) -> D:
+        """Mix the means with ``alpha`` and the spreads with ``alpha_cov`` (default alpha),
+        then multiply every standard deviation by ``scale``."""
+
+    @abstractmethod
+    def moved(self: D, mean: ArrayLike) -> D:
+        """The same distribution about another mean."""
+
+    @abstractmethod
+    def scaled(self: D, factor: float) -> D:
+        """The same distribution with every standard deviation times ``factor``."""
+
+    def diagonal(self) -> LocationScale:
+        """The family without correlations, with the same means and standard deviations
+        (itself when it has none)."""
+        return self
+
+    def support(self) -> NDArray[np.bool_]:
+        return np.ones((self.dim, 2), dtype=bool)
 
 
 def frozen(a: ArrayLike, dtype=np.float64) -> NDArray:
@@ -145,3 +231,17 @@ def short(a: NDArray, precision: int = 4) -> str:
     """A compact rendering of a parameter array for ``repr``."""
     return np.array2string(np.asarray(a), precision=precision, threshold=8, edgeitems=3,
                            separator=", ")
+
+
+#: Default total probability each variable keeps for leaving its mode: ``(k - 1) * min_prob``.
+DEFAULT_FLOOR = 1e-3
+
+
+def check_floor(min_prob: float | None, k: int) -> float:
+    """``min_prob`` validated; ``None`` gives the default ``DEFAULT_FLOOR / (k - 1)``."""
+    if min_prob is None:
+        return DEFAULT_FLOOR / (k - 1)
+    min_prob = float(min_prob)
+    if not (np.isfinite(min_prob) and 0 <= min_prob < 1.0 / k):
+        raise ValueError(f"min_prob must be in [0, 1/{k}) for {k} values, got {min_prob}")
+    return min_prob

@@ -11,6 +11,8 @@ are all (near) zero from collapsing onto a point mass at 0.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -120,6 +122,23 @@ class Exponential(Distribution):
         check_same_family(self, new)
         a = check_alpha(alpha)
         return Exponential(a * new.mean + (1 - a) * self._mean, min_mean=self._min_mean)
+
+    def moved(self, mean: ArrayLike) -> Exponential:
+        """The exponentials with means ``mean`` (an exponential's location is its scale)."""
+        mean = float_array("mean", mean)
+        if mean.shape != (self.dim,):
+            raise ValueError(f"mean must have shape ({self.dim},), got {mean.shape}")
+        return Exponential(mean, min_mean=self._min_mean)
+
+    def support(self) -> NDArray[np.bool_]:
+        return np.tile([False, True], (self.dim, 1))
+
+    def state(self) -> dict[str, Any]:
+        return {"mean": self._mean, "min_mean": self._min_mean}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Exponential:
+        return cls(state["mean"], min_mean=state["min_mean"])
 
     def entropy(self) -> float:
         return float((1.0 + np.log(self._mean)).sum())

@@ -1,0 +1,104 @@
+"""What the two Gaussian families share: the mean, the floor on the spread, and the first half
+of ``fit``.
+
+Both fit by weighted moment matching (the closed-form weighted MLE)
+
+    mean = sum_k w_k x_k,       cov = sum_k w_k (x_k - c)(x_k - c)^T,
+
+where ``c`` is the fitted mean (the MLE) unless a ``center`` is given: then ``cov`` is the MLE
+of the covariance for a mean known to be ``c``. The CE update of methods ``"ce"`` and
+``"adaptive"`` passes the *previous* mean as ``center`` (``docs/ce-method.md``, "Why textbook
+CE stalls"), which stretches the distribution along the direction of progress instead of
+shrinking it.
+
+Smoothing acts on the moments: ``mean`` and ``cov`` (for :class:`DiagGaussian`, the
+variances) are mixed linearly, ``alpha * new + (1 - alpha) * old``. A convex combination of
+positive definite matrices is positive definite, so smoothing never breaks the Cholesky factor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._checks import float_array, real
+from ._base import LocationScale, check_samples, normalized_weights
+
+LOG_2PI = float(np.log(2.0 * np.pi))
+
+#: Default floor on every standard deviation (see ``min_std``).
+DEFAULT_MIN_STD = 1e-12
+
+
+def mean_vector(mean: ArrayLike) -> NDArray[np.float64]:
+    mean = float_array("mean", mean)
+    if mean.ndim != 1 or mean.size == 0:
+        raise ValueError(f"mean must be a non-empty 1-D array, got shape {mean.shape}")
+    if not np.all(np.isfinite(mean)):
+        raise ValueError("mean must be finite")
+    return mean
+
+
+def positive(name: str, value: float) -> float:
+    value = real(name, value)
+    if not value > 0:
+        raise ValueError(f"{name} must be finite and positive, got {value}")
+    return value
+
+
+def check_min_std(min_std: float) -> float:
+    min_std = float(min_std)
+    if not (np.isfinite(min_std) and min_std >= 0):
+        raise ValueError(f"min_std must be finite and >= 0, got {min_std}")
+    return min_std
+
+
+class Normal(LocationScale):
+    """What both Gaussian families share: a mean, a floor on the std, the first half of fit."""
+
+    _mean: NDArray[np.float64]
+    _min_std: float
+
+    @property
+    def dim(self) -> int:
+        return self._mean.size
+
+    @property
+    def mean(self) -> NDArray[np.float64]:
+        return self._mean
+
+    @property
+    def mode(self) -> NDArray[np.float64]:
+        return self._mean
+
+    @property
+    def min_std(self) -> float:
+        return self._min_std
+
+    @property
+    def min_spread(self) -> float:
+        return self._min_std
+
+    def _moved_mean(self, mean: ArrayLike) -> NDArray[np.float64]:
+        """``mean`` checked for a move: finite, of this distribution's shape."""
+        mean = mean_vector(mean)
+        if mean.shape != (self.dim,):
+            raise ValueError(f"mean must have shape ({self.dim},), got {mean.shape}")
+        return mean
+
+    def _fit_moments(self, x, weights, center, overwrite_x=False):
+        """Validated samples and weights; the fitted mean and the deviations from the centre
+        (in x's own memory if ``overwrite_x`` and x is a writable float array)."""
+        x = check_samples(x, self.dim).astype(np.float64, copy=False)
+        if not np.all(np.isfinite(x)):
+            raise ValueError("samples to fit must be finite")
+        w = normalized_weights(weights, x.shape[0])
+        n_pos = int(np.count_nonzero(w))
+        if n_pos < self.min_fit_samples:
+            raise ValueError(
+                f"{type(self).__name__} in {self.dim} dimensions needs at least "
+                f"{self.min_fit_samples} samples with positive weight to fit, got {n_pos}")
+        mean = w @ x
+        c = mean if center is None else check_samples(center, self.dim, "center")[0]
+        own = overwrite_x and x.flags.writeable
+        return mean, np.subtract(x, c, out=x if own else None), w
