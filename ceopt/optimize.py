@@ -12,25 +12,26 @@ from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, OptimizeResult
 
 from ._checks import float_array, integer
-from .bounds import Box
 from .checkpoint import load as load_checkpoint
 from .checkpoint import save as save_checkpoint
 from .cross_entropy import CrossEntropy
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .evaluation import Evaluator
+from .handlers import BoundaryHandler, Box
 
 #: Largest dimension whose default distribution is a full-covariance Gaussian. Its update costs
-#: O(d^3) per iteration and its learning rate falls as 1/d^2 (ceopt.adaptation); beyond this a
-#: diagonal Gaussian, whose rate falls as 1/d, learns more per evaluation.
+#: O(d^3) per iteration and its learning rate falls as 1/d^2 (ceopt.updates.adaptive); beyond
+#: this a diagonal Gaussian, whose rate falls as 1/d, learns more per evaluation.
 FULL_MAX_DIM = 100
 
 #: Initial standard deviation from bounds, as a fraction of the box width: a Gaussian this wide
 #: about the centre covers the box (chosen in benchmarks/defaults.py, with the samples then
-#: reflected into the box; ceopt.bounds now projects them).
+#: reflected into the box; ceopt.handlers.box now projects them).
 BOX_SPREAD = 0.3
 
 
-def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Box | None,
+def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None,
+                         box: BoundaryHandler | None,
                          family: str | None = None, method: str | None = None) -> Distribution:
     """The starting Gaussian from ``x0``/``sigma0`` or from a finite box.
 
@@ -57,11 +58,11 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None, box: Bo
             if not box.contains(mean):
                 raise ValueError("x0 lies outside the bounds")
     elif box is not None and box.finite:
-        mean = box.center
+        mean = 0.5 * (box.low + box.high)  # the centre
     else:
         raise ValueError("give x0, finite bounds, or a distribution (dist=...)")
     if sigma0 is None:
-        sigma0 = BOX_SPREAD * box.width if box is not None and box.finite else 1.0
+        sigma0 = BOX_SPREAD * (box.high - box.low) if box is not None and box.finite else 1.0
     std = float_array("sigma0", sigma0)
     if std.ndim > 1 or (std.ndim == 1 and std.shape != mean.shape):
         raise ValueError(f"sigma0 must be a scalar or have shape {mean.shape}, got {std.shape}")
@@ -103,8 +104,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         spread (0.3 of the width; ``sigma0`` overrides it). Without bounds ``sigma0`` is 1.
     bounds : scipy.optimize.Bounds or sequence of (low, high), optional
         The objective is only called inside: samples outside are evaluated at their projection
-        onto the box, ranked with a penalty and fitted as drawn (:mod:`ceopt.bounds`). ``x`` is
-        always inside; the final distribution's mean may lie just outside a face when the
+        onto the box, ranked with a penalty and fitted as drawn (:mod:`ceopt.handlers.box`).
+        ``x`` is always inside; the final distribution's mean may lie just outside a face when the
         optimum is on it.
     dist : Distribution, "diag" or "full", optional
         The initial distribution. ``"full"``: a full-covariance Gaussian from
@@ -212,7 +213,8 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
         if x0 is not None or sigma0 is not None:
             raise ValueError("pass either dist or x0/sigma0, not both")
     else:
-        box = Box.parse(bounds, None if x0 is None else np.size(x0))
+        box = bounds if isinstance(bounds, BoundaryHandler) else Box.parse(
+            bounds, None if x0 is None else np.size(x0))
         dist = initial_distribution(x0, sigma0, box, dist, solver_options.get("method"))
     solver = CrossEntropy(dist, bounds=bounds, **solver_options)
     if checkpoint is not None and Path(checkpoint).exists():

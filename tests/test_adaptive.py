@@ -10,9 +10,12 @@ from hypothesis import strategies as hs
 from problems import rastrigin, sphere
 
 import ceopt
-from ceopt import Bernoulli, CrossEntropy, DiagGaussian, Gaussian, adaptation
-from ceopt.adaptation import REFERENCE_QUANTILE, SUCCESS_SMOOTHING, flat_window, rank_weights
-from ceopt.bounds import Box
+from ceopt import Bernoulli, CrossEntropy, DiagGaussian, Gaussian
+from ceopt.handlers import Box
+from ceopt.stopping import flat_window
+from ceopt.updates import rank_weights
+from ceopt.updates.previous_mean import Kept, kept_mean
+from ceopt.updates.scale_control import REFERENCE_QUANTILE, SUCCESS_SMOOTHING
 
 
 @given(mu=hs.integers(1, 2000))
@@ -285,7 +288,7 @@ def test_the_kept_mean_is_the_weighted_mean_of_the_merged_elites(ranks, kept_ran
     chosen = np.random.default_rng(mu).normal(size=(mu, 3))
     kept_x = np.full(3, 100.0)
     weights = None if equal else rank_weights(mu)
-    got = adaptation.kept_mean(chosen, chosen_rank, kept_x, float(kept_rank), weights)
+    got = kept_mean(chosen, chosen_rank, Kept(kept_x, float(kept_rank)), weights)
     place = int(np.count_nonzero(chosen_rank <= kept_rank))
     if place == mu:
         assert got is None

@@ -1,5 +1,5 @@
 """Samples outside the box are evaluated at their projection, ranked with a penalty, and
-fitted as drawn (ceopt.bounds)."""
+fitted as drawn (ceopt.handlers.box)."""
 
 import numpy as np
 import pytest
@@ -9,8 +9,8 @@ from problems import sphere
 
 import ceopt
 from ceopt import CrossEntropy
-from ceopt.bounds import Box
 from ceopt.distributions import DiagGaussian
+from ceopt.handlers import Box
 
 finite = hs.floats(-1e3, 1e3)
 

@@ -1,4 +1,4 @@
-"""The separability test and coordinate sweeps of method "adaptive" (ceopt.coordinate)."""
+"""The separability test and coordinate sweeps of method "adaptive" (ceopt.schedules)."""
 
 import numpy as np
 import pytest
@@ -8,8 +8,9 @@ from problems import rastrigin, sphere
 
 import ceopt
 from ceopt import CrossEntropy, DiagGaussian, Gaussian
-from ceopt.bounds import Box
-from ceopt.coordinate import SWEEP_SAMPLES, CoordinateSweep, additive, budget_needed, probe
+from ceopt.handlers import Box
+from ceopt.schedules.coordinate import SWEEP_SAMPLES, CoordinateSweep, budget_needed
+from ceopt.schedules.separable import additive, probe
 
 SHIFT = np.array([1.3, -2.2, 0.7, 2.9, -0.4])
 BOX5 = [(-5, 5)] * 5
@@ -108,7 +109,7 @@ def test_the_sweep_point_takes_each_coordinates_gain_as_predicted():
         X = sweep.ask(rng)
         values = shifted_rastrigin(X)
         predicted = sweep.loss
-        sweep.tell(values)
+        sweep.tell(X, values)
         if X.shape[0] > 5 * SWEEP_SAMPLES:  # the last row: the point with several gains
             np.testing.assert_array_equal(X[-1], point)
             assert values[-1] == pytest.approx(predicted, rel=1e-12, abs=1e-12)
@@ -140,7 +141,7 @@ def test_a_sweep_never_chooses_nan():
     X = sweep.ask(np.random.default_rng(0))
     values = sphere(X)
     values[X[:, 0] > 0] = np.nan  # the better half of coordinate 0 fails
-    sweep.tell(values)
+    sweep.tell(X, values)
     assert sweep.mean[0] <= 0 and sweep.point[0] <= 0
 
 
@@ -299,20 +300,20 @@ def test_rounding_near_the_optimum_is_not_a_coupling():
         while not es.stop():
             X = es.ask()
             es.tell(X, rastrigin(X - shift))
-        assert es._separable and isinstance(es.dist, DiagGaussian), seed
+        assert es.schedule.verdict and isinstance(es.dist, DiagGaussian), seed
 
 
 def test_a_failed_evaluation_of_the_moved_point_proves_nothing():
     sweep = CoordinateSweep(np.zeros(3), 10.0, np.ones(3), None)
     rng = np.random.default_rng(0)
     X = sweep.ask(rng)
-    sweep.tell(sphere(X - 0.5))  # gains in every coordinate: the point moves, unevaluated
+    sweep.tell(X, sphere(X - 0.5))  # gains in every coordinate: the point moves, unevaluated
     moved = sweep.point.copy()
     X = sweep.ask(rng)
     np.testing.assert_array_equal(X[-1], moved)
     values = sphere(X - 0.5)
     values[-1] = np.nan  # its evaluation fails
-    sweep.tell(values)
+    sweep.tell(X, values)
     assert not sweep.coupled and sweep.loss == 10.0 and np.all(sweep.point == 0)
 
 
@@ -325,11 +326,11 @@ def test_a_sweep_from_a_point_that_failed_moves_on(at_x0):
     es = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), seed=0, separable=True, max_evals=5000)
     X = es.ask()
     es.tell(X, f(X))
-    assert np.all(es._sweep.point != 0)  # moved off x0, to a point still to evaluate
+    assert np.all(es.search.point != 0)  # moved off x0, to a point still to evaluate
     while not es.stop():
         X = es.ask()
         es.tell(X, f(X))
-    assert es._separable and es.best_f < 1e-10  # never taken for a coupling
+    assert es.schedule.verdict and es.best_f < 1e-10  # never taken for a coupling
 
 
 def test_a_run_resumed_mid_sweep_with_a_smaller_budget_polishes_with_the_rest(tmp_path):

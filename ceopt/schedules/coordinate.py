@@ -1,11 +1,12 @@
-"""Coordinate sweeps: the CE method one coordinate at a time, for separable objectives.
+"""Coordinate sweeps: the CE method one coordinate at a time, for separable objectives
+(the searches of the schedule in :mod:`ceopt.schedules.separable`).
 
 A rotation-invariant Gaussian cannot exploit separability: on separable Rastrigin it does no
 better than on a rotated one. When ``f(x) = sum_j g_j(x_j)``, each coordinate is a 1-D problem
 of its own, and a 1-D search is cheap and global. With a budget, method ``"adaptive"``
-therefore first tests whether the objective adds up over the coordinates (:func:`probe`,
-:func:`additive`: d + 2 evaluations), and if it does, searches with a diagonal Gaussian and
-replaces its IPOP restarts by cycles of
+therefore first tests whether the objective adds up over the coordinates (d + 2
+evaluations, :mod:`ceopt.schedules.separable`), and if it does, searches with a diagonal
+Gaussian and replaces its IPOP restarts by cycles of
 
 1. a sweep (:class:`CoordinateSweep`): d one-dimensional CE searches from the best point, each
    varying one coordinate and keeping the others fixed, all drawn in one batch; then
@@ -33,12 +34,18 @@ turns it all off; ``True`` skips the test.
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
-from .adaptation import rank_weights
-from .bounds import Box
-from .distributions import DiagGaussian
+from .. import distributions
+from ..distributions import DiagGaussian, Distribution
+from ..handlers import BoundaryHandler
+from ..local_search import Search, Told
+from ..selection import best_number
+from ..updates import rank_weights
 
 #: Samples per coordinate per sweep iteration: enough for a 1-D search over about ten basins.
 SWEEP_SAMPLES = 30
@@ -55,9 +62,21 @@ SWEEP_MAX_ITER = 50
 POLISH_SPREAD = 0.25
 #: How far values may miss adding up, relative to the changes added (plus float rounding).
 ADDITIVE_RTOL = 1e-9
-#: The test's steps: the spread times 0.5 ... 1.5, a different factor per coordinate, so
-#: that couplings do not cancel by symmetry (steps of one size along (1, 1) and (1, -1)).
-GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+
+
+def fingerprint(X: NDArray) -> tuple[tuple[int, ...], str]:
+    """X's shape and a digest of its values: enough to check that a population comes back as
+    it was asked, without keeping a copy (a sweep's is 30 d x d)."""
+    digest = hashlib.blake2b(np.ascontiguousarray(X, dtype=float).data, digest_size=16)
+    return tuple(X.shape), digest.hexdigest()
+
+
+def check_unchanged(asked: tuple | None, X: NDArray) -> None:
+    """The populations of the separability test and of a sweep come back as asked."""
+    if asked is None or fingerprint(X) != asked:
+        raise ValueError("the separability test and a coordinate sweep take exactly the "
+                         "population ask returned (call ask first; pass separable=False to "
+                         "tell populations of your own)")
 
 
 def budget_needed(dim: int) -> int:
@@ -79,34 +98,7 @@ def adds_up(base: float, changes: NDArray, together: float, scale: float) -> boo
     return bool(abs(together - base - changes.sum()) <= tolerance)
 
 
-def probe(x0: NDArray, std: NDArray, box: Box | None) -> NDArray:
-    """The d + 2 points of the test: x0, x0 moved along each coordinate, and x0 moved along
-    all of them at once. Each step is the coordinate's spread times its own factor in
-    [0.5, 1.5), towards the side of the box with more room, and at most that room."""
-    d = x0.size
-    step = std * (0.5 + (GOLDEN * np.arange(1, d + 1)) % 1.0)
-    moved = x0 + step
-    if box is not None:
-        up, down = box.high - x0, x0 - box.low
-        moved = np.where(up >= down, x0 + np.minimum(step, up), x0 - np.minimum(step, down))
-    points = np.repeat(x0[None], d + 2, axis=0)
-    points[np.arange(1, d + 1), np.arange(d)] = moved
-    points[d + 1] = moved
-    return points
-
-
-def additive(losses: NDArray) -> bool:
-    """Whether the probe's values add up, and at least one step changed the value (a plateau
-    adds up trivially)."""
-    if not np.all(np.isfinite(losses)):
-        return False
-    base, changes = losses[0], losses[1:-1] - losses[0]
-    scale = np.abs(losses).max()
-    return bool(np.abs(changes).max() > rounding(losses.size, scale)
-                and adds_up(base, changes, losses[-1], scale))
-
-
-class CoordinateSweep:
+class CoordinateSweep(Search):
     """d one-dimensional CE searches from a point, sampled in one batch (module docstring).
 
     Parameters
@@ -114,95 +106,149 @@ class CoordinateSweep:
     point, loss : the point the searches start from and its loss (NaN if not evaluated: the
         first batch then evaluates it).
     std : each coordinate's initial spread (the initial Gaussian's standard deviations).
-    box : samples are projected onto it, and fitted as projected.
+    handler : samples are clipped to its coordinate bounds, and fitted as clipped.
     magnitude : the largest finite |loss| seen so far, whose rounding the check allows for.
+    dist, popsize, n_elite : the distribution and sizes in force, which the sweep leaves as
+        they are (the run reports them; the polish after the sweep takes the sizes).
 
     The batch is ``d * SWEEP_SAMPLES`` rows, row ``j * SWEEP_SAMPLES + i`` varying coordinate
     ``j`` of the point, and a last row, the point itself, while its loss is not known.
+    ``tell`` takes that batch back exactly as ``ask`` returned it.
     """
 
-    def __init__(self, point: NDArray, loss: float, std: NDArray, box: Box | None,
-                 magnitude: float = 0.0):
+    kind = "sweep"
+
+    def __init__(self, point: NDArray, loss: float, std: NDArray,
+                 handler: BoundaryHandler | None, magnitude: float = 0.0, *,
+                 dist: Distribution | None = None, popsize: int = 0, n_elite: int = 0):
         self.point, self.loss = point.copy(), float(loss)
         self.mean, self.std = point.copy(), std.copy()
-        self._end_std = SWEEP_END * std
-        self._box = box
-        self._weights = rank_weights(SWEEP_SAMPLES // 2)
-        self._magnitude = max(magnitude, abs(self.loss) if np.isfinite(self.loss) else 0.0)
-        self._unevaluated = bool(np.isnan(self.loss))  # the next batch evaluates the point
+        self.end_std = SWEEP_END * std
+        self.handler = handler
+        self.magnitude = max(magnitude, abs(self.loss) if np.isfinite(self.loss) else 0.0)
+        self.unevaluated = bool(np.isnan(self.loss))  # the next batch evaluates the point
         # The point's loss predicted as base + sum(gains) (no gains: nothing to check), and
         # the point before it, kept in case its evaluation fails.
-        self._base, self._gains = np.nan, np.empty(0)
-        self._previous: tuple | None = None
-        self._flat = np.zeros(point.size, dtype=bool)  # coordinates that change nothing
-        self._values: NDArray | None = None  # the last batch's sampled coordinate values
+        self.base, self.gains = np.nan, np.empty(0)
+        self.previous: tuple[NDArray, float] | None = None
+        self.flat = np.zeros(point.size, dtype=bool)  # coordinates that change nothing
+        self.values: NDArray | None = None  # the last batch's sampled coordinate values
         self.coupled = False  # the point's value missed its prediction: not separable
         self.nit = 0
+        self.asked: tuple | None = None  # the fingerprint of the batch ask returned
+        self.dist, self.popsize, self.n_elite = dist, popsize, n_elite
 
     @property
     def batch_size(self) -> int:
-        return self.point.size * SWEEP_SAMPLES + self._unevaluated
+        return self.point.size * SWEEP_SAMPLES + self.unevaluated
 
     @property
     def done(self) -> bool:
         return (self.coupled or self.nit >= SWEEP_MAX_ITER
-                or bool(np.all((self.std <= self._end_std) | self._flat)))
+                or bool(np.all((self.std <= self.end_std) | self.flat)))
 
     def ask(self, rng: np.random.Generator) -> NDArray:
         d, k = self.point.size, SWEEP_SAMPLES
         values = self.mean[:, None] + self.std[:, None] * rng.standard_normal((d, k))
-        if self._box is not None:
-            values = np.clip(values, self._box.low[:, None], self._box.high[:, None])
-        self._values = values
+        if self.handler is not None:
+            values = np.clip(values, self.handler.low[:, None], self.handler.high[:, None])
+        self.values = values
         X = np.repeat(self.point[None], self.batch_size, axis=0)
         X[np.arange(d * k), np.repeat(np.arange(d), k)] = values.ravel()
+        self.asked = fingerprint(X)
         return X
 
-    def tell(self, losses: NDArray) -> None:
-        """Update from the losses of the batch :meth:`ask` returned (NaN is never chosen)."""
+    def tell(self, X: NDArray, losses: NDArray) -> Told:
+        """Update from the batch :meth:`ask` returned and its losses (NaN is never chosen).
+        A sweep has no elite threshold: ``gamma`` is NaN."""
+        check_unchanged(self.asked, X)
+        self.asked = None
+        best = best_number(losses)
         d, k = self.point.size, SWEEP_SAMPLES
         finite = np.abs(losses[np.isfinite(losses)])
         if finite.size:
-            self._magnitude = max(self._magnitude, float(finite.max()))
-        moved_back = self._unevaluated and self._check(float(losses[-1]))
+            self.magnitude = max(self.magnitude, float(finite.max()))
+        moved_back = self.unevaluated and self._check(float(losses[-1]))
         sampled = np.where(np.isnan(losses[:d * k]), np.inf, losses[:d * k]).reshape(d, k)
-        self._flat |= np.all(sampled == sampled[:, :1], axis=1)
+        self.flat |= np.all(sampled == sampled[:, :1], axis=1)
         order = np.argsort(sampled, axis=1, kind="stable")
-        elites = np.take_along_axis(self._values, order[:, :self._weights.size], axis=1)
-        mean = elites @ self._weights
-        self.std = np.sqrt(((elites - self.mean[:, None]) ** 2) @ self._weights)
+        weights = rank_weights(SWEEP_SAMPLES // 2)
+        elites = np.take_along_axis(self.values, order[:, :weights.size], axis=1)
+        mean = elites @ weights
+        self.std = np.sqrt(((elites - self.mean[:, None]) ** 2) @ weights)
         self.mean = mean
         # The point takes the coordinates' gains (beyond rounding; any finite value is a gain
         # over a point whose loss is not finite).
         rows = np.arange(d)
-        best = sampled[rows, order[:, 0]]
+        best_sampled = sampled[rows, order[:, 0]]
         reference = self.loss if np.isfinite(self.loss) else np.inf
-        gains = best < reference - rounding(d + 2, self._magnitude)
+        gains = best_sampled < reference - rounding(d + 2, self.magnitude)
         if gains.any() and not self.coupled and not moved_back:
-            self._previous = (self.point, self.loss)
+            self.previous = (self.point, self.loss)
             self.point = self.point.copy()
-            self.point[gains] = self._values[rows, order[:, 0]][gains]
+            self.point[gains] = self.values[rows, order[:, 0]][gains]
             if gains.sum() == 1:  # the point is the sample just evaluated: nothing to check
-                self.loss, self._gains = float(best[gains][0]), np.empty(0)
+                self.loss, self.gains = float(best_sampled[gains][0]), np.empty(0)
             elif np.isfinite(self.loss):  # predicted, and checked by the next batch
-                self._base, self._gains = self.loss, best[gains] - self.loss
-                self.loss, self._unevaluated = self._base + self._gains.sum(), True
+                self.base, self.gains = self.loss, best_sampled[gains] - self.loss
+                self.loss, self.unevaluated = self.base + self.gains.sum(), True
             else:  # nothing to predict from: evaluated by the next batch, not checked
-                self.loss, self._gains, self._unevaluated = np.nan, np.empty(0), True
+                self.loss, self.gains, self.unevaluated = np.nan, np.empty(0), True
         self.nit += 1
+        return Told(np.nan, best)
 
     def _check(self, actual: float) -> bool:
         """The point's value, evaluated: against its prediction, if there is one. Returns
         whether the point moved back (its evaluation failed, which proves nothing; the batch's
         gains were then measured from the point that failed, so they are not taken)."""
-        self._unevaluated = False
-        if not np.isfinite(actual) and self._previous is not None:
-            self.point, self.loss = self._previous
+        self.unevaluated = False
+        if not np.isfinite(actual) and self.previous is not None:
+            self.point, self.loss = self.previous
             return True
-        if self._gains.size and not adds_up(self._base, self._gains, actual, self._magnitude):
+        if self.gains.size and not adds_up(self.base, self.gains, actual, self.magnitude):
             self.coupled = True
         self.loss = actual
         return False
+
+    # -- checkpoints -------------------------------------------------------------------------
+    _ARRAYS = ("point", "mean", "std", "end_std", "gains", "flat", "values")
+    _NUMBERS = ("loss", "magnitude", "base")
+
+    def state(self) -> dict[str, Any]:
+        previous = None if self.previous is None else {"point": self.previous[0],
+                                                       "loss": self.previous[1]}
+        return {**{name: getattr(self, name) for name in self._ARRAYS + self._NUMBERS},
+                "unevaluated": self.unevaluated, "coupled": self.coupled, "nit": self.nit,
+                "previous": previous, "asked": _asked_state(self.asked),
+                "dist": distributions.to_state(self.dist), "popsize": self.popsize,
+                "n_elite": self.n_elite}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], handler: BoundaryHandler | None
+                   ) -> CoordinateSweep:
+        sweep = cls.__new__(cls)
+        for name in cls._ARRAYS:
+            value = state[name]
+            setattr(sweep, name, None if value is None else np.array(value))
+        for name in cls._NUMBERS:
+            setattr(sweep, name, float(state[name]))
+        sweep.unevaluated, sweep.coupled = bool(state["unevaluated"]), bool(state["coupled"])
+        sweep.nit, sweep.handler = int(state["nit"]), handler
+        previous = state["previous"]
+        sweep.previous = (None if previous is None else
+                          (np.array(previous["point"]), float(previous["loss"])))
+        sweep.asked = _asked_from_state(state["asked"])
+        sweep.dist = distributions.from_state(state["dist"])
+        sweep.popsize, sweep.n_elite = int(state["popsize"]), int(state["n_elite"])
+        return sweep
+
+
+def _asked_state(asked: tuple | None) -> dict[str, Any] | None:
+    return None if asked is None else {"shape": list(asked[0]), "digest": asked[1]}
+
+
+def _asked_from_state(state: dict[str, Any] | None) -> tuple | None:
+    return None if state is None else (tuple(int(n) for n in state["shape"]), state["digest"])
 
 
 def polish_start(like: DiagGaussian, mean: NDArray, std: NDArray) -> DiagGaussian:

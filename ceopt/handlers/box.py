@@ -1,4 +1,5 @@
-"""Box constraints, and how samples outside them are evaluated and ranked.
+"""Box constraints, the first boundary handler: samples outside are evaluated at their
+projection, ranked with a penalty, and fitted as drawn.
 
 A sample that falls outside ``[low, high]`` is **evaluated at its projection** onto the box
 (each coordinate clipped to its bounds), so the objective never sees a point outside. It is
@@ -26,14 +27,19 @@ The rare-event estimator needs the density of its samples and so does not take b
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import Bounds
 
+from .base import BoundaryHandler
 
-class Box:
+
+class Box(BoundaryHandler):
     """``low <= x <= high`` coordinate-wise; either side may be infinite."""
+
+    name = "box"
 
     def __init__(self, low: NDArray, high: NDArray):
         low = np.asarray(low, dtype=np.float64)
@@ -50,7 +56,6 @@ class Box:
                              f"high={high[j]:g}")
         self.low = low
         self.high = high
-        self._two_sided = np.isfinite(low) & np.isfinite(high)
 
     @classmethod
     def parse(cls, bounds: Bounds | Sequence | None, dim: int | None = None) -> Box | None:
@@ -88,14 +93,6 @@ class Box:
         return cls(np.atleast_1d(low), np.atleast_1d(high))
 
     @property
-    def dim(self) -> int:
-        return self.low.size
-
-    @property
-    def finite(self) -> bool:
-        return bool(self._two_sided.all())
-
-    @property
     def center(self) -> NDArray[np.float64]:
         return 0.5 * (self.low + self.high)
 
@@ -103,12 +100,12 @@ class Box:
     def width(self) -> NDArray[np.float64]:
         return self.high - self.low
 
-    def contains(self, x: NDArray) -> NDArray[np.bool_]:
-        return np.all((x >= self.low) & (x <= self.high), axis=-1)
-
     def project(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """The nearest points of the box to the rows of ``x`` (each coordinate clipped)."""
         return np.clip(x, self.low, self.high)
+
+    def repair(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        return self.project(X)
 
     @staticmethod
     def penalty(drawn: NDArray[np.float64], projected: NDArray[np.float64],
@@ -132,6 +129,13 @@ class Box:
         units = excess[outside] / scale
         penalty[outside] = (q75 - q25) * np.einsum("ij,ij->i", units, units)
         return penalty
+
+    def state(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Box:
+        return cls(state["low"], state["high"])
 
     def __repr__(self) -> str:
         return f"Box(low={self.low}, high={self.high})"

@@ -1,0 +1,53 @@
+"""Which part of a run each option of :class:`~ceopt.CrossEntropy` (and ``minimize``) goes to.
+
+The run takes the options of its parts as keywords; each part checks its own: the population
+sizes and the update rule's options go to the rule (:mod:`ceopt.updates`), the stopping
+tolerances to every local search's :class:`~ceopt.stopping.Convergence`, ``separable`` to
+the restart schedule (:mod:`ceopt.schedules`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from ._checks import integer, real
+from .distributions import Distribution
+from .stopping import Convergence
+from .updates import UpdateRule
+
+SIZE_OPTIONS = ("popsize", "elite_frac", "n_elite")
+RULE_OPTIONS = ("weights", "scale_control", "keep_best", "smoothing", "smoothing_cov")
+STOP_OPTIONS = ("tol_spread", "patience", "tol_fun")
+SCHEDULE_OPTIONS = ("separable",)
+OPTIONS = SIZE_OPTIONS + RULE_OPTIONS + STOP_OPTIONS + SCHEDULE_OPTIONS
+
+
+def check_options(options: dict[str, Any], where: str = "CrossEntropy") -> None:
+    """A TypeError naming an option no part takes, with the nearest one's name."""
+    for name in options:
+        if name not in OPTIONS:
+            near = difflib.get_close_matches(name, OPTIONS + ("max_evals", "max_iter"), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise TypeError(f"{where} got an unexpected option {name!r}{hint}; the options "
+                            f"are {', '.join(OPTIONS)}")
+
+
+def picked(options: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The options of one part (None where not given)."""
+    return {name: options.get(name) for name in names}
+
+
+def convergence(dist: Distribution, rule: UpdateRule, options: dict[str, Any]) -> Convergence:
+    """When a local search ends, from ``tol_spread`` (relative to the initial spread above the
+    family's floor; default 1e-12 continuous, 1e-6 discrete), ``patience`` (20) and
+    ``tol_fun`` (the method's default)."""
+    tol_spread = options.get("tol_spread")
+    if tol_spread is None:
+        tol_spread = 1e-6 if dist.discrete else 1e-12
+    tol_spread = real("tol_spread", tol_spread, minimum=0.0)
+    patience = integer("patience", 20 if options.get("patience") is None
+                       else options["patience"], 1)
+    tol_fun = options.get("tol_fun")
+    tol_fun = real("tol_fun", rule.TOL_FUN if tol_fun is None else tol_fun, minimum=0.0)
+    return Convergence(tol_spread * (dist.spread - dist.min_spread), patience, tol_fun)

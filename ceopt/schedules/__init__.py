@@ -1,0 +1,94 @@
+"""Restart schedules, one file each: what follows a local search (``restarts=``).
+
+- :class:`IPOP` (the default): restart with twice the population;
+- :class:`BIPOP`: IPOP alternated with small, narrow restarts;
+- :class:`Separable`: around either, a separability test and coordinate sweeps (method
+  ``"adaptive"``; option ``separable``).
+
+A schedule of your own: subclass :class:`Schedule` and :func:`register` it
+(``docs/architecture.md``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .._checks import flag, integer
+from ..distributions import Distribution
+from ..local_search import SearchSettings
+from ..updates import UpdateRule
+from .base import Progress, Schedule
+from .bipop import BIPOP
+from .ipop import IPOP
+from .separable import Separable
+
+#: The schedules by name (``restarts="bipop"``; and what a checkpoint knows them by).
+SCHEDULES: dict[str, type[Schedule]] = {
+    "ipop": IPOP,
+    "bipop": BIPOP,
+    "separable": Separable,
+}
+
+
+def register(schedule: type[Schedule]) -> type[Schedule]:
+    """Make a schedule of your own available as ``restarts=schedule.name``."""
+    if not (isinstance(schedule, type) and issubclass(schedule, Schedule)):
+        raise TypeError(f"register takes a Schedule subclass, got {schedule!r}")
+    known = SCHEDULES.get(schedule.name)
+    if known is not None and known is not schedule:
+        raise ValueError(f"a schedule named {schedule.name!r} is registered already")
+    SCHEDULES[schedule.name] = schedule
+    return schedule
+
+
+def schedule_for(restarts: int | str | Schedule | None, separable: bool | None,
+                 rule: UpdateRule, dist: Distribution,
+                 sizes_given: dict[str, Any]) -> Schedule:
+    """The (unbound) schedule that ``restarts=`` and ``separable=`` ask for.
+
+    ``restarts``: None, the method's default (IPOP within a budget ``max_evals``, where the
+    method restarts by default); an int, IPOP with at most that many restarts; a name
+    (``"ipop"``, ``"bipop"``), restarts until the budget is spent; or a :class:`Schedule`
+    (copied: one object can configure several runs). ``separable``: see
+    :mod:`ceopt.schedules.separable`; under a method that tests separability, the result is
+    the :class:`Separable` schedule around the restart schedule.
+    """
+    if restarts is None:
+        base: Schedule = IPOP(max_restarts=None if rule.restarts_within_budget(dist) else 0)
+    elif isinstance(restarts, Schedule):
+        base = copy.deepcopy(restarts)
+    elif isinstance(restarts, str):
+        if restarts not in SCHEDULES or restarts == Separable.name:
+            names = tuple(name for name in SCHEDULES if name != Separable.name)
+            raise ValueError(f"restarts must be an int, a Schedule or one of {names}, got "
+                             f"{restarts!r}")
+        base = SCHEDULES[restarts]()
+    else:
+        base = IPOP(max_restarts=integer("restarts", restarts, 0))
+    if separable is not None:
+        separable = flag("separable", separable)
+        if separable and not rule.TESTS_SEPARABILITY:
+            raise ValueError("coordinate sweeps (separable) are part of method 'adaptive'")
+    elif not rule.TESTS_SEPARABILITY or dist.dim == 1:  # one coordinate: nothing to sweep
+        separable = False
+    if separable is False:
+        return base
+    return Separable(base, separable, sizes_given)
+
+
+def from_state(state: dict[str, Any], settings: SearchSettings) -> Schedule:
+    """The bound schedule a checkpoint describes."""
+    schedule = SCHEDULES.get(state["kind"])
+    if schedule is None:
+        raise LookupError(f"restart schedule {state['kind']!r} is not registered: call "
+                          f"ceopt.schedules.register on it first")
+    return schedule.from_state(state, settings)
+
+
+def to_state(schedule: Schedule) -> dict[str, Any]:
+    return {"kind": schedule.name, **schedule.state()}
+
+
+__all__ = ["SCHEDULES", "Schedule", "Progress", "IPOP", "BIPOP", "Separable", "register",
+           "schedule_for"]

@@ -1,0 +1,50 @@
+"""The update rules (methods) of the CE update, one file each, by the name ``method=`` takes.
+
+| method | for | weights | scale control | keep_best | tol_fun | separable | elites | smoothing |
+|---|---|---|---|---|---|---|---|---|
+| ``"adaptive"`` | location-scale (default) | rank | on | on | 1e-11 | tested | 1/2 | 1 |
+| ``"ce"`` | any (default otherwise) | equal | off | off | 0 | off | 0.1 | 0.7 |
+| ``"textbook"`` | any | equal | off | off | 0 | off | 0.1 | 0.7 |
+
+A rule of your own: subclass :class:`UpdateRule` and :func:`register` it
+(``docs/architecture.md``).
+"""
+
+from __future__ import annotations
+
+from ..distributions import Distribution, LocationScale
+from .adaptive import Adaptive
+from .base import UpdateRule, rank_weights
+from .previous_mean import PreviousMean
+from .textbook import Textbook
+
+#: The methods by name.
+UPDATES: dict[str, type[UpdateRule]] = {
+    "adaptive": Adaptive,
+    "ce": PreviousMean,
+    "textbook": Textbook,
+}
+
+
+def register(rule: type[UpdateRule]) -> type[UpdateRule]:
+    """Make an update rule of your own available as ``method=rule.name``."""
+    if not (isinstance(rule, type) and issubclass(rule, UpdateRule)):
+        raise TypeError(f"register takes an UpdateRule subclass, got {rule!r}")
+    known = UPDATES.get(rule.name)
+    if known is not None and known is not rule:
+        raise ValueError(f"a method named {rule.name!r} is registered already")
+    UPDATES[rule.name] = rule
+    return rule
+
+
+def rule_class(method: str | None, dist: Distribution) -> type[UpdateRule]:
+    """The rule ``method`` names; None: "adaptive" for a location-scale family, else "ce"."""
+    if method is None:
+        method = "adaptive" if isinstance(dist, LocationScale) else "ce"
+    if not isinstance(method, str) or method not in UPDATES:
+        raise ValueError(f"method must be one of {tuple(UPDATES)}, got {method!r}")
+    return UPDATES[method]
+
+
+__all__ = ["UPDATES", "UpdateRule", "Adaptive", "PreviousMean", "Textbook", "rank_weights",
+           "register", "rule_class"]

@@ -1,0 +1,83 @@
+"""Method ``"adaptive"`` (the default for Gaussians): the update about the previous mean, with
+rank weights, a learning rate set by the dimension, the scale control and the kept sample.
+
+Each piece is still CE, a weighted MLE plus smoothing (``docs/ce-method.md``, "The adaptive
+update"), and each has a row in the ablation table of ``benchmarks/results/bbob.md``:
+
+- **rank weights** on the better half of the population, ``w_i ∝ ln(mu + 1/2) - ln(i)``:
+  the fit trusts the best elites most; ``mu_eff = 1 / sum(w_i**2)`` effective elites;
+- **no smoothing of the mean**, and the covariance moved ``4 mu_eff / (d + 2)**2`` of the way
+  to the fit (:func:`covariance_rate`): a full covariance has ``d(d+1)/2`` entries to learn
+  from about ``mu_eff`` samples per iteration;
+- **the scale control** (:mod:`ceopt.updates.scale_control`) on the spread;
+- **the kept sample** (``keep_best``, :mod:`ceopt.updates.previous_mean`);
+- a local search ends when its values are **flat** (``tol_fun``, :data:`TOL_FUN`: pycma's
+  ``tolfun``), and with a budget the run **restarts** until it is spent, after testing
+  whether the objective is **separable** (:mod:`ceopt.schedules`).
+
+The population is small: ``2(d + 1)`` for a full covariance (the fewest elites that can fit
+one, twice), ``4 + 3 ln d`` for a diagonal one (CMA-ES's).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..distributions import Distribution, LocationScale
+from .previous_mean import PreviousMean
+
+#: Default ``tol_fun`` of method "adaptive": an absolute range of values (pycma's default).
+TOL_FUN = 1e-11
+
+
+def adaptive_popsize(dist: Distribution) -> int:
+    """Default population of method ``"adaptive"``: half of it are the elites.
+
+    A diagonal Gaussian needs few samples (CMA-ES's ``4 + 3 ln d``); a full one needs
+    ``dim + 1`` elites for the fitted covariance to have full rank, so twice that.
+    """
+    small = 4 + int(3 * math.log(dist.dim))
+    return max(small, 2 * dist.min_fit_samples)
+
+
+def covariance_rate(dist: Distribution, mu_eff: float) -> float:
+    """Default smoothing of the covariance (its learning rate) under method ``"adaptive"``.
+
+    A full covariance has ``d(d+1)/2`` entries to learn from about ``mu_eff`` effective
+    samples per iteration, so its rate scales as ``mu_eff / d**2``; a diagonal one has only
+    ``d`` entries, and its rate is ``(d + 2) / 3`` times larger (sep-CMA-ES's factor).
+    """
+    d = dist.dim
+    rate = 4.0 * mu_eff / (d + 2) ** 2
+    if isinstance(dist, LocationScale) and dist.diagonal() is dist:
+        rate *= (d + 2) / 3
+    return min(1.0, rate)
+
+
+class Adaptive(PreviousMean):
+    name = "adaptive"
+    WEIGHTS = "rank"
+    ELITE_FRAC = 0.5
+    SMOOTHING = 1.0  # the scale control does the damping
+    SCALE_CONTROL = True
+    KEEP_BEST = True
+    TOL_FUN = TOL_FUN
+    TESTS_SEPARABILITY = True
+
+    def __init__(self, dist: Distribution, **options):
+        if not isinstance(dist, LocationScale):
+            raise ValueError(f"method 'adaptive' adapts a Gaussian's spread; a "
+                             f"{type(dist).__name__} takes method 'ce'")
+        super().__init__(dist, **options)
+
+    def default_popsize(self, dist: Distribution, elite_frac: float) -> int:
+        # Enough for the elites to fit the family.
+        return max(adaptive_popsize(dist), math.ceil(dist.min_fit_samples / elite_frac))
+
+    def default_spread_rate(self, dist: Distribution, n_elite: int) -> float:
+        w = self.elite_weights if self.weights == "rank" else None
+        mu_eff = n_elite if w is None else 1.0 / float((w**2).sum())
+        return covariance_rate(dist, mu_eff)
+
+    def restarts_within_budget(self, dist: Distribution) -> bool:
+        return True

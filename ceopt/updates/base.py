@@ -1,0 +1,188 @@
+"""The update rule: how a local search turns its elites into the next distribution.
+
+Every rule is a weighted maximum-likelihood fit plus smoothing (``docs/ce-method.md``); what
+differs is which samples count how much, about which centre the spread is fitted, how fast
+the fit is trusted, and whether a global scale is applied. A rule is also a *method*: it
+carries the defaults that go with its update (population, elites, smoothing, ``tol_fun``,
+restarts), which the options of :class:`~ceopt.CrossEntropy` override one at a time.
+
+A subclass sets the presets (class attributes) and writes :meth:`UpdateRule._step`; one rule
+object serves a run's local searches one after another, and :meth:`UpdateRule.begin` starts a
+new one's state (the scale control's record, the kept sample).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._checks import flag, fraction, integer
+from ..distributions import Distribution, LocationScale
+from ..selection import default_n_elite, default_popsize
+from .scale_control import ScaleControl
+
+WEIGHTS = ("rank", "equal")
+#: Default smoothing of a full covariance (methods "ce" and "textbook"; benchmarks/results/
+#: defaults.md: with the mean's 0.7, the eigenvalues drift apart until the distribution
+#: collapses into a subspace).
+FULL_COV_SMOOTHING = 0.3
+
+
+def rank_weights(mu: int) -> NDArray[np.float64]:
+    """Weights of the ``mu`` elites, best first: ``w_i ∝ ln(mu + 1/2) - ln(i)``, positive,
+    decreasing, summing to one."""
+    w = math.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
+    return w / w.sum()
+
+
+class UpdateRule(ABC):
+    """A method of the CE update (module docstring). Options left ``None`` take the presets.
+
+    Parameters
+    ----------
+    dist : the run's initial distribution (the options are checked against its family).
+    weights : "rank" or "equal", how the elites are weighted in the fit.
+    scale_control : multiply a location-scale family's spread by the success rule's factor
+        after every update (:class:`~ceopt.updates.scale_control.ScaleControl`).
+    keep_best : fit the mean to the elites chosen among the new population and the previous
+        population's best sample (rules that fit about the previous mean only).
+    smoothing : weight of the new fit in ``smoothing * fit + (1 - smoothing) * old``.
+    smoothing_cov : the same for a location-scale family's spread, where the rule has a
+        separate rate.
+    """
+
+    #: The name ``method=`` takes.
+    name: ClassVar[str]
+    # The presets.
+    WEIGHTS: ClassVar[str] = "equal"
+    ELITE_FRAC: ClassVar[float] = 0.1
+    SMOOTHING: ClassVar[float] = 0.7
+    SCALE_CONTROL: ClassVar[bool] = False
+    KEEP_BEST: ClassVar[bool] = False
+    #: Default ``tol_fun`` of a local search (0: off).
+    TOL_FUN: ClassVar[float] = 0.0
+    #: Whether the run tests a separable objective first (``separable=None``).
+    TESTS_SEPARABILITY: ClassVar[bool] = False
+
+    def __init__(self, dist: Distribution, *, weights: str | None = None,
+                 scale_control: bool | None = None, keep_best: bool | None = None,
+                 smoothing: float | None = None, smoothing_cov: float | None = None):
+        steerable = isinstance(dist, LocationScale)
+        weights = self.WEIGHTS if weights is None else weights
+        if not isinstance(weights, str) or weights not in WEIGHTS:
+            raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
+        scale_control = flag("scale_control",
+                             self.SCALE_CONTROL if scale_control is None else scale_control)
+        if scale_control and not steerable:
+            raise ValueError("scale_control applies to Gaussian (location-scale) distributions "
+                             "only")
+        keep_best = flag("keep_best", self.KEEP_BEST if keep_best is None else keep_best)
+        if keep_best:
+            self._check_keep_best(steerable)
+        self.weights, self.scale_control, self.keep_best = weights, scale_control, keep_best
+        self.smoothing = fraction("smoothing", self.SMOOTHING if smoothing is None else smoothing,
+                                  high_open=False)
+        self.smoothing_cov_given = (None if smoothing_cov is None else
+                                    fraction("smoothing_cov", smoothing_cov, high_open=False))
+
+    def _check_keep_best(self, steerable: bool) -> None:
+        raise ValueError(f"keep_best is part of the previous-mean update of methods 'adaptive' "
+                         f"and 'ce', not of {self.name!r}")
+
+    # -- the presets -------------------------------------------------------------------------
+    def options(self) -> dict[str, Any]:
+        """The options this rule was made with, resolved (what rebuilds it)."""
+        return {"weights": self.weights, "scale_control": self.scale_control,
+                "keep_best": self.keep_best, "smoothing": self.smoothing,
+                "smoothing_cov": self.smoothing_cov_given}
+
+    def sizes(self, dist: Distribution, *, popsize: int | None = None,
+              elite_frac: float | None = None, n_elite: int | None = None) -> tuple[int, int]:
+        """``(popsize, n_elite)`` for ``dist``: the given values, checked, or the presets."""
+        elite_frac = fraction("elite_frac", self.ELITE_FRAC if elite_frac is None
+                              else elite_frac)
+        if popsize is None:
+            popsize = self.default_popsize(dist, elite_frac)
+        else:
+            popsize = integer("popsize", popsize, 2)
+        if n_elite is None:
+            n_elite = default_n_elite(popsize, elite_frac)
+        else:
+            n_elite = integer("n_elite", n_elite, 1)
+            if n_elite >= popsize:
+                raise ValueError(f"n_elite must be smaller than popsize={popsize}, got {n_elite}")
+        if n_elite < dist.min_fit_samples:
+            full = isinstance(dist, LocationScale) and dist.diagonal() is not dist
+            hint = " (or use a DiagGaussian: dist='diag')" if full else ""
+            raise ValueError(
+                f"{n_elite} elites cannot fit a {type(dist).__name__} in {dist.dim} dimensions, "
+                f"which needs {dist.min_fit_samples}: raise popsize or elite_frac{hint}")
+        return popsize, n_elite
+
+    def default_popsize(self, dist: Distribution, elite_frac: float) -> int:
+        return default_popsize(dist, elite_frac)
+
+    def spread_rate(self, dist: Distribution, n_elite: int) -> float:
+        """The spread's smoothing: ``smoothing_cov`` if given, else this method's default (the
+        rules that fit about the previous mean smooth the spread at this rate)."""
+        if self.smoothing_cov_given is not None:
+            return self.smoothing_cov_given
+        return self.default_spread_rate(dist, n_elite)
+
+    def default_spread_rate(self, dist: Distribution, n_elite: int) -> float:
+        full = isinstance(dist, LocationScale) and dist.diagonal() is not dist
+        return FULL_COV_SMOOTHING if full else self.smoothing
+
+    def restarts_within_budget(self, dist: Distribution) -> bool:
+        """Whether a run with ``max_evals`` restarts until it is spent by default."""
+        return False
+
+    # -- one local search --------------------------------------------------------------------
+    def begin(self, dist: Distribution, n_elite: int) -> None:
+        """Start a local search from ``dist`` with ``n_elite`` elites: weights and rates for
+        them, and the state that lives for one local search only, afresh."""
+        self.elite_weights = rank_weights(n_elite) if self.weights == "rank" else None
+        self.smoothing_cov = self.spread_rate(dist, n_elite)
+        self._scale = ScaleControl(dist.dim) if self.scale_control else None
+
+    def update(self, dist: Distribution, X: NDArray, elites: NDArray,
+               ranking: NDArray) -> Distribution:
+        """The distribution after one population: ``X`` its samples as fitted, ``elites``
+        the rows selected, best first, ``ranking`` the losses they were ranked by.
+
+        A flat population (every finite value equal, as when no policy reaches MountainCar's
+        goal) ranks nothing: its "elites" would be a random subset, and fitting them only
+        shrinks the spread by noise, so the distribution is kept as it is.
+        """
+        ranked = ranking[~np.isnan(ranking)]
+        if not ranked.min() < ranked.max():
+            self._flat()
+            return dist
+        return self._step(dist, X, elites, ranking)
+
+    @abstractmethod
+    def _step(self, dist: Distribution, X: NDArray, elites: NDArray,
+              ranking: NDArray) -> Distribution:
+        """The update proper (the population ranks something)."""
+
+    def _flat(self) -> None:  # noqa: B027 (a hook: most rules have no state to clear)
+        """What a flat population leaves of the rule's state."""
+
+    def _scaled(self, ranking: NDArray) -> dict[str, float]:
+        """``smooth``'s keyword for the scale control's factor (none when it is off). Called
+        after the fits, so that a fit that fails leaves the record as it was."""
+        return {} if self._scale is None else {"scale": self._scale.factor(ranking)}
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def search_state(self) -> dict[str, Any]:
+        """The state of the current local search, as plain data."""
+        return {"scale": None if self._scale is None else self._scale.state()}
+
+    def load_search_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`search_state` (after :meth:`begin` of the same local search)."""
+        if state["scale"] is not None:
+            self._scale.load_state(state["scale"])

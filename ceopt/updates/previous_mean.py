@@ -1,0 +1,99 @@
+"""Method ``"ce"``: the CE update with a location-scale family's spread fitted about the
+**previous** mean.
+
+    m_new = sum_k w_k x_k                               (over the elites)
+    C_fit = sum_k w_k (x_k - m_old)(x_k - m_old)^T      (the MLE for a mean known to be m_old)
+    m, C  <- smoothing * (m_new, C_fit) + (1 - smoothing) * (m, C)   (C at rate smoothing_cov)
+
+On a slope the elites lie to one side of the old mean, so this stretches the distribution in
+the direction of progress instead of shrinking it (CMA-ES calls it rank-mu;
+``docs/ce-method.md``, "Why textbook CE stalls"). Other families get the textbook update. The
+spread has its own rate: 0.3 for a full covariance (its ``d + 1`` elites give a noisy one,
+averaged over about three iterations), ``smoothing`` otherwise.
+
+``keep_best``: the mean is fitted to the elites chosen among the new population and the
+previous population's best sample, kept for one iteration only, so that an unlucky
+population does not throw a good point away; the spread is fitted to the new elites only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..distributions import Distribution, LocationScale
+from .base import UpdateRule
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The previous population's best sample as fitted, and its ranking value."""
+
+    x: NDArray
+    rank: float
+
+
+def kept_mean(chosen: NDArray, chosen_rank: NDArray, kept: Kept,
+              weights: NDArray | None) -> NDArray | None:
+    """The weighted mean of the elites chosen among the new population and the kept sample;
+    None if that sample is not among them.
+
+    ``chosen`` are the new elites, best first, ``chosen_rank`` their ranking values and
+    ``weights`` theirs (None: equal). The kept sample takes its place among them by its rank
+    (after new samples that tie with it), the last elite drops out, and the weights apply to
+    the new order: the elites after it move one weight down.
+    """
+    place = int(np.searchsorted(chosen_rank, kept.rank, side="right"))
+    mu = chosen_rank.size
+    if place == mu:  # no better than the worst elite: the mean stays the fit's
+        return None
+    w = np.full(mu, 1.0 / mu) if weights is None else weights
+    shifted = np.concatenate([w[:place], w[place + 1:], [0.0]])  # the last elite's: 0
+    return shifted @ chosen + w[place] * kept.x
+
+
+class PreviousMean(UpdateRule):
+    name = "ce"
+
+    def _check_keep_best(self, steerable: bool) -> None:
+        if not steerable:
+            raise ValueError("keep_best moves a Gaussian's mean; it applies to Gaussians only "
+                             "(location-scale families)")
+
+    def begin(self, dist: Distribution, n_elite: int) -> None:
+        super().begin(dist, n_elite)
+        self._kept: Kept | None = None
+
+    def _step(self, dist: Distribution, X: NDArray, elites: NDArray,
+              ranking: NDArray) -> Distribution:
+        if not isinstance(dist, LocationScale):
+            fitted = dist.fit(X[elites], self.elite_weights)
+            return dist.smooth(fitted, self.smoothing, **self._scaled(ranking))
+        w, chosen = self.elite_weights, X[elites]
+        # The kept sample's mean first: the fit may overwrite ``chosen``, this update's own
+        # copy of the elites (sparing an (n_elite, d) temporary: at (100, 1000) with half the
+        # population as elites, 0.7 x the RNG floor, benchmarks/overhead.py).
+        mean = None if self._kept is None else kept_mean(chosen, ranking[elites], self._kept, w)
+        fitted = dist.fit(chosen, w, center=dist.mean, overwrite_x=True)
+        if mean is not None:
+            fitted = fitted.moved(mean)
+        new = dist.smooth(fitted, self.smoothing, self.smoothing_cov, **self._scaled(ranking))
+        if self.keep_best:  # this population's best, a candidate elite of the next mean only
+            self._kept = Kept(X[elites[0]].copy(), float(ranking[elites[0]]))
+        return new
+
+    def _flat(self) -> None:
+        self._kept = None  # a flat population has no best to keep
+
+    def search_state(self) -> dict[str, Any]:
+        kept = None if self._kept is None else {"x": self._kept.x, "rank": self._kept.rank}
+        return {**super().search_state(), "kept": kept}
+
+    def load_search_state(self, state: dict[str, Any]) -> None:
+        super().load_search_state(state)
+        kept = state["kept"]
+        self._kept = None if kept is None else Kept(np.array(kept["x"], dtype=float),
+                                                    float(kept["rank"]))
