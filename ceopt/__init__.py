@@ -12,7 +12,7 @@ from .distributions import (
 from .optimize import maximize, minimize, resume
 from .rare_event import RareEventResult, RareEventWarning, estimate_rare_event
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "CrossEntropy",

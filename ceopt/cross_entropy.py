@@ -17,24 +17,25 @@ behind the defaults: ``benchmarks/results/bbob.md`` (with the ablation table).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
-from . import stopping
+from . import distributions, handlers, schedules, stopping
 from ._checks import float_array, generator, integer, real
 from .distributions import Distribution
 from .distributions._base import check_samples
 from .handlers import BoundaryHandler, handler_for
+from .history import Best, History
 from .local_search import Search, SearchSettings
 from .options import RULE_OPTIONS, SIZE_OPTIONS, check_options, convergence, picked
 from .schedules import Progress, Schedule, schedule_for
-from .stopping import StopReason
+from .stopping import Convergence, StopReason
 from .updates import UpdateRule, rule_class
 
-HISTORY_FIELDS = ("nfev", "gamma", "best", "mean", "spread")
 #: What ``restarts=None`` means when ``max_evals`` is given: the budget is the limit.
 UNLIMITED_RESTARTS = 10**9
 
@@ -145,10 +146,9 @@ class CrossEntropy:
         self._nit = 0
         self._nfev = 0
         self.nrestarts = 0
-        self._best_x: NDArray | None = None
-        self._best_loss = np.inf
+        self._best = Best()
         self._user_stop: StopReason | None = None
-        self._history: list[tuple] = []
+        self._history = History()
         self._search: Search = schedule.first(self._progress())
 
     # -- read-only state ---------------------------------------------------------------------
@@ -228,12 +228,12 @@ class CrossEntropy:
     @property
     def best_x(self) -> NDArray | None:
         """The best point told so far (``None`` before the first ``tell``)."""
-        return None if self._best_x is None else self._best_x.copy()
+        return None if self._best.x is None else self._best.x.copy()
 
     @property
     def best_f(self) -> float:
         """Its objective value, in the user's sign (``inf``/``-inf`` before the first tell)."""
-        return self._sign * self._best_loss
+        return self._sign * self._best.loss
 
     @property
     def gamma(self) -> float:
@@ -243,7 +243,7 @@ class CrossEntropy:
         (:mod:`ceopt.handlers.box`), and the threshold is the worst elite's value plus its
         penalty. NaN before the first tell and after the separability test or a sweep.
         """
-        return self._history[-1][1] if self._history else np.nan
+        return self._history.last_gamma
 
     @property
     def nit(self) -> int:
@@ -286,35 +286,23 @@ class CrossEntropy:
             raise ValueError(f"values must have shape ({X.shape[0]},), got {values.shape}")
         losses = self._sign * values
         told = self._search.tell(X, losses)
-        self._note_best(X, losses, told.best)
+        self._best.note(X, losses, told.best)
         self._count(X, values, told.gamma)
         self._search = self._schedule.after_tell(self._search, self._progress())
-
-    def _note_best(self, X: NDArray, losses: NDArray, best: int | None) -> None:
-        """Row ``best`` of X becomes the best point if it beats it (or is the first told).
-        ``best`` is None when every value is NaN: then X[0] becomes the first best point, at
-        loss inf, as a population of infinities would make it."""
-        if best is None:
-            if self._best_x is None:
-                self._best_loss, self._best_x = np.inf, X[0].copy()
-            return
-        if self._best_x is None or losses[best] < self._best_loss:
-            self._best_loss = float(losses[best])
-            self._best_x = np.array(X[best], copy=True)
 
     def _count(self, X: NDArray, values: NDArray, gamma: float) -> None:
         """One more iteration of ``X`` told with ``values``: the counters and the history."""
         self._nit += 1
         self._nfev += X.shape[0]
         finite = values[np.isfinite(values)]
-        self._history.append((self._nfev, self._sign * gamma, self.best_f,
-                              finite.mean() if finite.size else np.nan, self.dist.spread))
+        self._history.append(self._nfev, self._sign * gamma, self.best_f,
+                             finite.mean() if finite.size else np.nan, self.dist.spread)
 
     def _progress(self) -> Progress:
         """The run as the schedule sees it."""
         left = np.inf if self.max_evals is None else self.max_evals - self._nfev
-        return Progress(self._nfev, left, self.restarts - self.nrestarts, self._best_x,
-                        self._best_loss)
+        return Progress(self._nfev, left, self.restarts - self.nrestarts, self._best.x,
+                        self._best.loss)
 
     def stop(self) -> str | None:
         """The reason to stop now, or ``None`` to go on."""
@@ -326,7 +314,7 @@ class CrossEntropy:
         if self._user_stop is not None:
             return self._user_stop
         # ftarget: the best value seen is at least as good as the target.
-        if self.ftarget is not None and self._best_loss <= self._sign * self.ftarget:
+        if self.ftarget is not None and self._best.loss <= self._sign * self.ftarget:
             return stopping.FTARGET
         # max_evals: never exceed the budget, so stop when a whole population no longer fits
         # (a sweep the budget cannot hold hands over to a local search of popsize).
@@ -365,7 +353,7 @@ class CrossEntropy:
 
     def result(self) -> OptimizeResult:
         """The run so far as a ``scipy.optimize.OptimizeResult`` (see :func:`ceopt.minimize`)."""
-        if self._best_x is None:
+        if self._best.x is None:
             raise RuntimeError("no population has been told yet")
         reason = self._reason()
         shown = reason or stopping.RUNNING
@@ -376,17 +364,73 @@ class CrossEntropy:
             success = True
             message += f" after {self.nrestarts} restarts, each after a converged search"
         if self.ftarget is not None and reason is not None:
-            success = self._best_loss <= self._sign * self.ftarget
+            success = self._best.loss <= self._sign * self.ftarget
             if not success:
                 message += f" (ftarget {self.ftarget:g} not reached)"
-        columns = zip(*self._history, strict=True)
-        history = {name: np.array(col) for name, col in zip(HISTORY_FIELDS, columns, strict=True)}
         return OptimizeResult(x=self.best_x, fun=self.best_f, nfev=self._nfev, nit=self._nit,
                               success=bool(success), status=status, message=message,
-                              dist=self.dist, history=history, nrestarts=self.nrestarts)
+                              dist=self.dist, history=self._history.columns(),
+                              nrestarts=self.nrestarts)
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """The run as plain data (numbers, strings, arrays): what a checkpoint holds, field by
+        field in ``docs/checkpoints.md``. :meth:`from_state` continues it bit for bit."""
+        rule, handler = self._settings.rule, self._settings.handler
+        return {
+            "maximize": self.maximize, "rng": self._rng.bit_generator.state,
+            "max_evals": self.max_evals, "max_iter": self.max_iter, "ftarget": self.ftarget,
+            "nit": self._nit, "nfev": self._nfev, "nrestarts": self.nrestarts,
+            "user_stop": self._user_stop is not None,
+            "best": self._best.state(), "history": self._history.state(),
+            "method": {"name": rule.name, "options": rule.options()},
+            "convergence": dataclasses.asdict(self._settings.convergence),
+            "handler": None if handler is None else handlers.to_state(handler),
+            "schedule": schedules.to_state(self._schedule),
+            "search": {"kind": self._search.kind, **self._search.state()},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> CrossEntropy:
+        """The run :meth:`state` describes. A part it names must be known (registered),
+        else a LookupError says which."""
+        dist = distributions.from_state(state["search"]["dist"])
+        method = state["method"]
+        rule = rule_class(method["name"], dist)(dist, **method["options"])
+        handler = None if state["handler"] is None else handlers.from_state(state["handler"])
+        settings = SearchSettings(rule, Convergence(**state["convergence"]), handler)
+        run = cls.__new__(cls)
+        run._settings = settings
+        run._schedule = schedules.from_state(state["schedule"], settings)
+        run._search = run._schedule.search_from_state(state["search"])
+        run.maximize = bool(state["maximize"])
+        run._sign = -1.0 if run.maximize else 1.0
+        run._rng = _generator_from_state(state["rng"])
+        run.max_evals, run.max_iter = state["max_evals"], state["max_iter"]
+        run.ftarget = state["ftarget"]
+        run._nit, run._nfev = int(state["nit"]), int(state["nfev"])
+        run.nrestarts = int(state["nrestarts"])
+        run._user_stop = stopping.CALLBACK if state["user_stop"] else None
+        run._best = Best.from_state(state["best"])
+        run._history = History.from_state(state["history"])
+        return run
 
     def __repr__(self) -> str:
         return (f"CrossEntropy(method={self.method!r}, popsize={self.popsize}, "
                 f"n_elite={self.n_elite}, nit={self._nit}, nfev={self._nfev}, "
                 f"best_f={self.best_f:.6g}, dist={self.dist!r})")
 
+
+#: The bit generators a checkpoint may name (numpy's own).
+BIT_GENERATORS = {name: getattr(np.random, name)
+                  for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")}
+
+
+def _generator_from_state(state: dict[str, Any]) -> np.random.Generator:
+    """The generator a bit generator's ``state`` describes, exactly where it was."""
+    kind = BIT_GENERATORS.get(state["bit_generator"])
+    if kind is None:
+        raise LookupError(f"unknown bit generator {state['bit_generator']!r}")
+    bit_generator = kind()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)

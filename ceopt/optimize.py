@@ -12,6 +12,8 @@ from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, OptimizeResult
 
 from ._checks import float_array, integer
+from .checkpoint import CheckpointError
+from .checkpoint import check as check_checkpoint
 from .checkpoint import load as load_checkpoint
 from .checkpoint import save as save_checkpoint
 from .cross_entropy import CrossEntropy
@@ -217,9 +219,8 @@ def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=
             bounds, None if x0 is None else np.size(x0))
         dist = initial_distribution(x0, sigma0, box, dist, solver_options.get("method"))
     solver = CrossEntropy(dist, bounds=bounds, **solver_options)
-    if checkpoint is not None and Path(checkpoint).exists():
-        raise FileExistsError(f"checkpoint {str(checkpoint)!r} exists: continue that run with "
-                              f"ceopt.resume({str(checkpoint)!r}, fun), or delete the file")
+    if checkpoint is not None:
+        _check_checkpoint(checkpoint, solver)
     evaluator = Evaluator(fun, vectorized=vectorized, args=args, workers=workers,
                           chunksize=chunksize, on_error=on_error, retries=retries,
                           worst=-np.inf if solver.maximize else np.inf, timeout=timeout)
@@ -256,7 +257,10 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     True
     """
     state = load_checkpoint(path, remove_leftovers=True)
-    solver: CrossEntropy = state["solver"]
+    try:
+        solver = CrossEntropy.from_state(state["solver"])
+    except LookupError as exc:  # a family, schedule or handler this ceopt does not know
+        raise CheckpointError(f"{path} names {exc.args[0]}") from None
     solver.clear_user_stop()  # a callback's stop ends that session only
     if max_iter is not None:
         solver.max_iter = integer("max_iter", max_iter, 1)
@@ -264,7 +268,9 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
         solver.max_evals = integer("max_evals", max_evals, 1)
     evaluator = Evaluator(fun, args=args, workers=workers, chunksize=chunksize,
                           **state["evaluation"])
-    evaluator.n_failed, evaluator.n_retried, evaluator.messages = state["failures"]
+    failures = state["failures"]
+    evaluator.n_failed, evaluator.n_retried = failures["n_failed"], failures["n_retried"]
+    evaluator.messages = list(failures["messages"])
     return _drive(solver, evaluator, callback, path, checkpoint_every, saved_at=solver.nit)
 
 
@@ -294,14 +300,24 @@ def _drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
     return _result(solver, evaluator)
 
 
-def _save(path, solver: CrossEntropy, evaluator: Evaluator) -> None:
-    from . import __version__  # here, not at the top: the package imports this module first
+def _check_checkpoint(path, solver: CrossEntropy) -> None:
+    """Refuse a checkpoint that could not be written before any evaluation is spent."""
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"checkpoint {str(path)!r} exists: continue that run with "
+                              f"ceopt.resume({str(path)!r}, fun), or delete the file")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"checkpoint {str(path)!r}: the folder {str(path.parent)!r} "
+                                f"does not exist")
+    check_checkpoint({"solver": solver.state()})  # a part that cannot say how to save it
 
+
+def _save(path, solver: CrossEntropy, evaluator: Evaluator) -> None:
     save_checkpoint(path, {
-        "ceopt": __version__,
-        "solver": solver,
+        "solver": solver.state(),
         "evaluation": evaluator.policy,
-        "failures": (evaluator.n_failed, evaluator.n_retried, list(evaluator.messages)),
+        "failures": {"n_failed": evaluator.n_failed, "n_retried": evaluator.n_retried,
+                     "messages": list(evaluator.messages)},
     })
 
 

@@ -23,14 +23,15 @@ SCHEDULE_OPTIONS = ("separable",)
 OPTIONS = SIZE_OPTIONS + RULE_OPTIONS + STOP_OPTIONS + SCHEDULE_OPTIONS
 
 
-def check_options(options: dict[str, Any], where: str = "CrossEntropy") -> None:
-    """A TypeError naming an option no part takes, with the nearest one's name."""
+def check_options(options: dict[str, Any]) -> None:
+    """A TypeError naming an option no part takes, with the nearest one's name (``maxiter``
+    is ``max_iter``)."""
     for name in options:
         if name not in OPTIONS:
             near = difflib.get_close_matches(name, OPTIONS + ("max_evals", "max_iter"), n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise TypeError(f"{where} got an unexpected option {name!r}{hint}; the options "
-                            f"are {', '.join(OPTIONS)}")
+            raise TypeError(f"unexpected option {name!r}{hint}; besides the arguments it "
+                            f"names, it takes the options {', '.join(OPTIONS)}")
 
 
 def picked(options: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

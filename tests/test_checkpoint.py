@@ -1,11 +1,14 @@
 """Checkpoint, kill, resume: bit-identical to a run never interrupted; damaged files refused."""
 
 import hashlib
+import json
 import pickle
+import runpy
+import shutil
 import subprocess
 import sys
 import textwrap
-from collections import OrderedDict
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,8 @@ from problems import sphere
 
 import ceopt
 from ceopt.checkpoint import FORMAT_VERSION, CheckpointError, load, save
+
+DATA = Path(__file__).resolve().parent / "data"
 
 # A run with state in every corner: bounds, a full covariance, maximising, failures scored the
 # worst, the stagnation counter and the scale control, and a restart (after iteration 19: the
@@ -75,7 +80,7 @@ def test_a_run_killed_mid_way_resumes_bit_identical(tmp_path, every):
         ceopt.maximize(dying, checkpoint=PATH, checkpoint_every={every}, **RUN)
         """, path)
     assert killed.returncode == 9, killed.stderr
-    assert load(path)["solver"].nit == 10 // every * every  # the last checkpoint before it
+    assert load(path)["solver"]["nit"] == 10 // every * every  # the last checkpoint before it
     f, full = uninterrupted()
     same_run(ceopt.resume(path, f), full)
     assert full.nfail > 0  # the failure record went through the checkpoint too
@@ -97,7 +102,7 @@ def test_a_kill_before_the_rename_leaves_the_previous_checkpoint(tmp_path):
         ceopt.maximize(f, checkpoint=PATH, **RUN)
         """, path)
     assert killed.returncode == 9, killed.stderr
-    assert load(path)["solver"].nit == 5
+    assert load(path)["solver"]["nit"] == 5
     f, full = uninterrupted()
     same_run(ceopt.resume(path, f), full)
 
@@ -128,7 +133,7 @@ def test_a_kill_half_way_through_writing_leaves_the_previous_checkpoint(tmp_path
         ceopt.maximize(f, checkpoint=PATH, **RUN)
         """, path)
     assert killed.returncode == 9, killed.stderr
-    assert load(path)["solver"].nit == 3
+    assert load(path)["solver"]["nit"] == 3
     assert any(p.name.endswith(".tmp") for p in path.parent.iterdir())  # the half-written one
     f, full = uninterrupted()
     same_run(ceopt.resume(path, f), full)
@@ -147,37 +152,109 @@ def test_resume_after_a_callback_stop_and_with_a_larger_budget(tmp_path):
     assert ceopt.resume(path, f).nit == 35  # a finished run returns at once
 
 
+def rewritten(path, out, change):
+    """A copy of the checkpoint ``path`` at ``out`` with ``change(document)`` applied to its
+    JSON document (as a newer or hand-edited file would have it)."""
+    with zipfile.ZipFile(path) as zf:
+        members = {info.filename: zf.read(info) for info in zf.infolist()}
+    document = json.loads(members["checkpoint.json"])
+    change(document)
+    members["checkpoint.json"] = json.dumps(document).encode()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return out
+
+
 def test_a_truncated_or_damaged_checkpoint_is_a_clear_error(tmp_path):
     path = tmp_path / "run.ckpt"
     ceopt.minimize(sphere, np.ones(2), vectorized=True, seed=0, max_iter=3, checkpoint=path)
     data = path.read_bytes()
     for name, bad in [("truncated", data[: len(data) // 2]),
-                      ("flipped", data[:-10] + bytes([data[-10] ^ 1]) + data[-9:])]:
+                      ("flipped", data[:-10] + bytes([data[-10] ^ 1]) + data[-9:]),
+                      ("inside", data[:60] + bytes([data[60] ^ 1]) + data[61:])]:
         (tmp_path / name).write_bytes(bad)
         with pytest.raises(CheckpointError, match="truncated or damaged"):
             ceopt.resume(tmp_path / name, sphere)
-    (tmp_path / "other").write_bytes(b"PK\x03\x04 a zip file")
+    (tmp_path / "other").write_bytes(b"%PDF-1.4 a document")
     with pytest.raises(CheckpointError, match="not a ceopt checkpoint"):
         ceopt.resume(tmp_path / "other", sphere)
-    newer = data.replace(b"CEOPT-CHECKPOINT %d" % FORMAT_VERSION,
-                         b"CEOPT-CHECKPOINT %d" % (FORMAT_VERSION + 1), 1)
-    (tmp_path / "newer").write_bytes(newer)
-    with pytest.raises(CheckpointError, match=f"reads format {FORMAT_VERSION} only"):
-        ceopt.resume(tmp_path / "newer", sphere)
+    newer = rewritten(path, tmp_path / "newer", lambda doc: doc.update(
+        format=FORMAT_VERSION + 1, ceopt="9.0"))
+    with pytest.raises(CheckpointError, match=f"format {FORMAT_VERSION + 1}, written by ceopt "
+                                              f"9.0.*reads format {FORMAT_VERSION}"):
+        ceopt.resume(newer, sphere)
     with pytest.raises(FileNotFoundError):
         ceopt.resume(tmp_path / "missing", sphere)
 
 
-def test_a_checkpoint_of_a_class_this_ceopt_lacks_is_a_clear_error(tmp_path):
-    # A valid file whose pickle names a module that no longer exists (a renamed class, say).
-    payload = pickle.dumps({"solver": OrderedDict()}).replace(b"collections", b"collectionz")
-    save(tmp_path / "run.ckpt", {"solver": None})
-    data = (tmp_path / "run.ckpt").read_bytes()
-    header = data[:data.index(b"\n") + 1]
-    digest = hashlib.sha256(payload).hexdigest().encode()
-    (tmp_path / "old.ckpt").write_bytes(header + digest + b"\n" + payload)
-    with pytest.raises(CheckpointError, match="cannot read"):
-        ceopt.resume(tmp_path / "old.ckpt", sphere)
+def test_a_pickle_checkpoint_of_ceopt_0_1_is_refused_with_what_to_do(tmp_path):
+    """ceopt 0.1 wrote format 6: a header, a checksum and a pickle, which this ceopt does not
+    unpickle (that could run code). The message says who wrote it and what to do."""
+    payload = pickle.dumps({"solver": None})
+    old = tmp_path / "old.ckpt"
+    old.write_bytes(b"CEOPT-CHECKPOINT 6\n" + hashlib.sha256(payload).hexdigest().encode()
+                    + b"\n" + payload)
+    with pytest.raises(CheckpointError, match="format 6, a pickle written by ceopt 0.1.*resume "
+                                              "it with ceopt 0.1.0, or start the run again"):
+        ceopt.resume(old, sphere)
+
+
+def test_loading_a_checkpoint_never_unpickles(tmp_path, monkeypatch):
+    """The file is JSON and .npy arrays (numpy.load opens it as an .npz without pickles), and
+    a resume goes through with pickle itself disabled."""
+    path = tmp_path / "run.ckpt"
+    f, full = uninterrupted()
+    ceopt.maximize(f, checkpoint=path, callback=lambda r: r.nit == 12,
+                   **script_namespace()["RUN"])
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+    assert names[0] == "checkpoint.json" and all(
+        name.startswith("arrays/") and name.endswith(".npy") for name in names[1:])
+    with np.load(path, allow_pickle=False) as npz:
+        assert all(npz[name].dtype.kind in "biuf" for name in npz.files
+                   if name.endswith(".npy") or name.startswith("arrays/"))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a checkpoint was unpickled")
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    same_run(ceopt.resume(path, f), full)
+
+
+@pytest.mark.parametrize("name", ["local-search", "sweep"])
+def test_a_checkpoint_of_this_format_committed_earlier_still_resumes(name, tmp_path):
+    """tests/data holds checkpoints written when format 7 was made (by
+    tests/data/make_checkpoints.py): a change to the code that keeps the format must still
+    resume them, bit for bit."""
+    made = runpy.run_path(str(DATA / "make_checkpoints.py"))
+    fun, kwargs = made["RUNS"][name]
+    full = (ceopt.maximize if made["MAXIMIZE"][name] else ceopt.minimize)(fun, **kwargs)
+    copy = tmp_path / "run.ckpt"
+    shutil.copy(DATA / f"{name}.ckpt", copy)
+    rest = ceopt.resume(copy, fun, max_iter=kwargs["max_iter"])
+    same_run(rest, full)
+
+
+def test_a_checkpoint_naming_a_part_this_ceopt_does_not_know_is_a_clear_error(tmp_path):
+    path = tmp_path / "run.ckpt"
+    ceopt.minimize(sphere, np.ones(2), vectorized=True, seed=0, max_iter=3, checkpoint=path)
+
+    def rename(doc):
+        doc["state"]["solver"]["schedule"]["kind"] = "mine"
+    with pytest.raises(CheckpointError, match="'mine' is not registered.*schedules.register"):
+        ceopt.resume(rewritten(path, tmp_path / "other.ckpt", rename), sphere)
+
+
+def test_a_checkpoint_that_cannot_be_written_fails_before_any_evaluation(tmp_path):
+    calls = []
+
+    def f(X):
+        calls.append(len(X))
+        return sphere(X)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        ceopt.minimize(f, np.ones(2), vectorized=True, checkpoint=tmp_path / "no" / "run.ckpt")
+    assert not calls
 
 
 def test_an_existing_checkpoint_is_never_overwritten_by_a_new_run(tmp_path):

@@ -1,0 +1,73 @@
+"""What a run remembers of itself: its best point, and one row of numbers per iteration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FIELDS = ("nfev", "gamma", "best", "mean", "spread")
+
+
+class Best:
+    """The best point told so far and its loss (``x`` None before the first tell)."""
+
+    def __init__(self) -> None:
+        self.x: NDArray | None = None
+        self.loss = np.inf
+
+    def note(self, X: NDArray, losses: NDArray, row: int | None) -> None:
+        """Row ``row`` of X becomes the best point if it beats it (or is the first told).
+        ``row`` is None when every value is NaN: then X[0] becomes the first best point, at
+        loss inf, as a population of infinities would make it."""
+        if row is None:
+            if self.x is None:
+                self.loss, self.x = np.inf, X[0].copy()
+            return
+        if self.x is None or losses[row] < self.loss:
+            self.loss = float(losses[row])
+            self.x = np.array(X[row], copy=True)
+
+    def state(self) -> dict[str, Any]:
+        return {"x": self.x, "loss": self.loss}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Best:
+        best = cls()
+        best.x = None if state["x"] is None else np.array(state["x"])
+        best.loss = float(state["loss"])
+        return best
+
+
+class History:
+    """Per iteration: evaluations so far, the elite threshold, the best value so far, the mean
+    of the population's finite values (all in the user's sign) and the distribution's
+    spread."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+
+    def append(self, nfev: int, gamma: float, best: float, mean: float, spread: float) -> None:
+        self.rows.append((nfev, gamma, best, mean, spread))
+
+    @property
+    def last_gamma(self) -> float:
+        return self.rows[-1][1] if self.rows else np.nan
+
+    def columns(self) -> dict[str, NDArray]:
+        """One array per field (what ``result().history`` holds)."""
+        if not self.rows:
+            return {name: np.array([]) for name in FIELDS}
+        return {name: np.array(col) for name, col in zip(FIELDS, zip(*self.rows, strict=True),
+                                                        strict=True)}
+
+    def state(self) -> dict[str, Any]:
+        return self.columns()
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> History:
+        history = cls()
+        columns = [np.asarray(state[name]) for name in FIELDS]
+        history.rows = list(zip(*columns, strict=True))
+        return history
