@@ -259,6 +259,9 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     state = load_checkpoint(path, remove_leftovers=True)
     try:
         solver = CrossEntropy.from_state(state["solver"])
+    except KeyError as exc:
+        raise CheckpointError(f"{path} lacks the field {exc.args[0]!r}, which this ceopt "
+                              f"needs: was it written by another version?") from None
     except LookupError as exc:  # a family, schedule or handler this ceopt does not know
         raise CheckpointError(f"{path} names {exc.args[0]}") from None
     solver.clear_user_stop()  # a callback's stop ends that session only

@@ -15,12 +15,12 @@ import copy
 from typing import Any
 
 from .._checks import flag, integer
-from ..distributions import Distribution
+from ..distributions import Distribution, LocationScale
 from ..local_search import SearchSettings
 from ..updates import UpdateRule
 from .base import Progress, Schedule
 from .bipop import BIPOP
-from .ipop import IPOP
+from .ipop import GROWTH, IPOP
 from .separable import Separable
 
 #: The schedules by name (``restarts="bipop"``; and what a checkpoint knows them by).
@@ -48,14 +48,20 @@ def schedule_for(restarts: int | str | Schedule | None, separable: bool | None,
     """The (unbound) schedule that ``restarts=`` and ``separable=`` ask for.
 
     ``restarts``: None, the method's default (IPOP within a budget ``max_evals``, where the
-    method restarts by default); an int, IPOP with at most that many restarts; a name
+    method restarts by default; of the same population for families other than
+    location-scale ones); an int, the same with at most that many restarts; a name
     (``"ipop"``, ``"bipop"``), restarts until the budget is spent; or a :class:`Schedule`
     (copied: one object can configure several runs). ``separable``: see
     :mod:`ceopt.schedules.separable`; under a method that tests separability, the result is
     the :class:`Separable` schedule around the restart schedule.
     """
+    # Restarts of a location-scale family double the population (IPOP); other families
+    # restart at the same size, which did better at a fixed budget on max-cut and deceptive
+    # traps (benchmarks/results/discrete-restarts.md).
+    growth = GROWTH if isinstance(dist, LocationScale) else 1
     if restarts is None:
-        base: Schedule = IPOP(max_restarts=None if rule.restarts_within_budget(dist) else 0)
+        limit = None if rule.restarts_within_budget(dist) else 0
+        base: Schedule = IPOP(max_restarts=limit, growth=growth)
     elif isinstance(restarts, Schedule):
         base = copy.deepcopy(restarts)
     elif isinstance(restarts, str):
@@ -65,7 +71,7 @@ def schedule_for(restarts: int | str | Schedule | None, separable: bool | None,
                              f"{restarts!r}")
         base = SCHEDULES[restarts]()
     else:
-        base = IPOP(max_restarts=integer("restarts", restarts, 0))
+        base = IPOP(max_restarts=integer("restarts", restarts, 0), growth=growth)
     if separable is not None:
         separable = flag("separable", separable)
         if separable and not rule.TESTS_SEPARABILITY:

@@ -10,8 +10,11 @@ the searches before the last one.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from .._checks import integer
 from ..local_search import Search
 from .base import Progress, Schedule
 
@@ -20,11 +23,26 @@ GROWTH = 2
 
 
 class IPOP(Schedule):
+    """``growth``: the factor of each restart's population (1: restarts of the same size)."""
+
     name = "ipop"
 
+    def __init__(self, *, max_restarts: int | None = None, growth: int = GROWTH):
+        super().__init__(max_restarts=max_restarts)
+        self.growth = integer("growth", growth, 1)
+
     def can_restart(self, ended: Search, progress: Progress) -> bool:
-        return progress.fits(ended.popsize * GROWTH)
+        return progress.fits(ended.popsize * self.growth)
 
     def restart(self, ended: Search, progress: Progress, rng: np.random.Generator) -> Search:
-        return self.settings.local(self.start_anywhere(rng), ended.popsize * GROWTH,
-                                   ended.n_elite * GROWTH)
+        return self.settings.local(self.start_anywhere(rng), ended.popsize * self.growth,
+                                   ended.n_elite * self.growth)
+
+    def state(self) -> dict[str, Any]:
+        return {**super().state(), "growth": self.growth}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], settings) -> IPOP:
+        schedule = super().from_state(state, settings)
+        schedule.growth = int(state.get("growth", GROWTH))  # (added after format 7 came)
+        return schedule
