@@ -17,7 +17,8 @@ from ceopt.rl import (
     episode_cross_entropy,
     policy_search,
 )
-from ceopt.rl.episode import Adam, sample_actions
+from ceopt.rl.adam import Adam
+from ceopt.rl.episode import sample_actions
 from ceopt.rl.rollout import make_vector_env
 
 CARTPOLE = gym.make("CartPole-v1")
@@ -269,8 +270,8 @@ def test_the_same_seed_gives_the_same_returns():
 def test_episode_counts_per_row():
     with EpisodeReturn("CartPole-v1", seed=0) as f:
         returns = f.episode_returns(np.zeros((2, 10)), [3, 1])
-        assert returns.shape == (4,) and f.episodes_played == 4 and len(f._envs) == 1
-    assert not f._envs  # closed by the with block
+        assert returns.shape == (4,) and f.episodes_played == 4 and f.open_envs == 1
+    assert f.open_envs == 0  # closed by the with block
     with pytest.raises(ValueError, match="counts"):
         f.episode_returns(np.zeros((2, 10)), [3, 0])
 

@@ -18,9 +18,10 @@ from scipy.optimize import OptimizeResult
 
 from .episode import episode_cross_entropy
 from .io import save_policy
+from .loop import target_for
 from .policies import MLPPolicy
 from .rollout import env_spaces
-from .search import policy_search, target_for
+from .search import policy_search
 
 
 def run(env_id: str, args: argparse.Namespace) -> int:

@@ -22,6 +22,8 @@ from numpy.typing import NDArray
 from scipy.optimize import OptimizeResult
 
 from .._checks import generator, integer, real
+from .adam import Adam
+from .loop import Iterations, outcome_message, target_for
 from .policies import MLPPolicy
 from .rollout import (
     SEED_BOUND,
@@ -31,51 +33,9 @@ from .rollout import (
     make_vector_env,
     play,
 )
-from .search import history_columns, outcome_message, progress_bar, target_for
 
 HISTORY_FIELDS = ("nfev", "env_steps", "time", "gamma", "best", "mean", "policy_return",
                   "loss")
-
-
-class Adam:
-    """The Adam optimiser (Kingma & Ba, 2015) on a flat parameter vector.
-
-    With gradient g at step t::
-
-        m = beta1 m + (1 - beta1) g              first moment
-        v = beta2 v + (1 - beta2) g²             second moment
-        x -= lr * m / (1 - beta1^t) / (sqrt(v / (1 - beta2^t)) + eps)
-
-    Example
-    -------
-    >>> import numpy as np
-    >>> adam, x = Adam(lr=0.1), np.array([3.0, -2.0])
-    >>> for _ in range(300):
-    ...     x = adam.step(x, 2 * x)            # minimise |x|²
-    >>> bool(np.all(np.abs(x) < 1e-2))
-    True
-    """
-
-    def __init__(self, lr: float = 0.01, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8):
-        self.lr = real("lr", lr, minimum=0.0)
-        if self.lr == 0 or not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-            raise ValueError("Adam needs lr > 0 and betas in [0, 1)")
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.m: NDArray | None = None
-        self.v: NDArray | None = None
-        self.t = 0
-
-    def step(self, x: NDArray, grad: NDArray) -> NDArray:
-        """The parameters after one step down ``grad`` (``x`` itself is not modified)."""
-        if self.m is None:
-            self.m, self.v = np.zeros_like(x), np.zeros_like(x)
-        self.t += 1
-        self.m = self.beta1 * self.m + (1 - self.beta1) * grad
-        self.v = self.beta2 * self.v + (1 - self.beta2) * grad**2
-        m_hat = self.m / (1 - self.beta1**self.t)
-        v_hat = self.v / (1 - self.beta2**self.t)
-        return x - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
 def sample_actions(logits: NDArray, rng: np.random.Generator) -> NDArray:
@@ -176,11 +136,10 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
     env = make_vector_env(env_id, batch_episodes, **env_kwargs)
     evaluation = EpisodeReturn(env_id, policy, episodes=eval_episodes, max_steps=max_steps,
                                seed=rng, **env_kwargs)
-    history: list[tuple] = []
     env_steps, fun = 0, np.nan
     eval_returns: NDArray | None = None  # of the current params, when they were evaluated
     success, stopped = False, False
-    bar = progress_bar(env_id, max_iter, progress)
+    log = Iterations(env_id, max_iter, HISTORY_FIELDS, progress, callback)
     try:
         for _ in range(max_iter):
             batch = play(env, stochastic_actor(policy, params, rng), max_steps,
@@ -199,22 +158,16 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
                 eval_returns = evaluation.rollout(params[None])[0]
                 policy_return = float(eval_returns.mean())
                 success = policy_return >= target
-            history.append(((len(history) + 1) * batch_episodes,
-                            env_steps + evaluation.env_steps, time.perf_counter() - t0, gamma,
-                            float(batch.returns.max()), fun, policy_return, loss))
-            bar.set_postfix(best=f"{batch.returns.max():.4g}", mean=f"{fun:.4g}",
-                            refresh=False)
-            bar.update()
-            if callback is not None and callback(OptimizeResult(
-                    x=params, fun=fun, nit=len(history),
-                    history=history_columns(HISTORY_FIELDS, history))):
-                stopped = True
+            row = ((len(log.rows) + 1) * batch_episodes, env_steps + evaluation.env_steps,
+                   time.perf_counter() - t0, gamma, float(batch.returns.max()), fun,
+                   policy_return, loss)
+            stopped = log.record(row, params, fun, best=batch.returns.max(), mean=fun)
             if success or stopped:
                 break
         if eval_returns is None:
             eval_returns = evaluation.rollout(params[None])[0]
     finally:
-        bar.close()
+        log.close()
         env.close()
         evaluation.close()
 
@@ -224,8 +177,8 @@ def episode_cross_entropy(env_id: str, *, hidden: int | tuple[int, ...] = 128,
     return OptimizeResult(
         x=params, policy=policy, fun=fun, eval_return=float(eval_returns.mean()),
         eval_returns=eval_returns, env_steps=env_steps + evaluation.env_steps,
-        nit=len(history), nfev=len(history) * batch_episodes, success=success,
-        message=message, history=history_columns(HISTORY_FIELDS, history), env_id=env_id,
+        nit=len(log.rows), nfev=len(log.rows) * batch_episodes, success=success,
+        message=message, history=log.history(), env_id=env_id,
         env_kwargs=env_kwargs, time=time.perf_counter() - t0)
 
 

@@ -196,6 +196,11 @@ class EpisodeReturn:
             self._envs[num_envs] = make_vector_env(self.env_id, num_envs, **self.env_kwargs)
         return self._envs[num_envs]
 
+    @property
+    def open_envs(self) -> int:
+        """How many vector environments it holds open (one per batch size it has played)."""
+        return len(self._envs)
+
     def close(self) -> None:
         """Close the vector environments (a later call builds them again)."""
         for env in self._envs.values():

@@ -6,25 +6,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from scipy.optimize import OptimizeResult
 
 from .._checks import generator, integer, real
 from ..cross_entropy import CrossEntropy
 from ..distributions import DiagGaussian
+from .loop import Iterations, outcome_message, target_for
 from .policies import MLPPolicy
 from .rollout import EpisodeReturn, has_native_vector_env
 
 HISTORY_FIELDS = ("nfev", "env_steps", "time", "gamma", "best", "mean", "policy_return",
                   "spread")
-
-
-def target_for(env_id: str, target_return: float | None) -> float | None:
-    """``target_return``, else the environment's ``reward_threshold`` (475 for CartPole-v1)."""
-    if target_return is not None:
-        return real("target_return", target_return)
-    return gym.spec(env_id).reward_threshold
 
 
 def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
@@ -149,8 +142,8 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
     evaluation = EpisodeReturn(env_id, policy, episodes=eval_episodes, max_steps=max_steps,
                                seed=rng, **env_kwargs)
     try:
-        passed, history = _search(es, train, evaluation, episodes, check_episodes,
-                                  bool(check_best), target, progress, callback, t0)
+        passed, log = _search(es, train, evaluation, episodes, check_episodes,
+                              bool(check_best), target, progress, callback, t0)
         if passed is not None:
             x, fun, eval_returns = passed
         else:
@@ -165,20 +158,18 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
     return OptimizeResult(
         x=x, policy=policy, fun=fun, eval_return=float(eval_returns.mean()),
         eval_returns=eval_returns, env_steps=train.env_steps + evaluation.env_steps,
-        nit=es.nit, nfev=history[-1][0], success=passed is not None, message=message,
-        dist=es.dist, history=history_columns(HISTORY_FIELDS, history), env_id=env_id,
+        nit=es.nit, nfev=log.rows[-1][0], success=passed is not None, message=message,
+        dist=es.dist, history=log.history(), env_id=env_id,
         env_kwargs=env_kwargs, time=time.perf_counter() - t0)
 
 
 def _search(es: CrossEntropy, train: EpisodeReturn, evaluation: EpisodeReturn, episodes: int,
             check_episodes: int, check_best: bool, target: float | None, progress: bool,
             callback: Callable[[OptimizeResult], Any] | None,
-            t0: float) -> tuple[tuple | None, list[tuple]]:
-    """The loop of :func:`policy_search`: ``((x, fun, eval_returns) or None, history)``."""
-    history: list[tuple] = []
+            t0: float) -> tuple[tuple | None, Iterations]:
+    """The loop of :func:`policy_search`: ``((x, fun, eval_returns) or None, its log)``."""
     passed, n_checked = None, 0
-    bar = progress_bar(train.env_id, es.max_iter, progress)
-    try:
+    with Iterations(train.env_id, es.max_iter, HISTORY_FIELDS, progress, callback) as log:
         while passed is None and not es.stop():
             X = es.ask()
             # The policies the search proposes play their check episodes in the same batched
@@ -200,43 +191,9 @@ def _search(es: CrossEntropy, train: EpisodeReturn, evaluation: EpisodeReturn, e
                 if checked.mean() >= target:
                     passed = (x, float(checked.mean()), checked)
             n_checked += k
-            history.append((es.nfev + n_checked, train.env_steps + evaluation.env_steps,
-                            time.perf_counter() - t0, es.gamma, scores.max(),
-                            scores.mean(), fun, es.dist.spread))
-            bar.set_postfix(best=f"{scores.max():.4g}", mean=f"{scores.mean():.4g}",
-                            policy=f"{fun:.4g}", refresh=False)
-            bar.update()
-            if callback is not None and callback(OptimizeResult(
-                    x=x, fun=fun, nit=es.nit,
-                    history=history_columns(HISTORY_FIELDS, history))):
+            row = (es.nfev + n_checked, train.env_steps + evaluation.env_steps,
+                   time.perf_counter() - t0, es.gamma, scores.max(), scores.mean(), fun,
+                   es.dist.spread)
+            if log.record(row, x, fun, best=scores.max(), mean=scores.mean(), policy=fun):
                 es.request_stop()
-    finally:
-        bar.close()
-    return passed, history
-
-
-def outcome_message(target: float | None, eval_returns: np.ndarray, reached: bool,
-                    stop_reason: str, evaluated: str = "") -> str:
-    """The result's ``message``: the target reached over so many evaluation episodes, or why
-    the run stopped and how far its evaluation got."""
-    if reached:
-        return (f"target return {target:g} reached: mean {eval_returns.mean():g} over "
-                f"{eval_returns.size} evaluation episodes{evaluated}")
-    if target is None:
-        return stop_reason
-    return (f"{stop_reason}; target return {target:g} not reached (evaluation mean "
-            f"{eval_returns.mean():g})")
-
-
-def history_columns(fields: tuple[str, ...], rows: list[tuple]) -> dict[str, np.ndarray]:
-    """Per-iteration rows of a learning curve as one array per field."""
-    if not rows:
-        return {name: np.array([]) for name in fields}
-    return {name: np.array(col) for name, col in zip(fields, zip(*rows, strict=True), strict=True)}
-
-
-def progress_bar(desc: str, total: int, enabled: bool):
-    """A tqdm bar on stderr, or a stand-in with the same methods when disabled."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="it", disable=not enabled, leave=False)
+    return passed, log
