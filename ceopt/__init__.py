@@ -1,5 +1,6 @@
 """ceopt: black-box optimisation and rare-event estimation with the cross-entropy method."""
 
+from ._version import __version__ as __version__
 from .cross_entropy import CrossEntropy
 from .distributions import (
     Bernoulli,
@@ -11,8 +12,6 @@ from .distributions import (
 )
 from .optimize import maximize, minimize, resume
 from .rare_event import RareEventResult, RareEventWarning, estimate_rare_event
-
-__version__ = "0.2.0"
 
 __all__ = [
     "CrossEntropy",

@@ -1,4 +1,4 @@
-"""Argument checks that name the argument, for the public entry points."""
+"""Argument checks that name the argument, for the public entry points; and a seed's generator."""
 
 from __future__ import annotations
 
@@ -61,6 +61,21 @@ def generator(seed) -> np.random.Generator:
     except (TypeError, ValueError) as exc:
         raise TypeError(f"seed must be None, a non-negative int or a numpy Generator; got "
                         f"{seed!r} ({exc})") from None
+
+
+#: The bit generators a checkpoint may name (numpy's own).
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def generator_from_state(state: dict[str, Any]) -> np.random.Generator:
+    """The generator a bit generator's ``state`` (``bit_generator.state``) describes, exactly
+    where it was."""
+    if state.get("bit_generator") not in BIT_GENERATORS:
+        raise LookupError(f"bit generator {state.get('bit_generator')!r}, which is not one of "
+                          f"numpy's {BIT_GENERATORS}")
+    bit_generator = getattr(np.random, state["bit_generator"])()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
 
 
 def float_array(name: str, value: Any) -> np.ndarray:

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from ._version import __version__
+
 #: The layout of the state (docs/checkpoints.md). It names the parts' documented fields, not
 #: their private attributes, so internal changes leave it alone; tests/test_checkpoint.py
 #: resumes a file committed in this format to show it.
@@ -78,8 +80,6 @@ def load(path: str | os.PathLike, remove_leftovers: bool = False) -> dict[str, A
     ``remove_leftovers`` deletes the temporary files of writes that a crash interrupted
     (``.<name>.*.tmp`` beside it), as a run resuming from ``path`` is their only writer.
     """
-    from . import __version__
-
     path = Path(path)
     data = path.read_bytes()
     if data.startswith(PICKLE_MAGIC):
@@ -115,8 +115,6 @@ def load(path: str | os.PathLike, remove_leftovers: bool = False) -> dict[str, A
 
 # -- plain data <-> JSON and arrays -----------------------------------------------------------
 def _archive(state: dict[str, Any]) -> bytes:
-    from . import __version__
-
     arrays: dict[str, np.ndarray] = {}
     document = {"format": FORMAT_VERSION, "ceopt": __version__,
                 "state": _to_plain(state, arrays)}

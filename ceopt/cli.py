@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .distributions import Bernoulli, Categorical
 from .optimize import maximize, minimize
 

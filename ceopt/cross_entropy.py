@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
 from . import distributions, handlers, schedules, stopping
-from ._checks import float_array, generator, integer, real
+from ._checks import float_array, generator, generator_from_state, integer, real
 from .distributions import Distribution
 from .distributions._base import check_samples
 from .handlers import BoundaryHandler, handler_for
@@ -175,33 +175,14 @@ class CrossEntropy:
 
     @property
     def update_rule(self) -> UpdateRule:
-        """The update rule (:mod:`ceopt.updates`), with its options as attributes."""
+        """The update rule (:mod:`ceopt.updates`), its options as attributes (``weights``,
+        ``smoothing``, ``keep_best``, ...; ``smoothing_cov``: the current local search's)."""
         return self._settings.rule
 
     @property
-    def weights(self) -> str:
-        return self._settings.rule.weights
-
-    @property
-    def smoothing(self) -> float:
-        return self._settings.rule.smoothing
-
-    @property
-    def smoothing_cov(self) -> float:
-        """The covariance's smoothing rate for the current distribution and elites."""
-        return self._settings.rule.spread_rate(self.dist, self.n_elite)
-
-    @property
-    def keep_best(self) -> bool:
-        return self._settings.rule.keep_best
-
-    @property
-    def tol_fun(self) -> float:
-        return self._settings.convergence.tol_fun
-
-    @property
-    def patience(self) -> int:
-        return self._settings.convergence.patience
+    def convergence(self) -> Convergence:
+        """When a local search ends (``spread_tol``, ``patience``, ``tol_fun``)."""
+        return self._settings.convergence
 
     @property
     def search(self) -> Search:
@@ -405,7 +386,7 @@ class CrossEntropy:
         run._search = run._schedule.search_from_state(state["search"])
         run.maximize = bool(state["maximize"])
         run._sign = -1.0 if run.maximize else 1.0
-        run._rng = _generator_from_state(state["rng"])
+        run._rng = generator_from_state(state["rng"])
         run.max_evals, run.max_iter = state["max_evals"], state["max_iter"]
         run.ftarget = state["ftarget"]
         run._nit, run._nfev = int(state["nit"]), int(state["nfev"])
@@ -420,17 +401,3 @@ class CrossEntropy:
                 f"n_elite={self.n_elite}, nit={self._nit}, nfev={self._nfev}, "
                 f"best_f={self.best_f:.6g}, dist={self.dist!r})")
 
-
-#: The bit generators a checkpoint may name (numpy's own).
-BIT_GENERATORS = {name: getattr(np.random, name)
-                  for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")}
-
-
-def _generator_from_state(state: dict[str, Any]) -> np.random.Generator:
-    """The generator a bit generator's ``state`` describes, exactly where it was."""
-    kind = BIT_GENERATORS.get(state["bit_generator"])
-    if kind is None:
-        raise LookupError(f"unknown bit generator {state['bit_generator']!r}")
-    bit_generator = kind()
-    bit_generator.state = state
-    return np.random.Generator(bit_generator)

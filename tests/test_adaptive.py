@@ -33,12 +33,12 @@ def test_the_update_is_a_rank_weighted_fit_about_the_previous_mean_then_scaled()
     d, rng = 4, np.random.default_rng(5)
     dist = DiagGaussian(np.zeros(d), 1.0)
     es = CrossEntropy(dist, popsize=12, seed=0)
-    assert es.method == "adaptive" and es.n_elite == 6 and es.smoothing == 1.0
-    assert es.keep_best and es.tol_fun == 1e-11
+    assert es.method == "adaptive" and es.n_elite == 6 and es.update_rule.smoothing == 1.0
+    assert es.update_rule.keep_best and es.convergence.tol_fun == 1e-11
     w = rank_weights(6)
     mu_eff = 1 / np.sum(w**2)
     rate = min(1.0, 4 * mu_eff / (d + 2) ** 2 * (d + 2) / 3)
-    assert es.smoothing_cov == pytest.approx(rate)
+    assert es.update_rule.smoothing_cov == pytest.approx(rate)
 
     def f(X):
         return sphere(X - 3)  # the optimum off to one side
@@ -245,8 +245,8 @@ def test_bad_adaptive_options_are_named(kwargs, error, match):
 
 def test_discrete_families_default_to_method_ce():
     es = CrossEntropy(Bernoulli(np.full(3, 0.5)))
-    assert es.method == "ce" and es.weights == "equal" and es.popsize == 50
-    assert not es.keep_best and es.tol_fun == 0
+    assert es.method == "ce" and es.update_rule.weights == "equal" and es.popsize == 50
+    assert not es.update_rule.keep_best and es.convergence.tol_fun == 0
 
 
 def told_three_times(keep_best, family=DiagGaussian, weights="rank"):

@@ -59,7 +59,8 @@ def test_rastrigin_2d_finds_the_global_optimum_in_most_seeds():
 
 def test_textbook_ce_stalls_where_the_default_does_not():
     """The reason for the default: elite covariance about the elites' own mean shrinks too
-    fast (shared/design/ce-method.md). Pinned so that a change of default is deliberate."""
+    fast (docs/ce-method.md, "Why textbook CE stalls"). Pinned so that a change of default
+    is deliberate."""
     kw = dict(x0=x0_uniform(0, 10), ftarget=1e-8, seed=0, vectorized=True, max_evals=60_000)
     textbook = ceopt.minimize(sphere, method="textbook", restarts=0, **kw)
     default = ceopt.minimize(sphere, **kw)
