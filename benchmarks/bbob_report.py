@@ -325,6 +325,7 @@ def ranges(values: Sequence[int]) -> str:
 STYLE = {  # ceopt in solid, heavy lines; the peers thinner and dashed
     "ceopt": dict(color="tab:red", lw=2.6, ls="-"),
     "ceopt-diag": dict(color="tab:orange", lw=2.2, ls="-"),
+    "ceopt-bipop": dict(color="tab:red", lw=1.8, ls=":"),
     "ceopt-textbook-diag": dict(color="tab:pink", lw=2.0, ls="--"),
     "ceopt-textbook-full": dict(color="tab:cyan", lw=2.0, ls="--"),
     "cma-ipop": dict(color="black", lw=1.6, ls="-"),

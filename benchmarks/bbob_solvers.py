@@ -194,6 +194,8 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
     "ceopt": (ceopt_start(None), "ceopt.minimize, defaults (full Gaussian up to d=100, "
                                  "method='adaptive', IPOP restarts within the budget)"),
     "ceopt-diag": (ceopt_start("diag"), "ceopt.minimize, defaults but a diagonal Gaussian"),
+    "ceopt-bipop": (ceopt_start(None, restarts="bipop"),
+                    "ceopt.minimize, defaults but BIPOP restarts (restarts='bipop')"),
     "ceopt-textbook-full": (ceopt_start("full", method="textbook"),
                             "ceopt.minimize, full Gaussian, method='textbook' (no restarts "
                             "of its own)"),

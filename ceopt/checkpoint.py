@@ -7,7 +7,8 @@ nested dictionaries of numbers, strings, lists and numpy arrays. The file is a z
 
 - ``checkpoint.json``: ``{"format": 7, "ceopt": "<version>", "state": ...}``, where each
   array is ``{"$array": "<name>"}`` and a non-finite float ``{"$float": "inf"}``;
-- ``arrays/<name>.npy``: the arrays, in numpy's own format.
+- ``arrays/<name>.npy``: the arrays, in numpy's own format, named by the keys that lead to
+  them (``arrays/solver.best.x.npy``).
 
 Reading it runs no code: JSON, and ``.npy`` files read with ``allow_pickle=False``. The zip's
 CRC-32 of every member, and its directory at the end, make a damaged or truncated file a
@@ -143,8 +144,9 @@ def _unarchive(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return document, arrays
 
 
-def _to_plain(value: Any, arrays: dict[str, np.ndarray]) -> Any:
-    """``value`` as JSON-able data, its arrays moved into ``arrays``."""
+def _to_plain(value: Any, arrays: dict[str, np.ndarray], path: str = "") -> Any:
+    """``value`` as JSON-able data, its arrays moved into ``arrays`` under the dotted path of
+    keys that leads to them (``solver.best.x``)."""
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, (np.bool_,)):
@@ -157,15 +159,15 @@ def _to_plain(value: Any, arrays: dict[str, np.ndarray]) -> Any:
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
             raise TypeError(f"a checkpoint holds arrays of numbers, not of {value.dtype}")
-        name = str(len(arrays))
-        arrays[name] = value
-        return {"$array": name}
+        arrays[path] = value
+        return {"$array": path}
     if isinstance(value, dict):
         if not all(isinstance(key, str) for key in value):
             raise TypeError("a checkpoint's dictionaries have string keys")
-        return {key: _to_plain(item, arrays) for key, item in value.items()}
+        return {key: _to_plain(item, arrays, f"{path}.{key}" if path else key)
+                for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_to_plain(item, arrays) for item in value]
+        return [_to_plain(item, arrays, f"{path}.{i}") for i, item in enumerate(value)]
     raise TypeError(f"a checkpoint holds numbers, strings, lists, dicts and arrays, not "
                     f"{type(value).__name__}: its state() must say how to save it")
 

@@ -26,8 +26,7 @@ from scipy.optimize import Bounds, OptimizeResult
 
 from . import distributions, handlers, schedules, stopping
 from ._checks import float_array, generator, generator_from_state, integer, real
-from .distributions import Distribution
-from .distributions._base import check_samples
+from .distributions import Distribution, check_samples
 from .handlers import BoundaryHandler, handler_for
 from .history import Best, History
 from .local_search import Search, SearchSettings

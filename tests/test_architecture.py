@@ -10,8 +10,7 @@ from problems import sphere
 
 import ceopt
 from ceopt import distributions, handlers, schedules, updates, workers
-from ceopt.distributions import Distribution
-from ceopt.distributions._base import check_samples, normalized_weights
+from ceopt.distributions import Distribution, check_samples, normalized_weights
 from ceopt.handlers import BoundaryHandler
 from ceopt.schedules import Schedule
 from ceopt.updates import Textbook

@@ -2,12 +2,19 @@
 
 Each family is one file. :data:`FAMILIES` names them, so that a checkpoint can say which
 family its distribution is and be read back without running code; :func:`register` adds a
-family of your own (``docs/architecture.md`` shows one, start to finish).
+family of your own (``docs/architecture.md`` shows one, start to finish), which may use the
+checks the built-in ones share: :func:`check_samples` and :func:`normalized_weights`.
 """
 
 from typing import Any
 
-from ._base import Distribution, LocationScale, UnsupportedOperation
+from ._base import (
+    Distribution,
+    LocationScale,
+    UnsupportedOperation,
+    check_samples,
+    normalized_weights,
+)
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .diag_gaussian import DiagGaussian
@@ -50,4 +57,5 @@ def from_state(state: dict[str, Any]) -> Distribution:
 
 
 __all__ = ["Distribution", "LocationScale", "UnsupportedOperation", "Gaussian", "DiagGaussian",
-           "Bernoulli", "Categorical", "Exponential", "FAMILIES", "register"]
+           "Bernoulli", "Categorical", "Exponential", "FAMILIES", "register", "check_samples",
+           "normalized_weights"]
