@@ -33,7 +33,7 @@ from .local_search import Search, SearchSettings
 from .options import RULE_OPTIONS, SIZE_OPTIONS, check_options, convergence, picked
 from .schedules import Progress, Schedule, schedule_for
 from .stopping import Convergence, StopReason
-from .updates import UpdateRule, rule_class
+from .updates import UPDATES, UpdateRule, rule_class
 
 #: What ``restarts=None`` means when ``max_evals`` is given: the budget is the limit.
 UNLIMITED_RESTARTS = 10**9
@@ -376,7 +376,7 @@ class CrossEntropy:
         else a LookupError says which."""
         dist = distributions.from_state(state["search"]["dist"])
         method = state["method"]
-        rule = rule_class(method["name"], dist)(dist, **method["options"])
+        rule = UPDATES.find(method["name"])(dist, **method["options"])
         handler = None if state["handler"] is None else handlers.from_state(state["handler"])
         settings = SearchSettings(rule, Convergence(**state["convergence"]), handler)
         run = cls.__new__(cls)

@@ -242,7 +242,8 @@ def test_a_checkpoint_naming_a_part_this_ceopt_does_not_know_is_a_clear_error(tm
 
     def rename(doc):
         doc["state"]["solver"]["schedule"]["kind"] = "mine"
-    with pytest.raises(CheckpointError, match="'mine' is not registered.*schedules.register"):
+    with pytest.raises(CheckpointError,
+                       match="'mine', which is not registered.*schedules.register"):
         ceopt.resume(rewritten(path, tmp_path / "other.ckpt", rename), sphere)
 
 

@@ -8,6 +8,7 @@ checks the built-in ones share: :func:`check_samples` and :func:`normalized_weig
 
 from typing import Any
 
+from .._registry import Registry
 from ._base import (
     Distribution,
     LocationScale,
@@ -22,24 +23,11 @@ from .exponential import Exponential
 from .gaussian import Gaussian
 
 #: The families a checkpoint may name, by class name.
-FAMILIES: dict[str, type[Distribution]] = {
-    "Gaussian": Gaussian,
-    "DiagGaussian": DiagGaussian,
-    "Bernoulli": Bernoulli,
-    "Categorical": Categorical,
-    "Exponential": Exponential,
-}
-
-
-def register(family: type[Distribution]) -> type[Distribution]:
-    """Make a family of your own known to checkpoints (usable as a class decorator)."""
-    if not (isinstance(family, type) and issubclass(family, Distribution)):
-        raise TypeError(f"register takes a Distribution subclass, got {family!r}")
-    known = FAMILIES.get(family.__name__)
-    if known is not None and known is not family:
-        raise ValueError(f"a family named {family.__name__!r} is registered already")
-    FAMILIES[family.__name__] = family
-    return family
+FAMILIES = Registry("distribution family", Distribution, "ceopt.distributions",
+                    key=lambda family: family.__name__,
+                    parts=(Gaussian, DiagGaussian, Bernoulli, Categorical, Exponential))
+#: Make a family of your own known to checkpoints (usable as a class decorator).
+register = FAMILIES.register
 
 
 def to_state(dist: Distribution) -> dict[str, Any]:
@@ -49,11 +37,7 @@ def to_state(dist: Distribution) -> dict[str, Any]:
 
 def from_state(state: dict[str, Any]) -> Distribution:
     """The distribution :func:`to_state` describes; its family must be registered."""
-    family = FAMILIES.get(state["family"])
-    if family is None:
-        raise LookupError(f"distribution family {state['family']!r} is not registered: "
-                          f"call ceopt.distributions.register on it first")
-    return family.from_state(state["params"])
+    return FAMILIES.find(state["family"]).from_state(state["params"])
 
 
 __all__ = ["Distribution", "LocationScale", "UnsupportedOperation", "Gaussian", "DiagGaussian",

@@ -12,24 +12,14 @@ from typing import Any
 
 from scipy.optimize import Bounds
 
+from .._registry import Registry
 from .base import BoundaryHandler
 from .box import Box
 
 #: The handlers a checkpoint may name.
-HANDLERS: dict[str, type[BoundaryHandler]] = {
-    "box": Box,
-}
-
-
-def register(handler: type[BoundaryHandler]) -> type[BoundaryHandler]:
-    """Make a handler of your own known to checkpoints, by its ``name``."""
-    if not (isinstance(handler, type) and issubclass(handler, BoundaryHandler)):
-        raise TypeError(f"register takes a BoundaryHandler subclass, got {handler!r}")
-    known = HANDLERS.get(handler.name)
-    if known is not None and known is not handler:
-        raise ValueError(f"a handler named {handler.name!r} is registered already")
-    HANDLERS[handler.name] = handler
-    return handler
+HANDLERS = Registry("boundary handler", BoundaryHandler, "ceopt.handlers", parts=(Box,))
+#: Make a handler of your own known to checkpoints, by its ``name``.
+register = HANDLERS.register
 
 
 def handler_for(bounds: BoundaryHandler | Bounds | Sequence | None,
@@ -48,11 +38,7 @@ def to_state(handler: BoundaryHandler) -> dict[str, Any]:
 
 
 def from_state(state: dict[str, Any]) -> BoundaryHandler:
-    handler = HANDLERS.get(state["kind"])
-    if handler is None:
-        raise LookupError(f"boundary handler {state['kind']!r} is not registered: call "
-                          f"ceopt.handlers.register on it first")
-    return handler.from_state(state["params"])
+    return HANDLERS.find(state["kind"]).from_state(state["params"])
 
 
 __all__ = ["BoundaryHandler", "Box", "HANDLERS", "register", "handler_for"]

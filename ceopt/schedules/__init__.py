@@ -15,6 +15,7 @@ import copy
 from typing import Any
 
 from .._checks import flag, integer
+from .._registry import Registry
 from ..distributions import Distribution, LocationScale
 from ..local_search import SearchSettings
 from ..updates import UpdateRule
@@ -24,22 +25,10 @@ from .ipop import GROWTH, IPOP
 from .separable import Separable
 
 #: The schedules by name (``restarts="bipop"``; and what a checkpoint knows them by).
-SCHEDULES: dict[str, type[Schedule]] = {
-    "ipop": IPOP,
-    "bipop": BIPOP,
-    "separable": Separable,
-}
-
-
-def register(schedule: type[Schedule]) -> type[Schedule]:
-    """Make a schedule of your own available as ``restarts=schedule.name``."""
-    if not (isinstance(schedule, type) and issubclass(schedule, Schedule)):
-        raise TypeError(f"register takes a Schedule subclass, got {schedule!r}")
-    known = SCHEDULES.get(schedule.name)
-    if known is not None and known is not schedule:
-        raise ValueError(f"a schedule named {schedule.name!r} is registered already")
-    SCHEDULES[schedule.name] = schedule
-    return schedule
+SCHEDULES = Registry("restart schedule", Schedule, "ceopt.schedules",
+                     parts=(IPOP, BIPOP, Separable))
+#: Make a schedule of your own available as ``restarts=schedule.name``.
+register = SCHEDULES.register
 
 
 def schedule_for(restarts: int | str | Schedule | None, separable: bool | None,
@@ -85,11 +74,7 @@ def schedule_for(restarts: int | str | Schedule | None, separable: bool | None,
 
 def from_state(state: dict[str, Any], settings: SearchSettings) -> Schedule:
     """The bound schedule a checkpoint describes."""
-    schedule = SCHEDULES.get(state["kind"])
-    if schedule is None:
-        raise LookupError(f"restart schedule {state['kind']!r} is not registered: call "
-                          f"ceopt.schedules.register on it first")
-    return schedule.from_state(state, settings)
+    return SCHEDULES.find(state["kind"]).from_state(state, settings)
 
 
 def to_state(schedule: Schedule) -> dict[str, Any]:

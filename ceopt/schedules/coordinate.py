@@ -35,6 +35,7 @@ turns it all off; ``True`` skips the test.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -64,16 +65,32 @@ POLISH_SPREAD = 0.25
 ADDITIVE_RTOL = 1e-9
 
 
-def fingerprint(X: NDArray) -> tuple[tuple[int, ...], str]:
-    """X's shape and a digest of its values: enough to check that a population comes back as
+@dataclass(frozen=True)
+class Fingerprint:
+    """A population's shape and a digest of its values: enough to check that it comes back as
     it was asked, without keeping a copy (a sweep's is 30 d x d)."""
-    digest = hashlib.blake2b(np.ascontiguousarray(X, dtype=float).data, digest_size=16)
-    return tuple(X.shape), digest.hexdigest()
+
+    shape: tuple[int, ...]
+    digest: str
+
+    @classmethod
+    def of(cls, X: NDArray) -> Fingerprint:
+        digest = hashlib.blake2b(np.ascontiguousarray(X, dtype=float).data, digest_size=16)
+        return cls(tuple(X.shape), digest.hexdigest())
+
+    def state(self) -> dict[str, Any]:
+        return {"shape": list(self.shape), "digest": self.digest}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any] | None) -> Fingerprint | None:
+        if state is None:
+            return None
+        return cls(tuple(int(n) for n in state["shape"]), str(state["digest"]))
 
 
-def check_unchanged(asked: tuple | None, X: NDArray) -> None:
+def check_unchanged(asked: Fingerprint | None, X: NDArray) -> None:
     """The populations of the separability test and of a sweep come back as asked."""
-    if asked is None or fingerprint(X) != asked:
+    if asked is None or Fingerprint.of(X) != asked:
         raise ValueError("the separability test and a coordinate sweep take exactly the "
                          "population ask returned (call ask first; pass separable=False to "
                          "tell populations of your own)")
@@ -135,7 +152,7 @@ class CoordinateSweep(Search):
         self.values: NDArray | None = None  # the last batch's sampled coordinate values
         self.coupled = False  # the point's value missed its prediction: not separable
         self.nit = 0
-        self.asked: tuple | None = None  # the fingerprint of the batch ask returned
+        self.asked: Fingerprint | None = None  # of the batch ask returned
         self.dist, self.popsize, self.n_elite = dist, popsize, n_elite
 
     @property
@@ -155,7 +172,7 @@ class CoordinateSweep(Search):
         self.values = values
         X = np.repeat(self.point[None], self.batch_size, axis=0)
         X[np.arange(d * k), np.repeat(np.arange(d), k)] = values.ravel()
-        self.asked = fingerprint(X)
+        self.asked = Fingerprint.of(X)
         return X
 
     def tell(self, X: NDArray, losses: NDArray) -> Told:
@@ -219,7 +236,8 @@ class CoordinateSweep(Search):
                                                        "loss": self.previous[1]}
         return {**{name: getattr(self, name) for name in self._ARRAYS + self._NUMBERS},
                 "unevaluated": self.unevaluated, "coupled": self.coupled, "nit": self.nit,
-                "previous": previous, "asked": _asked_state(self.asked),
+                "previous": previous,
+                "asked": None if self.asked is None else self.asked.state(),
                 "dist": distributions.to_state(self.dist), "popsize": self.popsize,
                 "n_elite": self.n_elite}
 
@@ -237,18 +255,11 @@ class CoordinateSweep(Search):
         previous = state["previous"]
         sweep.previous = (None if previous is None else
                           (np.array(previous["point"]), float(previous["loss"])))
-        sweep.asked = _asked_from_state(state["asked"])
+        sweep.asked = Fingerprint.from_state(state["asked"])
         sweep.dist = distributions.from_state(state["dist"])
         sweep.popsize, sweep.n_elite = int(state["popsize"]), int(state["n_elite"])
         return sweep
 
-
-def _asked_state(asked: tuple | None) -> dict[str, Any] | None:
-    return None if asked is None else {"shape": list(asked[0]), "digest": asked[1]}
-
-
-def _asked_from_state(state: dict[str, Any] | None) -> tuple | None:
-    return None if state is None else (tuple(int(n) for n in state["shape"]), state["digest"])
 
 
 def polish_start(like: DiagGaussian, mean: NDArray, std: NDArray) -> DiagGaussian:

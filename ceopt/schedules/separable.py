@@ -35,10 +35,10 @@ from .base import Progress, Schedule
 from .coordinate import (
     POLISH_SPREAD,
     CoordinateSweep,
+    Fingerprint,
     adds_up,
     budget_needed,
     check_unchanged,
-    fingerprint,
     polish_start,
     rounding,
 )
@@ -85,7 +85,7 @@ class Probe(Search):
                  dist, popsize: int, n_elite: int):
         self.point, self.std, self.handler = point, std, handler
         self.dist, self.popsize, self.n_elite = dist, popsize, n_elite
-        self.asked: tuple | None = None
+        self.asked: Fingerprint | None = None
         self.separable = False
         self.best: tuple[NDArray, float] | None = None
         self.magnitude = 0.0
@@ -96,7 +96,7 @@ class Probe(Search):
 
     def ask(self, rng: np.random.Generator) -> NDArray:
         X = probe(self.point, self.std, self.handler)
-        self.asked = fingerprint(X)
+        self.asked = Fingerprint.of(X)
         return X
 
     def tell(self, X: NDArray, losses: NDArray) -> Told:
@@ -111,8 +111,7 @@ class Probe(Search):
 
     def state(self) -> dict[str, Any]:
         # A told probe is replaced at once: only an untold one is ever saved.
-        asked = None if self.asked is None else {"shape": list(self.asked[0]),
-                                                 "digest": self.asked[1]}
+        asked = None if self.asked is None else self.asked.state()
         return {"point": self.point, "std": self.std, "asked": asked,
                 "dist": distributions.to_state(self.dist), "popsize": self.popsize,
                 "n_elite": self.n_elite}
@@ -235,7 +234,8 @@ class Separable(Schedule):
     def from_state(cls, state: dict[str, Any], settings: SearchSettings) -> Separable:
         from . import SCHEDULES  # the registry imports this module
 
-        fallback = SCHEDULES[state["fallback"]["kind"]].from_state(state["fallback"], settings)
+        fallback = SCHEDULES.find(state["fallback"]["kind"]).from_state(state["fallback"],
+                                                                        settings)
         schedule = cls(fallback, state["verdict"], state["sizes_given"])
         schedule.bind(settings, fallback.initial, fallback.popsize, fallback.n_elite)
         schedule.coupled = fallback
@@ -252,7 +252,6 @@ class Separable(Schedule):
             probe_ = Probe(np.array(state["point"]), np.array(state["std"]), handler,
                            dist=distributions.from_state(state["dist"]),
                            popsize=int(state["popsize"]), n_elite=int(state["n_elite"]))
-            asked = state["asked"]
-            probe_.asked = None if asked is None else (tuple(asked["shape"]), asked["digest"])
+            probe_.asked = Fingerprint.from_state(state["asked"])
             return probe_
         return super().search_from_state(state)

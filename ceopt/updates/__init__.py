@@ -12,6 +12,7 @@ A rule of your own: subclass :class:`UpdateRule` and :func:`register` it
 
 from __future__ import annotations
 
+from .._registry import Registry
 from ..distributions import Distribution, LocationScale
 from .adaptive import Adaptive
 from .base import UpdateRule, rank_weights
@@ -19,22 +20,10 @@ from .previous_mean import PreviousMean
 from .textbook import Textbook
 
 #: The methods by name.
-UPDATES: dict[str, type[UpdateRule]] = {
-    "adaptive": Adaptive,
-    "ce": PreviousMean,
-    "textbook": Textbook,
-}
-
-
-def register(rule: type[UpdateRule]) -> type[UpdateRule]:
-    """Make an update rule of your own available as ``method=rule.name``."""
-    if not (isinstance(rule, type) and issubclass(rule, UpdateRule)):
-        raise TypeError(f"register takes an UpdateRule subclass, got {rule!r}")
-    known = UPDATES.get(rule.name)
-    if known is not None and known is not rule:
-        raise ValueError(f"a method named {rule.name!r} is registered already")
-    UPDATES[rule.name] = rule
-    return rule
+UPDATES = Registry("method", UpdateRule, "ceopt.updates",
+                   parts=(Adaptive, PreviousMean, Textbook))
+#: Make an update rule of your own available as ``method=rule.name``.
+register = UPDATES.register
 
 
 def rule_class(method: str | None, dist: Distribution) -> type[UpdateRule]:
