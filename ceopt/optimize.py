@@ -20,6 +20,7 @@ from .cross_entropy import CrossEntropy
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .evaluation import Evaluator
 from .handlers import BoundaryHandler, Box
+from .schedules import Schedule
 
 #: Largest dimension whose default distribution is a full-covariance Gaussian. Its update costs
 #: O(d^3) per iteration and its learning rate falls as 1/d^2 (ceopt.updates.adaptive); beyond
@@ -80,10 +81,11 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None,
 
 
 def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
-             sigma0: ArrayLike | None = None, *, bounds: Bounds | ArrayLike | None = None,
+             sigma0: ArrayLike | None = None, *,
+             bounds: Bounds | ArrayLike | BoundaryHandler | None = None,
              dist: Distribution | str | None = None, popsize: int | None = None,
              elite_frac: float | None = None, n_elite: int | None = None,
-             smoothing: float | None = None, restarts: int | None = None,
+             smoothing: float | None = None, restarts: int | str | Schedule | None = None,
              max_evals: int | None = None, max_iter: int | None = None,
              ftarget: float | None = None, seed: int | np.random.Generator | None = None,
              vectorized: bool = False, callback: Callable[[OptimizeResult], Any] | None = None,
@@ -104,11 +106,11 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         Continuous problems: the initial mean and standard deviation (scalar or per
         coordinate). Without ``x0``, finite ``bounds`` give the mean (the centre) and the
         spread (0.3 of the width; ``sigma0`` overrides it). Without bounds ``sigma0`` is 1.
-    bounds : scipy.optimize.Bounds or sequence of (low, high), optional
+    bounds : scipy.optimize.Bounds, sequence of (low, high) or a BoundaryHandler, optional
         The objective is only called inside: samples outside are evaluated at their projection
         onto the box, ranked with a penalty and fitted as drawn (:mod:`ceopt.handlers.box`).
-        ``x`` is always inside; the final distribution's mean may lie just outside a face when the
-        optimum is on it.
+        ``x`` is always inside; the final distribution's mean may lie just outside a face when
+        the optimum is on it. A handler of one's own decides otherwise (:mod:`ceopt.handlers`).
     dist : Distribution, "diag" or "full", optional
         The initial distribution. ``"full"``: a full-covariance Gaussian from
         x0/sigma0/bounds; ``"diag"``: a diagonal one; ``None``: full up to
@@ -118,12 +120,15 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     popsize, elite_frac, n_elite, smoothing, method, seed :
         See :class:`ceopt.CrossEntropy`; the default method for Gaussians is ``"adaptive"``
         and ``method="textbook"`` gives the plain CE method.
-    restarts : int, optional
-        Restarts with a doubled population when a run converges or stagnates (IPOP), from a
-        random point of finite bounds, else from x0. Default under method ``"adaptive"``: as
-        many as ``max_evals`` allows when it is given (the budget is spent on the search,
-        and a run that spends it after restarting counts as a success), none without it;
-        under the other methods none.
+    restarts : int, "ipop", "bipop" or a Schedule, optional
+        What follows a run that converges or stagnates (:mod:`ceopt.schedules`). Default: as
+        many restarts as ``max_evals`` allows when it is given (the budget is spent on the
+        search, and a run that spends it after restarting counts as a success), none without
+        it; a Gaussian restarts with a doubled population (IPOP) from a random point of
+        finite bounds, else from x0, other families at the same population; a Gaussian under
+        methods ``"ce"`` and ``"textbook"`` (the baselines) does not restart. An int limits
+        the number of restarts; ``"bipop"`` alternates IPOP's restarts with small, narrow
+        ones (BIPOP).
     max_evals, max_iter, ftarget :
         Budget and target; with neither budget given, ``max_iter`` is 1000.
     workers : int, Executor or map-like callable, optional
