@@ -253,6 +253,14 @@ def test_a_sweep_takes_exactly_the_population_asked():
     X[0, 0] += 1.0  # the caller changed what it was given
     with pytest.raises(ValueError, match="exactly the population ask returned"):
         es.tell(X, sphere(X))
+    # A population of one's own while the test is due: ask first, or no test.
+    fresh = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), seed=0, max_evals=10_000)
+    with pytest.raises(ValueError, match="call ask first; pass separable=False"):
+        fresh.tell(np.ones((8, 3)), np.arange(8.0))
+    untested = CrossEntropy(DiagGaussian(np.zeros(3), 1.0), seed=0, max_evals=10_000,
+                            separable=False)
+    untested.tell(np.ones((8, 3)), np.arange(8.0))
+    assert untested.nit == 1
 
 
 def test_maximising_sweeps_as_minimising_the_negative():
