@@ -44,5 +44,5 @@ class IPOP(Schedule):
     @classmethod
     def from_state(cls, state: dict[str, Any], settings) -> IPOP:
         schedule = super().from_state(state, settings)
-        schedule.growth = int(state.get("growth", GROWTH))  # (added after format 7 came)
+        schedule.growth = int(state["growth"])
         return schedule
