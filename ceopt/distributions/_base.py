@@ -165,6 +165,7 @@ class LocationScale(Distribution):
         return self
 
     def support(self) -> NDArray[np.bool_]:
+        """Every real number, for each coordinate (a family on less says so itself)."""
         return np.ones((self.dim, 2), dtype=bool)
 
 

@@ -160,9 +160,6 @@ class Gaussian(Normal):
         """The independent-coordinates Gaussian with the same means and variances."""
         return DiagGaussian(self._mean, self.std, min_std=self._min_std)
 
-    def support(self) -> NDArray[np.bool_]:
-        return np.ones((self.dim, 2), dtype=bool)
-
     def state(self) -> dict[str, Any]:
         return {"mean": self._mean, "cov": self._cov, "min_std": self._min_std}
 
