@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 from ..distributions import Distribution, LocationScale
+from .base import correlated
 from .previous_mean import PreviousMean
 
 #: Default ``tol_fun`` of method "adaptive": an absolute range of values (pycma's default).
@@ -49,7 +50,7 @@ def covariance_rate(dist: Distribution, mu_eff: float) -> float:
     """
     d = dist.dim
     rate = 4.0 * mu_eff / (d + 2) ** 2
-    if isinstance(dist, LocationScale) and dist.diagonal() is dist:
+    if not correlated(dist):
         rate *= (d + 2) / 3
     return min(1.0, rate)
 

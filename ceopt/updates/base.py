@@ -32,6 +32,12 @@ WEIGHTS = ("rank", "equal")
 FULL_COV_SMOOTHING = 0.3
 
 
+def correlated(dist: Distribution) -> bool:
+    """Whether ``dist`` fits correlations between coordinates (a full covariance): its rate
+    and its fewest elites differ from a diagonal family's."""
+    return isinstance(dist, LocationScale) and dist.diagonal() is not dist
+
+
 def rank_weights(mu: int) -> NDArray[np.float64]:
     """Weights of the ``mu`` elites, best first: ``w_i ∝ ln(mu + 1/2) - ln(i)``, positive,
     decreasing, summing to one."""
@@ -116,8 +122,7 @@ class UpdateRule(ABC):
             if n_elite >= popsize:
                 raise ValueError(f"n_elite must be smaller than popsize={popsize}, got {n_elite}")
         if n_elite < dist.min_fit_samples:
-            full = isinstance(dist, LocationScale) and dist.diagonal() is not dist
-            hint = " (or use a DiagGaussian: dist='diag')" if full else ""
+            hint = " (or use a DiagGaussian: dist='diag')" if correlated(dist) else ""
             raise ValueError(
                 f"{n_elite} elites cannot fit a {type(dist).__name__} in {dist.dim} dimensions, "
                 f"which needs {dist.min_fit_samples}: raise popsize or elite_frac{hint}")
@@ -134,8 +139,7 @@ class UpdateRule(ABC):
         return self.default_spread_rate(dist, n_elite)
 
     def default_spread_rate(self, dist: Distribution, n_elite: int) -> float:
-        full = isinstance(dist, LocationScale) and dist.diagonal() is not dist
-        return FULL_COV_SMOOTHING if full else self.smoothing
+        return FULL_COV_SMOOTHING if correlated(dist) else self.smoothing
 
     def restarts_within_budget(self, dist: Distribution) -> bool:
         """Whether a run with ``max_evals`` restarts until it is spent by default: every

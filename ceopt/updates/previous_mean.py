@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..distributions import Distribution, LocationScale
-from .base import UpdateRule
+from .textbook import Textbook
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def kept_mean(chosen: NDArray, chosen_rank: NDArray, kept: Kept,
     return shifted @ chosen + w[place] * kept.x
 
 
-class PreviousMean(UpdateRule):
+class PreviousMean(Textbook):
     name = "ce"
 
     def _check_keep_best(self, steerable: bool) -> None:
@@ -70,8 +70,7 @@ class PreviousMean(UpdateRule):
     def _step(self, dist: Distribution, X: NDArray, elites: NDArray,
               ranking: NDArray) -> Distribution:
         if not isinstance(dist, LocationScale):
-            fitted = dist.fit(X[elites], self.elite_weights)
-            return dist.smooth(fitted, self.smoothing, **self._scaled(ranking))
+            return super()._step(dist, X, elites, ranking)  # the textbook update
         w, chosen = self.elite_weights, X[elites]
         # The kept sample's mean first: the fit may overwrite ``chosen``, this update's own
         # copy of the elites (sparing an (n_elite, d) temporary: at (100, 1000) with half the
