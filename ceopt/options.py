@@ -51,4 +51,4 @@ def convergence(dist: Distribution, rule: UpdateRule, options: dict[str, Any]) -
                        else options["patience"], 1)
     tol_fun = options.get("tol_fun")
     tol_fun = real("tol_fun", rule.TOL_FUN if tol_fun is None else tol_fun, minimum=0.0)
-    return Convergence(tol_spread * (dist.spread - dist.min_spread), patience, tol_fun)
+    return Convergence(tol_spread * dist.spread_above_floor, patience, tol_fun)

@@ -103,7 +103,7 @@ class LocalSearchRecord:
               window: int) -> StopReason | None:
         """The reason the local search sampling from ``dist`` has ended, or None."""
         # Collapse: the spread left above the family's floor is negligible.
-        if dist.spread - dist.min_spread <= convergence.spread_tol:
+        if dist.spread_above_floor <= convergence.spread_tol:
             return COLLAPSED
         # Stagnation: the elite threshold (not the best value, which can improve by luck) has
         # not improved for `patience` iterations; typical of converged discrete problems.

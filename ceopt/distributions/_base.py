@@ -62,6 +62,12 @@ class Distribution(ABC):
         """The ``spread`` the family's floor keeps it at, at the least."""
 
     @property
+    def spread_above_floor(self) -> float:
+        """How far ``spread`` is above what the floor keeps (a local search has collapsed when
+        this is negligible); a family whose floor differs by coordinate says so itself."""
+        return self.spread - self.min_spread
+
+    @property
     @abstractmethod
     def n_params(self) -> int:
         """Number of free parameters the fit estimates (sets default sample sizes)."""

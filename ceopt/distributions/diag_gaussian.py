@@ -10,14 +10,24 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._checks import float_array
 from ._base import check_alpha, check_same_family, check_samples, frozen, short
-from ._normal import DEFAULT_MIN_STD, LOG_2PI, Normal, check_min_std, mean_vector, positive
+from ._normal import (
+    DEFAULT_MIN_STD,
+    LOG_2PI,
+    Normal,
+    check_min_std,
+    mean_vector,
+    positive,
+    std_floored,
+)
 
 
 class DiagGaussian(Normal):
     """Normal distribution with independent coordinates, ``N(mean, diag(std**2))``.
 
-    ``min_std`` is a floor: :meth:`fit` returns ``std = sqrt(fitted variance + min_std**2)``.
-    Default :data:`DEFAULT_MIN_STD`; pass 0 to let the distribution collapse. Smoothing mixes
+    ``min_std`` is a floor, one for all coordinates or one each: :meth:`fit` returns
+    ``std = sqrt(fitted variance + min_std**2)``, and :meth:`smooth` raises a standard
+    deviation the smoothing or ``scale`` took below it back to it. Default
+    :data:`DEFAULT_MIN_STD`; pass 0 to let the distribution collapse. Smoothing mixes
     the variances linearly (the same moment parametrisation as :class:`Gaussian`).
 
     Example
@@ -30,7 +40,8 @@ class DiagGaussian(Normal):
 
     __slots__ = ("_mean", "_std", "_min_std")
 
-    def __init__(self, mean: ArrayLike, std: ArrayLike, *, min_std: float = DEFAULT_MIN_STD):
+    def __init__(self, mean: ArrayLike, std: ArrayLike, *,
+                 min_std: ArrayLike = DEFAULT_MIN_STD):
         mean = mean_vector(mean)
         std = float_array("std", std)
         if std.ndim > 1 or (std.ndim == 1 and std.shape != mean.shape):
@@ -40,7 +51,7 @@ class DiagGaussian(Normal):
             raise ValueError("std must be finite and positive")
         self._mean = frozen(mean)
         self._std = frozen(std)
-        self._min_std = check_min_std(min_std)
+        self._min_std = check_min_std(min_std, mean.size)
 
     @property
     def std(self) -> NDArray[np.float64]:
@@ -103,6 +114,9 @@ class DiagGaussian(Normal):
         std = np.sqrt(var)
         if scale != 1.0:
             std = positive("scale", scale) * std
+        raise_to = std_floored(std, self._min_std)
+        if raise_to is not None:
+            std = std * raise_to
         return DiagGaussian(a * new.mean + (1 - a) * self._mean, std, min_std=self._min_std)
 
     def moved(self, mean: ArrayLike) -> DiagGaussian:

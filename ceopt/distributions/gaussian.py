@@ -12,7 +12,15 @@ from scipy.linalg import solve_triangular
 
 from .._checks import float_array
 from ._base import check_alpha, check_same_family, check_samples, frozen, short
-from ._normal import DEFAULT_MIN_STD, LOG_2PI, Normal, check_min_std, mean_vector, positive
+from ._normal import (
+    DEFAULT_MIN_STD,
+    LOG_2PI,
+    Normal,
+    check_min_std,
+    mean_vector,
+    positive,
+    std_floored,
+)
 from .diag_gaussian import DiagGaussian
 
 #: Relative jitter added to a fitted full covariance: ``JITTER * trace(cov) / dim`` on the
@@ -29,9 +37,11 @@ class Gaussian(Normal):
     mean : array, shape (dim,)
     cov : array, shape (dim, dim), symmetric positive definite. A scalar or a vector is read
         as ``variance * I`` or ``diag(variances)``.
-    min_std : float
-        Floor: :meth:`fit` adds ``min_std**2 * I`` (plus a relative jitter, :data:`JITTER`) to
-        the fitted covariance, so no direction's standard deviation falls below ``min_std``.
+    min_std : float or array, shape (dim,)
+        Floor, one for all coordinates or one each: :meth:`fit` adds ``diag(min_std**2)``
+        (plus a relative jitter, :data:`JITTER`) to the fitted covariance, so no direction's
+        standard deviation falls below ``min_std``, and :meth:`smooth` scales a coordinate
+        that smoothing or ``scale`` took below its floor back to it.
         Default :data:`DEFAULT_MIN_STD`; pass 0 to let the distribution collapse.
 
     Example
@@ -45,7 +55,8 @@ class Gaussian(Normal):
 
     __slots__ = ("_mean", "_cov", "_chol", "_min_std")
 
-    def __init__(self, mean: ArrayLike, cov: ArrayLike, *, min_std: float = DEFAULT_MIN_STD):
+    def __init__(self, mean: ArrayLike, cov: ArrayLike, *,
+                 min_std: ArrayLike = DEFAULT_MIN_STD):
         mean = mean_vector(mean)
         d = mean.size
         cov = float_array("cov", cov)
@@ -68,7 +79,7 @@ class Gaussian(Normal):
         self._mean = frozen(mean)
         self._cov = frozen(cov)
         self._chol = frozen(chol)
-        self._min_std = check_min_std(min_std)
+        self._min_std = check_min_std(min_std, d)
 
     @property
     def cov(self) -> NDArray[np.float64]:
@@ -138,6 +149,9 @@ class Gaussian(Normal):
         cov = b * new.cov + (1 - b) * self._cov
         if scale != 1.0:  # symmetrised first, as the constructor would have done
             cov = positive("scale", scale) ** 2 * (0.5 * (cov + cov.T))
+        raise_to = std_floored(np.sqrt(np.diag(cov)), self._min_std)
+        if raise_to is not None:  # D C D keeps the correlations and positive definiteness
+            cov = raise_to[:, None] * cov * raise_to[None, :]
         return Gaussian(a * new.mean + (1 - a) * self._mean, cov, min_std=self._min_std)
 
     def moved(self, mean: ArrayLike) -> Gaussian:
