@@ -47,9 +47,9 @@ def test_penalised_ranking_is_invariant_to_affine_changes_of_the_values(case, a,
     box, x = case
     losses = np.array(values)
     y = box.project(x)
-    ranking = losses + Box.penalty(x, y, losses)
+    ranking = losses + box.penalty(x, y, losses)
     rescaled = a * losses + b
-    ranking2 = rescaled + Box.penalty(x, y, rescaled)
+    ranking2 = rescaled + box.penalty(x, y, rescaled)
     # Same order up to rounding: compare the scaled difference, not argsort (ties).
     np.testing.assert_allclose(a * ranking + b, ranking2, rtol=1e-9,
                                atol=1e-9 * (1 + np.abs(ranking2).max()))
@@ -59,7 +59,7 @@ def test_penalty_is_zero_inside_and_grows_with_the_distance_outside():
     box = Box(np.zeros(2), np.ones(2))
     drawn = np.array([[0.5, 0.5], [1.1, 0.5], [1.3, 0.5], [1.3, -0.3], [0.2, 0.9]])
     losses = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
-    pen = Box.penalty(drawn, box.project(drawn), losses)
+    pen = box.penalty(drawn, box.project(drawn), losses)
     assert pen[0] == 0 and pen[4] == 0
     assert 0 < pen[1] < pen[2] < pen[3]
     # IQR(losses) = 2, the largest coordinate std is that of column 0.

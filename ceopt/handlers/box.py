@@ -37,35 +37,54 @@ from .base import BoundaryHandler
 
 
 class Box(BoundaryHandler):
-    """``low <= x <= high`` coordinate-wise; either side may be infinite."""
+    """``low <= x <= high`` coordinate-wise; either side may be infinite.
+
+    ``integrality`` (a boolean mask, as in scipy's ``differential_evolution``) marks the
+    coordinates that take integer values: the objective sees them rounded, and the search
+    samples them as real numbers, value ``v`` standing for the cell ``[v - 1/2, v + 1/2)``.
+    Their bounds are rounded inwards and may be equal; ``low``/``high`` are then the
+    sampling box, half a cell wider, so that the end values have whole cells too.
+    """
 
     name = "box"
 
-    def __init__(self, low: NDArray, high: NDArray):
-        low = np.asarray(low, dtype=np.float64)
-        high = np.asarray(high, dtype=np.float64)
+    def __init__(self, low: NDArray, high: NDArray, integrality: NDArray | None = None):
+        low = np.atleast_1d(np.asarray(low, dtype=np.float64))
+        high = np.atleast_1d(np.asarray(high, dtype=np.float64))
         if np.any(np.isnan(low)) or np.any(np.isnan(high)):
             raise ValueError("bounds must not be NaN")
         if np.any(low == np.inf) or np.any(high == -np.inf):
             raise ValueError("bounds: a lower bound of +inf or an upper bound of -inf leaves "
                              "nothing")
-        bad = np.flatnonzero(low >= high)
+        integral = check_integrality(integrality, low.size)
+        low = np.where(integral, np.ceil(low), low)
+        high = np.where(integral, np.floor(high), high)
+        bad = np.flatnonzero(np.where(integral, low > high, low >= high))
         if bad.size:
             j = bad[0]
-            raise ValueError(f"bounds need low < high; coordinate {j} has low={low[j]:g}, "
+            kind = "low <= high (an integer in between)" if integral[j] else "low < high"
+            raise ValueError(f"bounds need {kind}; coordinate {j} has low={low[j]:g}, "
                              f"high={high[j]:g}")
-        self.low = low
-        self.high = high
+        self.integral = integral
+        #: The bounds as given (integer ones rounded inwards): what the objective sees.
+        self.value_low, self.value_high = low, high
+        self.low = np.where(integral, low - 0.5, low)
+        self.high = np.where(integral, high + 0.5, high)
 
     @classmethod
-    def parse(cls, bounds: Bounds | Sequence | None, dim: int | None = None) -> Box | None:
+    def parse(cls, bounds: Bounds | Sequence | None, dim: int | None = None,
+              integrality: NDArray | None = None) -> Box | None:
         """Read scipy-style bounds: a ``scipy.optimize.Bounds`` or ``dim`` (low, high) pairs.
 
         ``None`` for a side (in a pair) means unbounded, as in scipy. A single pair is applied
-        to every coordinate when ``dim`` is known.
+        to every coordinate when ``dim`` is known. With ``integrality`` but no bounds, the
+        box is unbounded and only rounds.
         """
         if bounds is None:
-            return None
+            if integrality is None:
+                return None
+            mask = check_integrality(integrality, dim)
+            return cls(np.full(mask.size, -np.inf), np.full(mask.size, np.inf), mask)
         if isinstance(bounds, Bounds):
             low, high = np.asarray(bounds.lb, float), np.asarray(bounds.ub, float)
         else:
@@ -90,7 +109,7 @@ class Box(BoundaryHandler):
                 low, high = np.full(dim, low.item()), np.full(dim, high.item())
             if low.shape != (dim,) or high.shape != (dim,):
                 raise ValueError(f"bounds give {low.size} coordinates, the problem has {dim}")
-        return cls(np.atleast_1d(low), np.atleast_1d(high))
+        return cls(np.atleast_1d(low), np.atleast_1d(high), integrality)
 
     @property
     def center(self) -> NDArray[np.float64]:
@@ -105,12 +124,17 @@ class Box(BoundaryHandler):
         return np.clip(x, self.low, self.high)
 
     def repair(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        return self.project(X)
+        """Each sample projected, and rounded in the integer coordinates."""
+        repaired = self.project(X)
+        if self.integral.any():
+            cells = np.floor(repaired[:, self.integral] + 0.5)  # v - 1/2 <= x < v + 1/2
+            repaired[:, self.integral] = np.clip(cells, self.value_low[self.integral],
+                                                 self.value_high[self.integral])
+        return repaired
 
-    @staticmethod
-    def penalty(drawn: NDArray[np.float64], projected: NDArray[np.float64],
+    def penalty(self, drawn: NDArray[np.float64], repaired: NDArray[np.float64],
                 losses: NDArray[np.float64]) -> NDArray[np.float64]:
-        """What to add to ``losses`` to rank samples ``drawn`` but evaluated at ``projected``.
+        """What to add to ``losses`` to rank samples ``drawn`` but evaluated at ``repaired``.
 
         ``IQR(losses) * sum_j ((x_j - proj(x)_j) / s)**2``, with ``s`` the population's
         largest standard deviation along a coordinate: a sample that far outside a face loses
@@ -118,6 +142,8 @@ class Box(BoundaryHandler):
         penalise a coordinate the search has already narrowed so hard that its mean cannot
         settle on a face: BBOB's corner slope f5 fell from 1.0 to .22 of its targets at d=10.)
         """
+        # Rounding within a cell costs nothing: only the distance from the box counts.
+        projected = self.project(drawn) if self.integral.any() else repaired
         excess = drawn - projected
         outside = np.any(excess != 0, axis=1)
         penalty = np.zeros(len(drawn))
@@ -131,11 +157,32 @@ class Box(BoundaryHandler):
         return penalty
 
     def state(self) -> dict[str, Any]:
-        return {"low": self.low, "high": self.high}
+        state = {"low": self.value_low, "high": self.value_high}
+        if self.integral.any():
+            state["integrality"] = self.integral
+        return state
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Box:
-        return cls(state["low"], state["high"])
+        return cls(state["low"], state["high"], state.get("integrality"))
 
     def __repr__(self) -> str:
-        return f"Box(low={self.low}, high={self.high})"
+        integral = f", integrality={self.integral}" if self.integral.any() else ""
+        return f"Box(low={self.value_low}, high={self.value_high}{integral})"
+
+
+def check_integrality(integrality: NDArray | None, dim: int | None) -> NDArray[np.bool_]:
+    """scipy's ``integrality``: a boolean (or 0/1) mask of the integer coordinates."""
+    if integrality is None:
+        return np.zeros(dim, dtype=bool)
+    mask = np.atleast_1d(np.asarray(integrality))
+    if mask.dtype.kind not in "biu" or not np.all((mask == 0) | (mask == 1)):
+        raise ValueError("integrality must be a boolean mask (or 0/1), one entry per "
+                         "coordinate, True where the coordinate is an integer; got "
+                         f"{integrality!r}")
+    if dim is not None and mask.size == 1:
+        mask = np.full(dim, bool(mask[0]))
+    if mask.ndim != 1 or (dim is not None and mask.size != dim):
+        raise ValueError(f"integrality has {mask.size} entries, the problem has {dim} "
+                         "coordinates")
+    return mask.astype(bool)
