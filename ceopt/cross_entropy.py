@@ -33,7 +33,7 @@ from .local_search import Search, SearchSettings
 from .options import RULE_OPTIONS, SIZE_OPTIONS, check_options, convergence, picked
 from .schedules import Progress, Schedule, schedule_for
 from .stopping import Convergence, StopReason
-from .updates import UPDATES, UpdateRule, rule_class
+from .updates import UPDATES, UpdateRule, make_rule
 
 #: What ``restarts=None`` means when ``max_evals`` is given: the budget is the limit.
 UNLIMITED_RESTARTS = 10**9
@@ -119,7 +119,7 @@ class CrossEntropy:
             raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
         check_options(options)
         sizes_given = picked(options, SIZE_OPTIONS)
-        rule = rule_class(method, dist)(dist, **picked(options, RULE_OPTIONS))
+        rule = make_rule(method, dist, picked(options, RULE_OPTIONS))
         popsize, n_elite = rule.sizes(dist, **sizes_given)
         handler = handler_for(bounds, dist.dim)
         if handler is not None and dist.discrete:
@@ -376,7 +376,8 @@ class CrossEntropy:
         else a LookupError says which."""
         dist = distributions.from_state(state["search"]["dist"])
         method = state["method"]
-        rule = UPDATES.find(method["name"])(dist, **method["options"])
+        UPDATES.find(method["name"])  # a LookupError names a method this ceopt lacks
+        rule = make_rule(method["name"], dist, method["options"])
         handler = None if state["handler"] is None else handlers.from_state(state["handler"])
         settings = SearchSettings(rule, Convergence(**state["convergence"]), handler)
         run = cls.__new__(cls)

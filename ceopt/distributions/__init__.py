@@ -21,11 +21,13 @@ from .categorical import Categorical
 from .diag_gaussian import DiagGaussian
 from .exponential import Exponential
 from .gaussian import Gaussian
+from .product import Product
 
 #: The families a checkpoint may name, by class name.
 FAMILIES = Registry("distribution family", Distribution, "ceopt.distributions",
                     key=lambda family: family.__name__,
-                    parts=(Gaussian, DiagGaussian, Bernoulli, Categorical, Exponential))
+                    parts=(Gaussian, DiagGaussian, Bernoulli, Categorical, Exponential,
+                           Product))
 #: Make a family of your own known to checkpoints (usable as a class decorator).
 register = FAMILIES.register
 
@@ -41,5 +43,5 @@ def from_state(state: dict[str, Any]) -> Distribution:
 
 
 __all__ = ["Distribution", "LocationScale", "UnsupportedOperation", "Gaussian", "DiagGaussian",
-           "Bernoulli", "Categorical", "Exponential", "FAMILIES", "register", "check_samples",
-           "normalized_weights"]
+           "Bernoulli", "Categorical", "Exponential", "Product", "FAMILIES", "register",
+           "check_samples", "normalized_weights"]

@@ -17,6 +17,7 @@ from typing import Any
 from .._checks import flag, integer
 from .._registry import Registry
 from ..distributions import Distribution, LocationScale
+from ..distributions.product import Product
 from ..local_search import SearchSettings
 from ..updates import UpdateRule
 from .base import Progress, Schedule
@@ -44,10 +45,11 @@ def schedule_for(restarts: int | str | Schedule | None, separable: bool | None,
     :mod:`ceopt.schedules.separable`; under a method that tests separability, the result is
     the :class:`Separable` schedule around the restart schedule.
     """
-    # Restarts of a location-scale family double the population (IPOP); other families
-    # restart at the same size, which did better at a fixed budget on max-cut and deceptive
-    # traps (benchmarks/results/discrete-restarts.md).
-    growth = GROWTH if isinstance(dist, LocationScale) else 1
+    # Restarts of a location-scale family (or a product with one) double the population
+    # (IPOP); other families restart at the same size, which did better at a fixed budget on
+    # max-cut and deceptive traps (benchmarks/results/discrete-restarts.md).
+    steerable = (dist.blocks if isinstance(dist, Product) else (dist,))
+    growth = GROWTH if any(isinstance(d, LocationScale) for d in steerable) else 1
     if restarts is None:
         limit = None if rule.restarts_within_budget(dist) else 0
         base: Schedule = IPOP(max_restarts=limit, growth=growth)

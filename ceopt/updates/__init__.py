@@ -12,10 +12,14 @@ A rule of your own: subclass :class:`UpdateRule` and :func:`register` it
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._registry import Registry
 from ..distributions import Distribution, LocationScale
+from ..distributions.product import Product
 from .adaptive import Adaptive
 from .base import UpdateRule, rank_weights
+from .blockwise import Blockwise
 from .previous_mean import PreviousMean
 from .textbook import Textbook
 
@@ -35,5 +39,14 @@ def rule_class(method: str | None, dist: Distribution) -> type[UpdateRule]:
     return UPDATES[method]
 
 
-__all__ = ["UPDATES", "UpdateRule", "Adaptive", "PreviousMean", "Textbook", "rank_weights",
-           "register", "rule_class"]
+def make_rule(method: str | None, dist: Distribution,
+              options: dict[str, Any]) -> UpdateRule | Blockwise:
+    """The rule ``method`` names, made for ``dist`` with ``options`` (None: the presets); for
+    a :class:`~ceopt.distributions.Product`, one such rule per block (:class:`Blockwise`)."""
+    if isinstance(dist, Product):
+        return Blockwise(dist, method, options, make_rule)
+    return rule_class(method, dist)(dist, **options)
+
+
+__all__ = ["UPDATES", "UpdateRule", "Adaptive", "PreviousMean", "Textbook", "Blockwise",
+           "rank_weights", "register", "rule_class", "make_rule"]
