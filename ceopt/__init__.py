@@ -9,9 +9,11 @@ from .distributions import (
     Distribution,
     Exponential,
     Gaussian,
+    Product,
 )
 from .optimize import maximize, minimize, resume
 from .rare_event import RareEventResult, RareEventWarning, estimate_rare_event
+from .space import Choice, Integer, Real, Space
 
 __all__ = [
     "CrossEntropy",
@@ -24,6 +26,11 @@ __all__ = [
     "Bernoulli",
     "Categorical",
     "Exponential",
+    "Product",
+    "Real",
+    "Integer",
+    "Choice",
+    "Space",
     "estimate_rare_event",
     "RareEventResult",
     "RareEventWarning",

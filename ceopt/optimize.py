@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
 from ._checks import float_array, integer
@@ -21,6 +21,8 @@ from .distributions import DiagGaussian, Distribution, Gaussian
 from .evaluation import Evaluator
 from .handlers import BoundaryHandler, Box
 from .schedules import Schedule
+from .space import Space, Variable, integer_margin
+from .updates.adaptive import adaptive_popsize
 
 #: Largest dimension whose default distribution is a full-covariance Gaussian. Its update costs
 #: O(d^3) per iteration and its learning rate falls as 1/d^2 (ceopt.updates.adaptive); beyond
@@ -83,6 +85,8 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None,
 def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              sigma0: ArrayLike | None = None, *,
              bounds: Bounds | ArrayLike | BoundaryHandler | None = None,
+             integrality: ArrayLike | None = None,
+             space: Mapping[str, Variable] | Sequence[Variable] | Space | None = None,
              dist: Distribution | str | None = None, popsize: int | None = None,
              elite_frac: float | None = None, n_elite: int | None = None,
              smoothing: float | None = None, restarts: int | str | Schedule | None = None,
@@ -100,8 +104,10 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     fun : callable
         ``fun(x, *args) -> float`` for one point ``x`` of shape ``(dim,)``, or with
         ``vectorized=True``, ``fun(X, *args) -> (n,)`` for a population ``X`` of shape
-        ``(n, dim)``. An exception raised by ``fun`` or a NaN or infinite value is a failure,
-        handled as ``on_error`` says.
+        ``(n, dim)``. With ``space``, ``x`` is the decoded values instead: a dict (dict space)
+        or a list (list space) of Python values, and with ``vectorized=True`` a dict or list
+        of columns, one array of ``n`` values per variable. An exception raised by ``fun`` or
+        a NaN or infinite value is a failure, handled as ``on_error`` says.
     x0, sigma0 : array-like, optional
         Continuous problems: the initial mean and standard deviation (scalar or per
         coordinate). Without ``x0``, finite ``bounds`` give the mean (the centre) and the
@@ -165,11 +171,11 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     Returns
     -------
     OptimizeResult
-        ``x`` (best point evaluated), ``fun``, ``nfev``, ``nit``, ``success``, ``status``,
-        ``message``, ``dist`` (final distribution) and ``history``: a dict of arrays, one entry
-        per iteration, with ``nfev``, ``gamma`` (the elite threshold; with bounds it includes
-        the boundary penalty; NaN for the separability test and coordinate sweeps, which have
-        none), ``best`` (best so far),
+        ``x`` (best point evaluated; decoded with ``space``), ``fun``, ``nfev``, ``nit``,
+        ``success``, ``status``, ``message``, ``dist`` (final distribution) and ``history``: a
+        dict of arrays, one entry per iteration, with ``nfev``, ``gamma`` (the elite
+        threshold; with bounds it includes the boundary penalty; NaN for the separability test
+        and coordinate sweeps, which have none), ``best`` (best so far),
         ``mean`` (mean objective value of the population) and ``spread`` (of the distribution).
         ``success`` is whether ``ftarget`` was reached when one is given, else whether the run
         converged (rather than running out of budget). ``nfail`` counts the points scored the
@@ -183,7 +189,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     >>> np.allclose(res.x, 1, atol=1e-4)
     True
     """
-    return _run(fun, x0, sigma0, bounds=bounds, dist=dist, popsize=popsize,
+    return _run(fun, x0, sigma0, bounds=bounds, integrality=integrality, space=space,
+                dist=dist, popsize=popsize,
                 elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing, restarts=restarts,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
                 vectorized=vectorized, callback=callback, args=args, method=method,
@@ -207,29 +214,93 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     return _run(fun, x0, sigma0, maximize=True, **kwargs)
 
 
-def _run(fun, x0, sigma0, *, bounds=None, dist=None, vectorized=False, callback=None, args=(),
-         workers=None, chunksize=None, on_error="raise", retries=2, timeout=None,
-         checkpoint=None, checkpoint_every=1, **solver_options) -> OptimizeResult:
+def _run(fun, x0, sigma0, *, bounds=None, integrality=None, space=None, dist=None,
+         vectorized=False, callback=None, args=(), workers=None, chunksize=None,
+         on_error="raise", retries=2, timeout=None, checkpoint=None, checkpoint_every=1,
+         **solver_options) -> OptimizeResult:
     if not callable(fun):
         raise TypeError("fun must be callable")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     if not isinstance(args, tuple):
         raise TypeError(f"args must be a tuple, got {type(args).__name__}")
-    if isinstance(dist, Distribution):
+    method = solver_options.get("method")
+    if space is not None:
+        given = {"x0": x0, "sigma0": sigma0, "bounds": bounds, "integrality": integrality,
+                 "dist": dist}
+        for name, value in given.items():
+            if value is not None:
+                raise ValueError(f"space gives the variables, their bounds and where the "
+                                 f"search starts: leave {name} out")
+        space = space if isinstance(space, Space) else Space(space)
+        dist = space.initial(method, solver_options.get("popsize"))
+        bounds = None if dist.discrete else space.handler()
+        fun = Decoded(fun, space, bool(vectorized))
+    elif isinstance(dist, Distribution):
         if x0 is not None or sigma0 is not None:
             raise ValueError("pass either dist or x0/sigma0, not both")
+        if integrality is not None:
+            bounds = _handler(bounds, dist.dim, integrality)
     else:
-        box = bounds if isinstance(bounds, BoundaryHandler) else Box.parse(
-            bounds, None if x0 is None else np.size(x0))
-        dist = initial_distribution(x0, sigma0, box, dist, solver_options.get("method"))
+        bounds = _handler(bounds, None if x0 is None else np.size(x0), integrality)
+        dist = initial_distribution(x0, sigma0, bounds, dist, method)
+        if integrality is not None:
+            dist = with_margin(dist, bounds.integral, solver_options.get("popsize"))
     solver = CrossEntropy(dist, bounds=bounds, **solver_options)
     if checkpoint is not None:
-        _check_checkpoint(checkpoint, solver)
+        _check_checkpoint(checkpoint, solver, space)
     evaluator = Evaluator(fun, vectorized=vectorized, args=args, workers=workers,
                           chunksize=chunksize, on_error=on_error, retries=retries,
                           worst=-np.inf if solver.maximize else np.inf, timeout=timeout)
-    return _drive(solver, evaluator, callback, checkpoint, checkpoint_every, saved_at=None)
+    return _drive(solver, evaluator, callback, checkpoint, checkpoint_every, saved_at=None,
+                  space=space)
+
+
+def _handler(bounds, dim: int | None, integrality) -> BoundaryHandler | None:
+    """``bounds`` and ``integrality`` as one handler (a handler of one's own as it is)."""
+    if isinstance(bounds, BoundaryHandler):
+        if integrality is not None:
+            raise ValueError("integrality applies to scipy-style bounds; a handler of your own "
+                             "rounds the coordinates it wants itself")
+        return bounds
+    return Box.parse(bounds, dim, integrality)
+
+
+def with_margin(dist: Distribution, integral: NDArray[np.bool_],
+                popsize: int | None) -> Distribution:
+    """``dist`` with the integer coordinates' margin as their floor (module ``ceopt.space``);
+    the population it assumes is ``popsize``, else method ``"adaptive"``'s default."""
+    if not integral.any():
+        return dist
+    margin = integer_margin(dist.dim, popsize or adaptive_popsize(dist))
+    min_std = np.where(integral, margin, dist.min_std)
+    if isinstance(dist, Gaussian):
+        return Gaussian(dist.mean, dist.cov, min_std=min_std)
+    return DiagGaussian(dist.mean, dist.std, min_std=min_std)
+
+
+class Decoded:
+    """The objective of a run over a :class:`~ceopt.space.Space`: called with the encoded
+    samples, it calls ``fun`` with their decoded values (picklable, for process pools)."""
+
+    def __init__(self, fun: Callable[..., Any], space: Space, vectorized: bool):
+        self.fun, self.space, self.vectorized = fun, space, vectorized
+
+    def __call__(self, x: NDArray, *args: Any) -> Any:
+        values = self.space.decode(x) if self.vectorized else self.space.decode_point(x)
+        try:
+            return self.fun(values, *args)
+        except (TypeError, KeyError, IndexError, AttributeError) as exc:
+            kind = "dict" if self.space.names is not None else "list"
+            form = (f"a {kind} of columns, one array per variable" if self.vectorized
+                    else f"a {kind} of values, one per variable")
+            raise type(exc)(f"{exc} -- fun was called with the decoded values of the space "
+                            f"({form}), here {_short(values)}") from exc
+
+
+def _short(values: Any) -> str:
+    text = repr(values)
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = (),
@@ -274,19 +345,24 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
         solver.max_iter = integer("max_iter", max_iter, 1)
     if max_evals is not None:
         solver.max_evals = integer("max_evals", max_evals, 1)
+    space = None if state.get("space") is None else Space.from_state(state["space"])
+    if space is not None:
+        fun = Decoded(fun, space, bool(state["evaluation"]["vectorized"]))
     evaluator = Evaluator(fun, args=args, workers=workers, chunksize=chunksize,
                           **state["evaluation"])
     failures = state["failures"]
     evaluator.n_failed, evaluator.n_retried = failures["n_failed"], failures["n_retried"]
     evaluator.messages = list(failures["messages"])
-    return _drive(solver, evaluator, callback, path, checkpoint_every, saved_at=solver.nit)
+    return _drive(solver, evaluator, callback, path, checkpoint_every, saved_at=solver.nit,
+                  space=space)
 
 
 def _drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
-           saved_at: int | None) -> OptimizeResult:
+           saved_at: int | None, space: Space | None = None) -> OptimizeResult:
     """The loop: ask, evaluate, tell, checkpoint, call back, until a stopping test holds.
 
-    ``saved_at`` is the iteration the checkpoint file holds (None: no file yet).
+    ``saved_at`` is the iteration the checkpoint file holds (None: no file yet); ``space``
+    decodes the results' points.
     """
     every = integer("checkpoint_every", every, 1)
     with evaluator:
@@ -294,21 +370,21 @@ def _drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
             X = solver.ask()
             solver.tell(X, evaluator(X))
             if path is not None and solver.nit % every == 0:
-                _save(path, solver, evaluator)
+                _save(path, solver, evaluator, space)
                 saved_at = solver.nit
             if callback is not None:
                 try:
-                    stop = callback(_result(solver, evaluator))
+                    stop = callback(_result(solver, evaluator, space))
                 except StopIteration:
                     stop = True
                 if stop:  # True, np.True_ or any truthy return stops; None goes on
                     solver.request_stop()
     if path is not None and saved_at != solver.nit:
-        _save(path, solver, evaluator)  # the final state: resuming it returns at once
-    return _result(solver, evaluator)
+        _save(path, solver, evaluator, space)  # the final state: resuming it returns at once
+    return _result(solver, evaluator, space)
 
 
-def _check_checkpoint(path, solver: CrossEntropy) -> None:
+def _check_checkpoint(path, solver: CrossEntropy, space: Space | None) -> None:
     """Refuse a checkpoint that could not be written before any evaluation is spent."""
     path = Path(path)
     if path.exists():
@@ -317,20 +393,26 @@ def _check_checkpoint(path, solver: CrossEntropy) -> None:
     if not path.parent.is_dir():
         raise FileNotFoundError(f"checkpoint {str(path)!r}: the folder {str(path.parent)!r} "
                                 f"does not exist")
-    check_checkpoint({"solver": solver.state()})  # a part that cannot say how to save it
+    # A part that cannot say how to save it, or options a checkpoint cannot hold.
+    check_checkpoint({"solver": solver.state(),
+                      "space": None if space is None else space.state()})
 
 
-def _save(path, solver: CrossEntropy, evaluator: Evaluator) -> None:
+def _save(path, solver: CrossEntropy, evaluator: Evaluator, space: Space | None) -> None:
     save_checkpoint(path, {
         "solver": solver.state(),
+        "space": None if space is None else space.state(),
         "evaluation": evaluator.policy,
         "failures": {"n_failed": evaluator.n_failed, "n_retried": evaluator.n_retried,
                      "messages": list(evaluator.messages)},
     })
 
 
-def _result(solver: CrossEntropy, evaluator: Evaluator) -> OptimizeResult:
+def _result(solver: CrossEntropy, evaluator: Evaluator, space: Space | None) -> OptimizeResult:
     result = solver.result()
+    if space is not None:
+        result.space, result.x_encoded = space, result.x
+        result.x = None if result.x is None else space.decode_point(result.x)
     result.nfail, result.failures = evaluator.n_failed, list(evaluator.messages)
     if evaluator.n_failed and not np.isfinite(result.fun):
         # Scored the worst, every point looks the same: that "converges", and means nothing.

@@ -1,0 +1,11 @@
+"""Search spaces of real, integer and categorical variables (``minimize(fun, space=...)``).
+
+:class:`Real`, :class:`Integer` and :class:`Choice` are the variables
+(:mod:`ceopt.space.variables`); a :class:`Space` encodes them for the search and decodes
+the samples for the objective (:mod:`ceopt.space.space`). ``docs/spaces.md`` is the guide.
+"""
+
+from .space import Space, choice_floor
+from .variables import Choice, Integer, Real, Variable, integer_margin
+
+__all__ = ["Space", "Real", "Integer", "Choice", "Variable", "integer_margin", "choice_floor"]

@@ -1,0 +1,190 @@
+"""A search space of named (a dict) or positional (a list) variables, and its encoding.
+
+The search works on a real vector, the *encoding*: one column per real or integer variable
+(in their order), then one column per choice, holding the option's index. The space makes
+what a run of the encoding needs:
+
+- the initial distribution: a Gaussian over the real and integer columns, centred in their
+  box and 0.3 of its width wide (full covariance up to 100 of them), beside a
+  :class:`~ceopt.Categorical` over the choices, uniform: a :class:`~ceopt.distributions.Product`
+  when there are both;
+- the boundary handler: a :class:`~ceopt.handlers.Box` over the encoding that rounds the
+  integer columns (and holds the choices' indices in range);
+- the floors that keep a search from settling too early: the integer columns' margin
+  (:func:`~ceopt.space.variables.integer_margin`) and a floor on each option's probability,
+  :func:`choice_floor`;
+
+and decodes: :meth:`Space.decode_point` turns one encoded row into the values ``fun`` is
+called with (a dict or a list), :meth:`Space.decode` a population into columns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..distributions import Categorical, DiagGaussian, Distribution, Gaussian
+from ..distributions.product import Product
+from ..handlers import Box
+from . import variables
+from .variables import Choice, Integer, Real, Variable, integer_margin
+
+#: Largest number of real and integer variables whose Gaussian has a full covariance (as
+#: ``ceopt.optimize.FULL_MAX_DIM`` for plain vectors).
+FULL_MAX_DIM = 100
+#: Initial standard deviation of a real or integer column: this fraction of its box.
+BOX_SPREAD = 0.3
+
+
+def choice_floor(dim: int, popsize: int, k: int) -> float:
+    """Each option's least probability: ``1 / (dim * popsize)``, the integer margin's rate,
+    so that about one option other than the favourite is tried per population; at most a
+    quarter of uniform (a choice among many keeps learning)."""
+    return min(1.0 / (dim * popsize), 0.25 / k)
+
+
+class Space:
+    """Variables by name (``{"lr": Real(1e-4, 1, log=True), ...}``) or by position
+    (``[Real(0, 1), Choice("abc")]``)."""
+
+    def __init__(self, spec: Mapping[str, Variable] | Sequence[Variable]):
+        if isinstance(spec, Space):
+            spec = spec.spec
+        if isinstance(spec, Mapping):
+            names = list(spec)
+            for name in names:
+                if not isinstance(name, str):
+                    raise TypeError(f"space: variable names must be strings, got {name!r}")
+            items = list(spec.values())
+        elif isinstance(spec, Sequence) and not isinstance(spec, (str, bytes)):
+            names, items = None, list(spec)
+        else:
+            raise TypeError(f"space must be a dict of name: variable or a list of variables, "
+                            f"got {type(spec).__name__}")
+        if not items:
+            raise ValueError("space is empty: give at least one variable")
+        for i, item in enumerate(items):
+            if not isinstance(item, (Real, Integer, Choice)):
+                label = repr(names[i]) if names else f"#{i}"
+                raise TypeError(f"space: variable {label} is {item!r}; use ceopt.Real(low, "
+                                f"high), ceopt.Integer(low, high) or ceopt.Choice(options)")
+        self.names: list[str] | None = names
+        self.variables: tuple[Variable, ...] = tuple(items)
+        # The encoding's column of each variable: the reals and integers first, then choices.
+        numeric = [i for i, v in enumerate(items) if not isinstance(v, Choice)]
+        choices = [i for i, v in enumerate(items) if isinstance(v, Choice)]
+        self.order = numeric + choices  # variable index of each column
+        self.n_numeric = len(numeric)
+
+    @property
+    def spec(self) -> dict[str, Variable] | list[Variable]:
+        """The variables as given (a dict or a list)."""
+        if self.names is None:
+            return list(self.variables)
+        return dict(zip(self.names, self.variables, strict=True))
+
+    @property
+    def dim(self) -> int:
+        return len(self.variables)
+
+    def label(self, i: int) -> str:
+        """How errors name variable ``i``."""
+        return repr(self.names[i]) if self.names else f"#{i}"
+
+    # -- what the run needs ------------------------------------------------------------------
+    def _columns(self) -> list[Variable]:
+        return [self.variables[i] for i in self.order]
+
+    def handler(self) -> Box:
+        """The box over the encoding; it rounds the integer columns (not log-scale ones,
+        which are rounded after ``exp`` by the decoding) and the choices' indices."""
+        low, high, integral = [], [], []
+        for v in self._columns():
+            if isinstance(v, Choice):
+                low.append(0.0), high.append(v.k - 1.0), integral.append(True)
+            else:
+                lo, hi = v.encoded_bounds()
+                rounded = isinstance(v, Integer) and v.rounded_by_box
+                low.append(lo), high.append(hi), integral.append(rounded)
+        return Box(np.array(low), np.array(high), np.array(integral))
+
+    def initial(self, method: str | None = None, popsize: int | None = None) -> Distribution:
+        """The initial distribution (module docstring); ``popsize`` (default: the method's for
+        this dimension) sets the floors."""
+        box = self.handler()
+        n = self.n_numeric
+        sizes = [v.k for v in self._columns()[n:]]
+        if popsize is None:
+            popsize = self._default_popsize(method)
+        blocks: list[Distribution] = []
+        if n:
+            mean = 0.5 * (box.low[:n] + box.high[:n])
+            std = BOX_SPREAD * (box.high[:n] - box.low[:n])
+            margin = integer_margin(self.dim, popsize)
+            min_std = np.where(box.integral[:n], margin, DiagGaussian(mean, std).min_std)
+            if method in (None, "adaptive") and n <= FULL_MAX_DIM:
+                blocks.append(Gaussian(mean, std**2, min_std=min_std))
+            else:
+                blocks.append(DiagGaussian(mean, std, min_std=min_std))
+        if sizes:
+            floor = [choice_floor(self.dim, popsize, k) for k in sizes]
+            blocks.append(Categorical.uniform(sizes, min_prob=floor))
+        return blocks[0] if len(blocks) == 1 else Product(blocks)
+
+    def _default_popsize(self, method: str | None) -> int:
+        # The adaptive method's: 2 (n + 1) for a full covariance over n columns, at least
+        # 4 + 3 ln d (ceopt.updates.adaptive).
+        small = 4 + int(3 * math.log(self.dim))
+        if method not in (None, "adaptive"):
+            return max(small, 50)
+        return max(small, 2 * (self.n_numeric + 1))
+
+    # -- decoding ----------------------------------------------------------------------------
+    def decode(self, X: NDArray) -> dict[str, NDArray] | list[NDArray]:
+        """The encoded rows ``X`` as one column of values per variable: floats for a real,
+        int64 for an integer, the options (their own dtype when they are plain numbers or
+        strings, else objects) for a choice."""
+        X = np.asarray(X, dtype=np.float64)
+        columns: list[NDArray | None] = [None] * self.dim
+        for col, i in enumerate(self.order):
+            columns[i] = self.variables[i].decode(X[:, col])
+        if self.names is None:
+            return columns
+        return dict(zip(self.names, columns, strict=True))
+
+    def decode_point(self, x: NDArray) -> dict[str, Any] | list[Any]:
+        """One encoded point as the values ``fun`` receives: Python floats, ints and the
+        options themselves."""
+        columns = self.decode(np.asarray(x, dtype=np.float64)[None, :])
+        values = columns.values() if isinstance(columns, dict) else columns
+        plain = [column[0].item() if isinstance(column[0], np.generic) else column[0]
+                 for column in values]
+        return plain if self.names is None else dict(zip(self.names, plain, strict=True))
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """The space as plain data; a TypeError names a choice whose options a checkpoint
+        cannot hold (they must be strings, numbers, booleans or None)."""
+        for i, v in enumerate(self.variables):
+            if isinstance(v, Choice):
+                for option in v.options:
+                    if option is not None and type(option) not in (str, int, float, bool):
+                        raise TypeError(
+                            f"checkpoint: choice {self.label(i)} has the option {option!r}, "
+                            "which a checkpoint cannot hold (options must be strings, "
+                            "numbers, booleans or None there): map them to names, or run "
+                            "without checkpoint=")
+        return {"names": self.names, "variables": [v.state() for v in self.variables]}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Space:
+        items = [variables.from_state(v) for v in state["variables"]]
+        names = state["names"]
+        return cls(items if names is None else dict(zip(names, items, strict=True)))
+
+    def __repr__(self) -> str:
+        return f"Space({self.spec!r})"
