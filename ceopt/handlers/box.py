@@ -36,6 +36,9 @@ from scipy.optimize import Bounds
 from .base import BoundaryHandler
 
 
+CELL_MARGIN = 0.5
+
+
 class Box(BoundaryHandler):
     """``low <= x <= high`` coordinate-wise; either side may be infinite.
 
@@ -68,8 +71,8 @@ class Box(BoundaryHandler):
         self.integral = integral
         #: The bounds as given (integer ones rounded inwards): what the objective sees.
         self.value_low, self.value_high = low, high
-        self.low = np.where(integral, low - 0.5, low)
-        self.high = np.where(integral, high + 0.5, high)
+        self.low = np.where(integral, low - CELL_MARGIN, low)
+        self.high = np.where(integral, high + CELL_MARGIN, high)
 
     @classmethod
     def parse(cls, bounds: Bounds | Sequence | None, dim: int | None = None,

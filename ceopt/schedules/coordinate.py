@@ -172,6 +172,8 @@ class CoordinateSweep(Search):
         self.values = values
         X = np.repeat(self.point[None], self.batch_size, axis=0)
         X[np.arange(d * k), np.repeat(np.arange(d), k)] = values.ravel()
+        if self.handler is not None:  # integer coordinates are evaluated rounded
+            X = self.handler.repair(X)
         self.asked = Fingerprint.of(X)
         return X
 

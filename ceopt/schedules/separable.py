@@ -96,6 +96,8 @@ class Probe(Search):
 
     def ask(self, rng: np.random.Generator) -> NDArray:
         X = probe(self.point, self.std, self.handler)
+        if self.handler is not None:  # integer coordinates are evaluated rounded
+            X = self.handler.repair(X)
         self.asked = Fingerprint.of(X)
         return X
 
