@@ -256,3 +256,18 @@ def test_a_per_coordinate_floor_survives_the_scale_control():
     new = g.smooth(g.fit(x), 1.0, 0.5, scale=0.1)
     assert new.std[0] == pytest.approx(0.2) and new.std[1] < 0.1
     assert new.spread_above_floor == pytest.approx(new.std[1] - 1e-12)
+
+
+def test_the_examples_of_docs_spaces_run_and_print_what_they_say(capsys):
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).parents[1] / "docs" / "spaces.md").read_text()
+    for block in re.findall(r"```python\n(.*?)```", text, re.S):
+        exec(block, {})
+    printed = capsys.readouterr().out.splitlines()
+    assert "'layers': 3" in printed[0] and "'activation': 'tanh'" in printed[0]
+    assert printed[1] == "[ 3. -7.  5.  0.  9.]"
+    assert printed[2].endswith("'k': 'b'}")
+    x = np.array(printed[3].strip("[]").split(), dtype=float)
+    np.testing.assert_allclose(x, 0.3, atol=1e-3)

@@ -8,9 +8,11 @@ A distribution is an immutable value. The CE update is written entirely in terms
 ``argmax_q sum_k w_k log q(x_k)`` (``docs/ce-method.md``, "From importance sampling to a
 fitting problem"), which for every family here is closed-form weighted moment matching.
 
-:class:`Distribution` declares everything the solver calls. Two operations are optional, and
-a family that lacks them raises :class:`UnsupportedOperation` saying what needs them:
-``moved`` (a restart at a random point of the box) and ``state``/``from_state`` (checkpoints).
+:class:`Distribution` declares everything the solver calls. Five members are required
+(``dim``, ``spread``, ``sample``, ``fit``, ``smooth``); the rest have defaults or are optional,
+and a family that lacks an optional one raises :class:`UnsupportedOperation` saying what
+needs it: ``moved`` (a restart at a random point of the box), ``state``/``from_state``
+(checkpoints), ``log_prob`` (rare events). ``docs/spaces.md`` builds a family of one's own.
 :class:`LocationScale` is what method ``"adaptive"``, the separability test and BIPOP's small
 restarts need on top: a mean and standard deviations the solver can steer.
 """
@@ -31,7 +33,14 @@ class UnsupportedOperation(NotImplementedError):
 
 
 class Distribution(ABC):
-    """Abstract sampling distribution over ``dim``-dimensional points."""
+    """Abstract sampling distribution over ``dim``-dimensional points.
+
+    What an optimisation run uses, and a family of one's own must define: ``dim``,
+    ``spread``, ``sample``, ``fit`` and ``smooth``. The rest has defaults (``min_spread`` 0,
+    ``n_params`` the dimension, ``min_fit_samples`` 1) or raises
+    :class:`UnsupportedOperation` naming what needs it (``log_prob``: rare-event estimation;
+    ``mode``, ``entropy``: reading the result; ``moved``, ``state``: below).
+    """
 
     #: True for families over discrete values (no bounds, no continuous spread).
     discrete: bool = False
@@ -43,11 +52,6 @@ class Distribution(ABC):
 
     @property
     @abstractmethod
-    def mode(self) -> NDArray:
-        """The most likely point, shape ``(dim,)``."""
-
-    @property
-    @abstractmethod
     def spread(self) -> float:
         """One number for how far the distribution is from a point mass.
 
@@ -56,34 +60,9 @@ class Distribution(ABC):
         watches it to detect collapse (and divergence).
         """
 
-    @property
-    @abstractmethod
-    def min_spread(self) -> float:
-        """The ``spread`` the family's floor keeps it at, at the least."""
-
-    @property
-    def spread_above_floor(self) -> float:
-        """How far ``spread`` is above what the floor keeps (a local search has collapsed when
-        this is negligible); a family whose floor differs by coordinate says so itself."""
-        return self.spread - self.min_spread
-
-    @property
-    @abstractmethod
-    def n_params(self) -> int:
-        """Number of free parameters the fit estimates (sets default sample sizes)."""
-
-    @property
-    @abstractmethod
-    def min_fit_samples(self) -> int:
-        """Fewest (positively weighted) samples ``fit`` can turn into a valid distribution."""
-
     @abstractmethod
     def sample(self, n: int, rng: np.random.Generator) -> NDArray:
         """Draw ``n`` independent samples, shape ``(n, dim)``."""
-
-    @abstractmethod
-    def log_prob(self, x: ArrayLike) -> NDArray[np.float64]:
-        """Log density (or log mass) of each row of ``x``, shape ``(n,)``."""
 
     @abstractmethod
     def fit(self: D, x: ArrayLike, weights: ArrayLike | None = None) -> D:
@@ -93,9 +72,42 @@ class Distribution(ABC):
     def smooth(self: D, new: D, alpha: float) -> D:
         """``alpha * new + (1 - alpha) * self`` on the parameters (see each family)."""
 
-    @abstractmethod
+    # -- with defaults ----------------------------------------------------------------------
+    @property
+    def min_spread(self) -> float:
+        """The ``spread`` the family's floor keeps it at, at the least (0: no floor)."""
+        return 0.0
+
+    @property
+    def spread_above_floor(self) -> float:
+        """How far ``spread`` is above what the floor keeps (a local search has collapsed when
+        this is negligible); a family whose floor differs by coordinate says so itself."""
+        return self.spread - self.min_spread
+
+    @property
+    def n_params(self) -> int:
+        """Number of free parameters the fit estimates (sets default sample sizes)."""
+        return self.dim
+
+    @property
+    def min_fit_samples(self) -> int:
+        """Fewest (positively weighted) samples ``fit`` can turn into a valid distribution."""
+        return 1
+
+    @property
+    def mode(self) -> NDArray:
+        """The most likely point, shape ``(dim,)``."""
+        raise UnsupportedOperation(f"{type(self).__name__} does not define its mode")
+
+    def log_prob(self, x: ArrayLike) -> NDArray[np.float64]:
+        """Log density (or log mass) of each row of ``x``, shape ``(n,)``."""
+        raise UnsupportedOperation(
+            f"{type(self).__name__} does not define log_prob(x), which rare-event estimation "
+            f"needs (the likelihood ratio)")
+
     def entropy(self) -> float:
         """Differential entropy (continuous) or Shannon entropy in nats (discrete)."""
+        raise UnsupportedOperation(f"{type(self).__name__} does not define its entropy")
 
     # -- optional operations ----------------------------------------------------------------
     def moved(self: D, mean: ArrayLike) -> D:
