@@ -117,6 +117,20 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         onto the box, ranked with a penalty and fitted as drawn (:mod:`ceopt.handlers.box`).
         ``x`` is always inside; the final distribution's mean may lie just outside a face when
         the optimum is on it. A handler of one's own decides otherwise (:mod:`ceopt.handlers`).
+    integrality : array of bool, optional
+        As in scipy's ``differential_evolution``: True where the coordinate takes integer
+        values. ``fun`` is only called with integers there (rounded from the samples, which
+        are fitted as drawn), integer bounds are rounded inwards, and ``res.x`` is integral
+        there. Without ``max_evals``, each integer coordinate keeps a margin, a floor on its
+        spread, so that the one search keeps trying its neighbours
+        (:func:`ceopt.space.integer_margin`); with it, restarts do that instead.
+    space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, optional
+        A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
+        ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
+        decoded the same way, ``res.x_encoded`` is the point searched, ``res.space`` the
+        :class:`~ceopt.space.Space` and ``res.dist`` the fitted distribution over the
+        encoding (a Gaussian over the reals and integers beside a categorical over the
+        choices).
     dist : Distribution, "diag" or "full", optional
         The initial distribution. ``"full"``: a full-covariance Gaussian from
         x0/sigma0/bounds; ``"diag"``: a diagonal one; ``None``: full up to
@@ -225,6 +239,9 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, space=None, dist=Non
     if not isinstance(args, tuple):
         raise TypeError(f"args must be a tuple, got {type(args).__name__}")
     method = solver_options.get("method")
+    # Integer coordinates keep a margin in a run without a budget; with one, restarts explore
+    # instead (docs/spaces.md, "How it works": the measurements).
+    margin = solver_options.get("max_evals") is None
     if space is not None:
         given = {"x0": x0, "sigma0": sigma0, "bounds": bounds, "integrality": integrality,
                  "dist": dist}
@@ -233,7 +250,7 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, space=None, dist=Non
                 raise ValueError(f"space gives the variables, their bounds and where the "
                                  f"search starts: leave {name} out")
         space = space if isinstance(space, Space) else Space(space)
-        dist = space.initial(method, solver_options.get("popsize"))
+        dist = space.initial(method, solver_options.get("popsize"), margin=margin)
         bounds = None if dist.discrete else space.handler()
         fun = Decoded(fun, space, bool(vectorized))
     elif isinstance(dist, Distribution):
@@ -244,7 +261,7 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, space=None, dist=Non
     else:
         bounds = _handler(bounds, None if x0 is None else np.size(x0), integrality)
         dist = initial_distribution(x0, sigma0, bounds, dist, method)
-        if integrality is not None:
+        if integrality is not None and margin:
             dist = with_margin(dist, bounds.integral, solver_options.get("popsize"))
     solver = CrossEntropy(dist, bounds=bounds, **solver_options)
     if checkpoint is not None:

@@ -174,6 +174,10 @@ def test_integrality_errors_and_margin():
                          integrality=[True, False, True], max_iter=2)
     floor = res.dist.min_std
     assert floor[0] == floor[2] == integer_margin(3, 8) and floor[1] < 1e-6
+    # With a budget, restarts explore instead of a margin.
+    res = ceopt.minimize(lambda x: float(x @ x), bounds=[(-4, 4)] * 3, seed=0,
+                         integrality=[True, False, True], max_evals=100)
+    assert np.all(res.dist.min_std < 1e-6)
 
 
 def test_a_cell_is_a_value_and_rounding_inside_it_costs_nothing():

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from ..distributions import Categorical, DiagGaussian, Distribution, Gaussian
 from ..distributions.product import Product
 from ..handlers import Box
+from ..updates.blockwise import POPSIZE_FACTOR
 from . import variables
 from .variables import Choice, Integer, Real, Variable, integer_margin
 
@@ -112,9 +113,11 @@ class Space:
                 low.append(lo), high.append(hi), integral.append(rounded)
         return Box(np.array(low), np.array(high), np.array(integral))
 
-    def initial(self, method: str | None = None, popsize: int | None = None) -> Distribution:
+    def initial(self, method: str | None = None, popsize: int | None = None,
+                margin: bool = True) -> Distribution:
         """The initial distribution (module docstring); ``popsize`` (default: the method's for
-        this dimension) sets the floors."""
+        this dimension) sets the floors; ``margin=False`` leaves the integers without one (a
+        run with a budget, whose restarts explore instead)."""
         box = self.handler()
         n = self.n_numeric
         sizes = [v.k for v in self._columns()[n:]]
@@ -124,8 +127,9 @@ class Space:
         if n:
             mean = 0.5 * (box.low[:n] + box.high[:n])
             std = BOX_SPREAD * (box.high[:n] - box.low[:n])
-            margin = integer_margin(self.dim, popsize)
-            min_std = np.where(box.integral[:n], margin, DiagGaussian(mean, std).min_std)
+            guard = DiagGaussian(mean, std).min_std
+            floor = integer_margin(self.dim, popsize) if margin else guard
+            min_std = np.where(box.integral[:n], floor, guard)
             if method in (None, "adaptive") and n <= FULL_MAX_DIM:
                 blocks.append(Gaussian(mean, std**2, min_std=min_std))
             else:
@@ -137,11 +141,13 @@ class Space:
 
     def _default_popsize(self, method: str | None) -> int:
         # The adaptive method's: 2 (n + 1) for a full covariance over n columns, at least
-        # 4 + 3 ln d (ceopt.updates.adaptive).
+        # 4 + 3 ln d (ceopt.updates.adaptive); twice that beside choices
+        # (ceopt.updates.blockwise).
         small = 4 + int(3 * math.log(self.dim))
-        if method not in (None, "adaptive"):
-            return max(small, 50)
-        return max(small, 2 * (self.n_numeric + 1))
+        base = max(small, 50) if method not in (None, "adaptive") else \
+            max(small, 2 * (self.n_numeric + 1))
+        mixed = 0 < self.n_numeric < self.dim
+        return POPSIZE_FACTOR * base if mixed else base
 
     # -- decoding ----------------------------------------------------------------------------
     def decode(self, X: NDArray) -> dict[str, NDArray] | list[NDArray]:
