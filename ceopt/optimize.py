@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
-from ._checks import float_array, integer
+from ._checks import flag, float_array, integer
 from .checkpoint import CheckpointError
 from .checkpoint import check as check_checkpoint
 from .checkpoint import load as load_checkpoint
@@ -85,7 +85,7 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None,
 def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              sigma0: ArrayLike | None = None, *,
              bounds: Bounds | ArrayLike | BoundaryHandler | None = None,
-             integrality: ArrayLike | None = None,
+             integrality: ArrayLike | None = None, margin: bool | None = None,
              space: Mapping[str, Variable] | Sequence[Variable] | Space | None = None,
              dist: Distribution | str | None = None, popsize: int | None = None,
              elite_frac: float | None = None, n_elite: int | None = None,
@@ -121,9 +121,13 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         As in scipy's ``differential_evolution``: True where the coordinate takes integer
         values. ``fun`` is only called with integers there (rounded from the samples, which
         are fitted as drawn), integer bounds are rounded inwards, and ``res.x`` is integral
-        there. Without ``max_evals``, each integer coordinate keeps a margin, a floor on its
-        spread, so that the one search keeps trying its neighbours
-        (:func:`ceopt.space.integer_margin`); with it, restarts do that instead.
+        there.
+    margin : bool, optional
+        Whether integer coordinates (of ``integrality`` or a space) keep a margin, a floor on
+        their spread, so that a search keeps trying their neighbours
+        (:func:`ceopt.space.integer_margin`). Default: without ``max_evals`` (a single
+        search needs it), not with it (restarts explore instead; ``docs/spaces.md`` has the
+        measurements).
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, optional
         A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
         ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
@@ -203,7 +207,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     >>> np.allclose(res.x, 1, atol=1e-4)
     True
     """
-    return _run(fun, x0, sigma0, bounds=bounds, integrality=integrality, space=space,
+    return _run(fun, x0, sigma0, bounds=bounds, integrality=integrality, margin=margin,
+                space=space,
                 dist=dist, popsize=popsize,
                 elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing, restarts=restarts,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
@@ -228,7 +233,7 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     return _run(fun, x0, sigma0, maximize=True, **kwargs)
 
 
-def _run(fun, x0, sigma0, *, bounds=None, integrality=None, space=None, dist=None,
+def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=None, dist=None,
          vectorized=False, callback=None, args=(), workers=None, chunksize=None,
          on_error="raise", retries=2, timeout=None, checkpoint=None, checkpoint_every=1,
          **solver_options) -> OptimizeResult:
@@ -241,7 +246,8 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, space=None, dist=Non
     method = solver_options.get("method")
     # Integer coordinates keep a margin in a run without a budget; with one, restarts explore
     # instead (docs/spaces.md, "How it works": the measurements).
-    margin = solver_options.get("max_evals") is None
+    margin = solver_options.get("max_evals") is None if margin is None else flag("margin",
+                                                                                 margin)
     if space is not None:
         given = {"x0": x0, "sigma0": sigma0, "bounds": bounds, "integrality": integrality,
                  "dist": dist}

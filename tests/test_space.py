@@ -178,6 +178,9 @@ def test_integrality_errors_and_margin():
     res = ceopt.minimize(lambda x: float(x @ x), bounds=[(-4, 4)] * 3, seed=0,
                          integrality=[True, False, True], max_evals=100)
     assert np.all(res.dist.min_std < 1e-6)
+    res = ceopt.minimize(lambda x: float(x @ x), bounds=[(-4, 4)] * 3, seed=0, margin=True,
+                         integrality=[True, False, True], max_evals=100)
+    assert res.dist.min_std[0] == integer_margin(3, 8)
 
 
 def test_a_cell_is_a_value_and_rounding_inside_it_costs_nothing():

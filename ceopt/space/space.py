@@ -11,8 +11,8 @@ what a run of the encoding needs:
 - the boundary handler: a :class:`~ceopt.handlers.Box` over the encoding that rounds the
   integer columns (and holds the choices' indices in range);
 - the floors that keep a search from settling too early: the integer columns' margin
-  (:func:`~ceopt.space.variables.integer_margin`) and a floor on each option's probability,
-  :func:`choice_floor`;
+  (:func:`~ceopt.space.variables.integer_margin`; in a run without a budget) and a floor on
+  each option's probability, :func:`choice_floor`;
 
 and decodes: :meth:`Space.decode_point` turns one encoded row into the values ``fun`` is
 called with (a dict or a list), :meth:`Space.decode` a population into columns.
