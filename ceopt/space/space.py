@@ -103,15 +103,15 @@ class Space:
     def handler(self) -> Box:
         """The box over the encoding; it rounds the integer columns (not log-scale ones,
         which are rounded after ``exp`` by the decoding) and the choices' indices."""
-        low, high, integral = [], [], []
+        columns = []  # (low, high, rounded) of each column
         for v in self._columns():
             if isinstance(v, Choice):
-                low.append(0.0), high.append(v.k - 1.0), integral.append(True)
+                columns.append((0.0, v.k - 1.0, True))
             else:
-                lo, hi = v.encoded_bounds()
-                rounded = isinstance(v, Integer) and v.rounded_by_box
-                low.append(lo), high.append(hi), integral.append(rounded)
-        return Box(np.array(low), np.array(high), np.array(integral))
+                low, high = v.encoded_bounds()
+                columns.append((low, high, isinstance(v, Integer) and v.rounded_by_box))
+        low, high, rounded = zip(*columns, strict=True)
+        return Box(np.array(low), np.array(high), np.array(rounded))
 
     def initial(self, method: str | None = None, popsize: int | None = None,
                 margin: bool = True) -> Distribution:

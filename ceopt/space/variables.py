@@ -93,9 +93,8 @@ class Integer:
         return not self.log
 
     def encoded_bounds(self) -> tuple[float, float]:
-        if self.log:  # the cells of the end values, in log scale
-            return math.log(self.low - 0.5 if self.low > 1 else self.low), \
-                math.log(self.high + 0.5)
+        if self.log:  # the whole cells of the end values, in log scale
+            return math.log(self.low - 0.5), math.log(self.high + 0.5)
         return float(self.low), float(self.high)
 
     def decode(self, column: np.ndarray) -> np.ndarray:
@@ -159,12 +158,12 @@ def _plain(options: tuple) -> bool:
 
 Variable = Real | Integer | Choice
 
-#: Each integer coordinate tries another value than its current one with probability at least
-#: ``1 / (dim * popsize)`` per sample: about one neighbour tried per population
-#: (the margin of CMA-ES with margin, Hamano et al. 2022).
+
 def integer_margin(dim: int, popsize: int) -> float:
     """The floor on an integer coordinate's standard deviation: the spread at which a sample
-    about the centre of its cell leaves the cell with probability ``1 / (dim * popsize)``."""
+    about the centre of its cell leaves the cell with probability ``1 / (dim * popsize)``,
+    about one neighbour tried per population (the margin of CMA-ES with margin, Hamano et
+    al. 2022)."""
     alpha = 1.0 / (dim * popsize)
     return 0.5 / float(ndtri(1.0 - alpha / 2.0))
 
