@@ -102,12 +102,14 @@ def ranking(runs, evals_per_dim: float) -> list[tuple[str, float]]:
 
 
 # -- markdown ----------------------------------------------------------------------------------
-def _table(header: Sequence[str], rows: Sequence[Sequence], bold_best: bool = True) -> str:
-    """A markdown table of fractions; the best value of each numeric column in bold."""
+def _table(header: Sequence[str], rows: Sequence[Sequence], bold_best: bool = True,
+           text: bool = False) -> str:
+    """A markdown table of fractions; the best value of each numeric column in bold; ``text``
+    aligns the columns left."""
     best = [max((r[j] for r in rows if isinstance(r[j], float) and not math.isnan(r[j])),
                 default=None) for j in range(len(header))]
     lines = ["| " + " | ".join(header) + " |",
-             "|---|" + "---:|" * (len(header) - 1)]
+             "|---|" + ("---|" if text else "---:|") * (len(header) - 1)]
     for row in rows:
         cells = [row[0]]
         for j, v in enumerate(row[1:], 1):

@@ -290,19 +290,27 @@ def fopt_of(problem) -> float:
 
     cocoex does not expose f_opt, but its ``bbob`` observer writes it into every data file
     (``... best noise-free fitness - Fopt (-4.620900000000e+02) ...``). bbob's f_opt values
-    are multiples of 0.01, so rounding to two decimals removes the print's rounding. One
-    evaluation is logged; it is on an observed copy of the problem, never on the solver's.
+    are multiples of 0.01, so rounding to two decimals removes the print's rounding.
     """
+    return logged_fopt(problem, suite, "bbob", decimals=2)
+
+
+def logged_fopt(problem, make_suite: Callable, logger: str, decimals: int) -> float:
+    """The Fopt that cocoex's ``logger`` writes into the header of its data file for
+    ``problem`` (of the suite ``make_suite(functions, dims, instances)`` makes), rounded to
+    ``decimals``. One evaluation is logged, on an observed copy of the problem in a temporary
+    folder, never on the solver's."""
     import cocoex
     cocoex.log_level("warning")  # not a line per problem about where the data goes
     with tempfile.TemporaryDirectory() as tmp:
-        observed = suite([problem.id_function], [problem.dimension], [problem.id_instance])
+        observed = make_suite([problem.id_function], [problem.dimension],
+                              [problem.id_instance])
         p = observed.get_problem_by_function_dimension_instance(
             problem.id_function, problem.dimension, problem.id_instance)
         cwd = os.getcwd()
         os.chdir(tmp)  # the observer writes below the working directory
         try:
-            observer = cocoex.Observer("bbob", "result_folder: fopt")
+            observer = cocoex.Observer(logger, "result_folder: fopt")
             p.observe_with(observer)
             p(p.initial_solution)
             p.free()
@@ -316,7 +324,7 @@ def fopt_of(problem) -> float:
     match = re.search(r"Fopt \(([^)]+)\)", header)
     if match is None:
         raise RuntimeError(f"no Fopt in cocoex's data header: {header!r}")
-    return round(float(match.group(1)), 2)
+    return round(float(match.group(1)), decimals)
 
 
 def run_task(task: dict) -> dict:

@@ -56,7 +56,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bbob import int_list  # noqa: E402
-from bbob_report import ranges  # noqa: E402
+from bbob_report import _table, ranges  # noqa: E402
 from bbob_solvers import TARGETS, UNLIMITED, Stop, fopt_of, run_with_restarts, suite  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -558,27 +558,6 @@ def read_runs(path: Path) -> list[dict]:
 
 
 # -- the report ----------------------------------------------------------------------------------
-def _table(header, rows, bold_best=True, text=False) -> str:
-    """A markdown table; fractions with two decimals, the best of each column in bold; ``text``
-    aligns the columns left."""
-    cols = range(1, len(header))
-    best = [max((r[j] for r in rows if isinstance(r[j], float) and not math.isnan(r[j])),
-                default=None) for j in range(len(header))]
-    lines = ["| " + " | ".join(header) + " |",
-             "|---|" + ("---|" if text else "---:|") * (len(header) - 1)]
-    for row in rows:
-        cells = [str(row[0])]
-        for j in cols:
-            v = row[j]
-            if isinstance(v, float):
-                text = "–" if math.isnan(v) else f"{v:.2f}"
-                cells.append(f"**{text}**" if bold_best and v == best[j] else text)
-            else:
-                cells.append(str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def _solvers(runs) -> list[str]:
     present = {r["solver"] for r in runs}
     return [s for s in SOLVERS if s in present]
