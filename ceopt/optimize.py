@@ -21,7 +21,7 @@ from .distributions import DiagGaussian, Distribution, Gaussian
 from .evaluation import Evaluator
 from .handlers import BoundaryHandler, Box
 from .schedules import Schedule
-from .space import Space, Variable, integer_margin
+from .space import Space, Variable, integer_margin, with_margin
 from .updates.adaptive import adaptive_popsize
 
 #: Largest dimension whose default distribution is a full-covariance Gaussian. Its update costs
@@ -268,7 +268,9 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
         bounds = _handler(bounds, None if x0 is None else np.size(x0), integrality)
         dist = initial_distribution(x0, sigma0, bounds, dist, method)
         if integrality is not None and margin:
-            dist = with_margin(dist, bounds.integral, solver_options.get("popsize"))
+            # The margin for the population in force: the one given, else the default.
+            popsize = solver_options.get("popsize") or adaptive_popsize(dist)
+            dist = with_margin(dist, bounds.integral, integer_margin(dist.dim, popsize))
     solver = CrossEntropy(dist, bounds=bounds, **solver_options)
     if checkpoint is not None:
         _check_checkpoint(checkpoint, solver, space)
@@ -289,19 +291,6 @@ def _handler(bounds, dim: int | None, integrality) -> BoundaryHandler | None:
     return Box.parse(bounds, dim, integrality)
 
 
-def with_margin(dist: Distribution, integral: NDArray[np.bool_],
-                popsize: int | None) -> Distribution:
-    """``dist`` with the integer coordinates' margin as their floor (module ``ceopt.space``);
-    the population it assumes is ``popsize``, else method ``"adaptive"``'s default."""
-    if not integral.any():
-        return dist
-    margin = integer_margin(dist.dim, popsize or adaptive_popsize(dist))
-    min_std = np.where(integral, margin, dist.min_std)
-    if isinstance(dist, Gaussian):
-        return Gaussian(dist.mean, dist.cov, min_std=min_std)
-    return DiagGaussian(dist.mean, dist.std, min_std=min_std)
-
-
 class Decoded:
     """The objective of a run over a :class:`~ceopt.space.Space`: called with the encoded
     samples, it calls ``fun`` with their decoded values (picklable, for process pools)."""
@@ -317,8 +306,13 @@ class Decoded:
             kind = "dict" if self.space.names is not None else "list"
             form = (f"a {kind} of columns, one array per variable" if self.vectorized
                     else f"a {kind} of values, one per variable")
-            raise type(exc)(f"{exc} -- fun was called with the decoded values of the space "
-                            f"({form}), here {_short(values)}") from exc
+            message = (f"{exc} -- fun was called with the decoded values of the space "
+                       f"({form}), here {_short(values)}")
+            try:
+                hinted = type(exc)(message)
+            except Exception:  # an exception class of the user's own, with other arguments
+                raise exc from None
+            raise hinted from exc
 
 
 def _short(values: Any) -> str:

@@ -6,6 +6,7 @@ the samples for the objective (:mod:`ceopt.space.space`). ``docs/spaces.md`` is 
 """
 
 from .space import Space, choice_floor
-from .variables import Choice, Integer, Real, Variable, integer_margin
+from .variables import Choice, Integer, Real, Variable, integer_margin, with_margin
 
-__all__ = ["Space", "Real", "Integer", "Choice", "Variable", "integer_margin", "choice_floor"]
+__all__ = ["Space", "Real", "Integer", "Choice", "Variable", "integer_margin", "with_margin",
+           "choice_floor"]

@@ -32,7 +32,7 @@ from ..distributions.product import Product
 from ..handlers import Box
 from ..updates.blockwise import POPSIZE_FACTOR
 from . import variables
-from .variables import Choice, Integer, Real, Variable, integer_margin
+from .variables import Choice, Integer, Real, Variable, integer_margin, with_margin
 
 #: Largest number of real and integer variables whose Gaussian has a full covariance (as
 #: ``ceopt.optimize.FULL_MAX_DIM`` for plain vectors).
@@ -127,13 +127,14 @@ class Space:
         if n:
             mean = 0.5 * (box.low[:n] + box.high[:n])
             std = BOX_SPREAD * (box.high[:n] - box.low[:n])
-            guard = DiagGaussian(mean, std).min_std
-            floor = integer_margin(self.dim, popsize) if margin else guard
-            min_std = np.where(box.integral[:n], floor, guard)
             if method in (None, "adaptive") and n <= FULL_MAX_DIM:
-                blocks.append(Gaussian(mean, std**2, min_std=min_std))
+                gaussian = Gaussian(mean, std**2)
             else:
-                blocks.append(DiagGaussian(mean, std, min_std=min_std))
+                gaussian = DiagGaussian(mean, std)
+            if margin:
+                gaussian = with_margin(gaussian, box.integral[:n],
+                                       integer_margin(self.dim, popsize))
+            blocks.append(gaussian)
         if sizes:
             floor = [choice_floor(self.dim, popsize, k) for k in sizes]
             blocks.append(Categorical.uniform(sizes, min_prob=floor))

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtri
 
+from ..distributions import DiagGaussian, Gaussian
+
 
 def _bound(kind: str, name: str, value: Any) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
@@ -166,6 +168,18 @@ def integer_margin(dim: int, popsize: int) -> float:
     al. 2022)."""
     alpha = 1.0 / (dim * popsize)
     return 0.5 / float(ndtri(1.0 - alpha / 2.0))
+
+
+def with_margin(dist: Gaussian | DiagGaussian, integral: np.ndarray,
+                margin: float) -> Gaussian | DiagGaussian:
+    """``dist`` with ``margin`` as the floor of its ``integral`` coordinates' standard
+    deviations (the others keep theirs)."""
+    if not np.any(integral):
+        return dist
+    min_std = np.where(integral, margin, dist.min_std)
+    if isinstance(dist, Gaussian):
+        return Gaussian(dist.mean, dist.cov, min_std=min_std)
+    return DiagGaussian(dist.mean, dist.std, min_std=min_std)
 
 
 def from_state(state: dict[str, Any]) -> Variable:
