@@ -307,7 +307,8 @@ def subset_tables(runs) -> list[str]:
 
 def group_tables(runs, d: int, b: int) -> str:
     """bbob's table by function group, for the solvers that ran every problem of (d, b)."""
-    mine = [r for r in by_budget(runs, b) if r["solver"] in complete(runs)[d, b]]
+    solvers = complete(runs)[d, b]
+    mine = [r for r in by_budget(runs, b) if r["solver"] in solvers]
     return bbob_report.group_table(select(mine, dim=d), d, b)
 
 

@@ -72,8 +72,6 @@ def _widths(problem) -> np.ndarray:
     return problem.upper_bounds - problem.lower_bounds + integer_mask(problem)
 
 
-
-
 def fopt_of(problem) -> float:
     """f_opt of a bbob-mixint problem, from the header cocoex's own logger writes.
 
