@@ -22,7 +22,7 @@ from .evaluation import Evaluator
 from .handlers import BoundaryHandler, Box
 from .schedules import Schedule
 from .space import Space, Variable, integer_margin, with_margin
-from .updates.adaptive import adaptive_popsize
+from .updates import default_popsize
 
 #: Largest dimension whose default distribution is a full-covariance Gaussian. Its update costs
 #: O(d^3) per iteration and its learning rate falls as 1/d^2 (ceopt.updates.adaptive); beyond
@@ -269,7 +269,7 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
         dist = initial_distribution(x0, sigma0, bounds, dist, method)
         if integrality is not None and margin:
             # The margin for the population in force: the one given, else the default.
-            popsize = solver_options.get("popsize") or adaptive_popsize(dist)
+            popsize = solver_options.get("popsize") or default_popsize(method, dist)
             dist = with_margin(dist, bounds.integral, integer_margin(dist.dim, popsize))
     solver = CrossEntropy(dist, bounds=bounds, **solver_options)
     if checkpoint is not None:

@@ -20,7 +20,6 @@ called with (a dict or a list), :meth:`Space.decode` a population into columns.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,7 +29,7 @@ from numpy.typing import NDArray
 from ..distributions import Categorical, DiagGaussian, Distribution, Gaussian
 from ..distributions.product import Product
 from ..handlers import Box
-from ..updates.blockwise import POPSIZE_FACTOR
+from ..updates import default_popsize
 from . import variables
 from .variables import Choice, Integer, Real, Variable, integer_margin, with_margin
 
@@ -121,16 +120,18 @@ class Space:
         box = self.handler()
         n = self.n_numeric
         sizes = [v.k for v in self._columns()[n:]]
-        if popsize is None:
-            popsize = self._default_popsize(method)
-        blocks: list[Distribution] = []
+        gaussian: Gaussian | DiagGaussian | None = None
         if n:
             mean = 0.5 * (box.low[:n] + box.high[:n])
             std = BOX_SPREAD * (box.high[:n] - box.low[:n])
-            if method in (None, "adaptive") and n <= FULL_MAX_DIM:
-                gaussian = Gaussian(mean, std**2)
-            else:
-                gaussian = DiagGaussian(mean, std)
+            full = method in (None, "adaptive") and n <= FULL_MAX_DIM
+            gaussian = Gaussian(mean, std**2) if full else DiagGaussian(mean, std)
+        if popsize is None:  # the population the run will draw: its update rule's default
+            plain = [gaussian] if gaussian is not None else []
+            plain += [Categorical.uniform(sizes)] if sizes else []
+            popsize = default_popsize(method, plain[0] if len(plain) == 1 else Product(plain))
+        blocks: list[Distribution] = []
+        if gaussian is not None:
             if margin:
                 gaussian = with_margin(gaussian, box.integral[:n],
                                        integer_margin(self.dim, popsize))
@@ -139,16 +140,6 @@ class Space:
             floor = [choice_floor(self.dim, popsize, k) for k in sizes]
             blocks.append(Categorical.uniform(sizes, min_prob=floor))
         return blocks[0] if len(blocks) == 1 else Product(blocks)
-
-    def _default_popsize(self, method: str | None) -> int:
-        # The adaptive method's: 2 (n + 1) for a full covariance over n columns, at least
-        # 4 + 3 ln d (ceopt.updates.adaptive); twice that beside choices
-        # (ceopt.updates.blockwise).
-        small = 4 + int(3 * math.log(self.dim))
-        base = max(small, 50) if method not in (None, "adaptive") else \
-            max(small, 2 * (self.n_numeric + 1))
-        mixed = 0 < self.n_numeric < self.dim
-        return POPSIZE_FACTOR * base if mixed else base
 
     # -- decoding ----------------------------------------------------------------------------
     def decode(self, X: NDArray) -> dict[str, NDArray] | list[NDArray]:

@@ -48,5 +48,10 @@ def make_rule(method: str | None, dist: Distribution,
     return rule_class(method, dist)(dist, **options)
 
 
+def default_popsize(method: str | None, dist: Distribution) -> int:
+    """The population a run of ``method`` on ``dist`` draws when none is given."""
+    return make_rule(method, dist, {}).sizes(dist)[0]
+
+
 __all__ = ["UPDATES", "UpdateRule", "Adaptive", "PreviousMean", "Textbook", "Blockwise",
-           "rank_weights", "register", "rule_class", "make_rule"]
+           "rank_weights", "register", "rule_class", "make_rule", "default_popsize"]
