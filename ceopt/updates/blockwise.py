@@ -14,7 +14,8 @@ categorical benchmark (``benchmarks/results/categorical.md``; d = 5, k = 3 and 1
 the single population, .09/.26 at 0.1, .18/.42 at 0.6, .21/.39 at 0.8, .20/.41 with 0.3 at
 the doubled population and .26/.54 with 0.6 there (.23/.54 with 0.45). ``ceopt.space``
 gives the choices a floor that keeps every option tried (the wrong option of two close ones
-is chosen without it; a floor of 1/(4k) instead reached .15/.20).
+is chosen without it; a floor of 1/(4k) instead reached .15/.20; its cap, 1/(4k) until
+0.05/k, left the reals of k = 20 stalled, :func:`ceopt.space.choice_floor`).
 """
 
 from __future__ import annotations
