@@ -21,13 +21,14 @@ from .categorical import Categorical
 from .diag_gaussian import DiagGaussian
 from .exponential import Exponential
 from .gaussian import Gaussian
+from .ordinal import Ordinal
 from .product import Product
 
 #: The families a checkpoint may name, by class name.
 FAMILIES = Registry("distribution family", Distribution, "ceopt.distributions",
                     key=lambda family: family.__name__,
                     parts=(Gaussian, DiagGaussian, Bernoulli, Categorical, Exponential,
-                           Product))
+                           Ordinal, Product))
 #: Make a family of your own known to checkpoints (usable as a class decorator).
 register = FAMILIES.register
 
@@ -43,5 +44,5 @@ def from_state(state: dict[str, Any]) -> Distribution:
 
 
 __all__ = ["Distribution", "LocationScale", "UnsupportedOperation", "Gaussian", "DiagGaussian",
-           "Bernoulli", "Categorical", "Exponential", "Product", "FAMILIES", "register",
+           "Bernoulli", "Categorical", "Exponential", "Ordinal", "Product", "FAMILIES", "register",
            "check_samples", "normalized_weights"]
