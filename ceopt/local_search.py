@@ -101,9 +101,10 @@ class LocalSearch(Search):
     """The CE update from ``dist`` with ``popsize`` samples and ``n_elite`` elites.
 
     ``tell`` takes any population with at least ``n_elite`` rows. The population :meth:`ask`
-    returned is ranked with the handler's penalty and fitted as drawn; any other is ranked
-    by its values and fitted as it is. NaN values are never elites. ``max_evals``, if given,
-    is the local search's own share of the budget (BIPOP's small restarts).
+    returned is ranked with the handler's penalty and fitted as drawn (``handler.fitted``:
+    integer coordinates at their values); any other is ranked by its values and fitted as it
+    is. NaN values are never elites. ``max_evals``, if given, is the local search's own share
+    of the budget (BIPOP's small restarts).
     """
 
     kind = "local"
@@ -135,7 +136,7 @@ class LocalSearch(Search):
                     and np.array_equal(asked.returned, X))
         if from_ask:
             ranking = losses + self.settings.handler.penalty(asked.drawn, X, losses)
-            fit_X = asked.drawn
+            fit_X = self.settings.handler.fitted(asked.drawn)
         else:
             ranking, fit_X = losses, X
         elites = elite_indices(ranking, self.n_elite)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 import ceopt
-from ceopt import Categorical, Choice, Gaussian, Integer, Product, Real
+from ceopt import Categorical, Choice, CrossEntropy, Gaussian, Integer, Product, Real
 from ceopt.handlers import Box
 from ceopt.space import Space, integer_margin
 
@@ -191,6 +191,36 @@ def test_a_cell_is_a_value_and_rounding_inside_it_costs_nothing():
     np.testing.assert_array_equal(repaired[:, 0], [0, 3, 2, 3, 0])
     penalty = box.penalty(drawn, repaired, np.arange(5.0))
     assert np.all(penalty[:3] == 0) and np.all(penalty[3:] > 0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(hs.lists(hs.booleans(), min_size=1, max_size=5), hs.integers(0, 2**16))
+def test_the_fit_sees_integer_coordinates_at_their_cells_values(mask, seed):
+    mask = np.array(mask)
+    d = mask.size
+    box = Box(np.full(d, -3.0), np.full(d, 4.0), mask)
+    drawn = np.random.default_rng(seed).uniform(-6, 7, (20, d))  # outside the box too
+    fitted = box.fitted(drawn)
+    np.testing.assert_array_equal(fitted[:, ~mask], drawn[:, ~mask])  # reals as drawn
+    # integer coordinates at the values the objective saw
+    np.testing.assert_array_equal(fitted[:, mask], box.repair(drawn)[:, mask])
+    inside = (drawn[:, mask] >= box.low[mask]) & (drawn[:, mask] <= box.high[mask])
+    assert np.all(np.abs(fitted[:, mask] - drawn[:, mask])[inside] <= 0.5)  # its cell's value
+
+
+def test_integer_elites_sharing_a_value_are_fitted_as_that_value():
+    # A population whose integer coordinate is flat (its value decides nothing): fitted at
+    # the cells' values, the elites of one value leave that coordinate no spread at all; as
+    # drawn, they would keep the spread of their positions within the cell.
+    box = Box(np.array([-5.0, -5.0]), np.array([5.0, 5.0]), np.array([True, False]))
+    es = CrossEntropy(Gaussian(np.array([2.0, 0.0]), np.diag([0.01, 1.0])), bounds=box,
+                      method="ce", smoothing=1.0, smoothing_cov=1.0, seed=1, popsize=50,
+                      n_elite=10)
+    X = es.ask()
+    assert np.all(X[:, 0] == 2)  # every sample in the cell of 2
+    es.tell(X, X[:, 1] ** 2)
+    assert es.dist.mean[0] == 2 and es.dist.cov[0, 0] < 1e-10  # the family's own floor
+    assert es.dist.cov[1, 1] > 1e-4  # the real coordinate keeps its elites' spread
 
 
 # -- checkpoints and workers ----------------------------------------------------------------

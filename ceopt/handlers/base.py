@@ -3,9 +3,10 @@ are evaluated and ranked (pycma calls it a ``BoundaryHandler``).
 
 A local search draws from its distribution, hands the samples to the handler's
 :meth:`BoundaryHandler.repair` (the points the objective sees), ranks them by their losses
-plus :meth:`BoundaryHandler.penalty`, and fits the samples **as drawn**. Restarts ask the
-handler for a random point to start from; the separability test and coordinate sweeps step
-within its coordinate bounds ``low`` and ``high``.
+plus :meth:`BoundaryHandler.penalty`, and fits the samples **as drawn** (but for what
+:meth:`BoundaryHandler.fitted` changes: a box fits integer coordinates at their values).
+Restarts ask the handler for a random point to start from; the separability test and
+coordinate sweeps step within its coordinate bounds ``low`` and ``high``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ class BoundaryHandler(ABC):
     def penalty(self, drawn: NDArray[np.float64], repaired: NDArray[np.float64],
                 losses: NDArray[np.float64]) -> NDArray[np.float64]:
         """What to add to ``losses`` (of ``repaired``) to rank the samples ``drawn``."""
+
+    def fitted(self, drawn: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The samples ``drawn`` as the distribution is fitted to them: as drawn, unless the
+        handler says otherwise."""
+        return drawn
 
     def contains(self, x: NDArray) -> NDArray[np.bool_]:
         return np.all((x >= self.low) & (x <= self.high), axis=-1)

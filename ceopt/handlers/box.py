@@ -132,10 +132,30 @@ class Box(BoundaryHandler):
         """Each sample projected, and rounded in the integer coordinates."""
         repaired = self.project(X)
         if self.integral.any():
-            cells = np.floor(repaired[:, self.integral] + 0.5)  # v - 1/2 <= x < v + 1/2
-            repaired[:, self.integral] = np.clip(cells, self.value_low[self.integral],
-                                                 self.value_high[self.integral])
+            repaired[:, self.integral] = self._values(repaired[:, self.integral])
         return repaired
+
+    def _values(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The integer values of the integer coordinates ``x``: their cells' (v - 1/2 <= x <
+        v + 1/2), the nearest end value outside the box."""
+        m = self.integral
+        return np.clip(np.floor(x + 0.5), self.value_low[m], self.value_high[m])
+
+    def fitted(self, drawn: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``drawn`` with each integer coordinate at the value the objective saw (its cell's,
+        or the nearest end value outside the box): the objective cannot tell where in a cell
+        a sample fell, so the fit does not learn that noise. Fitted as drawn, an integer
+        coordinate whose elites share one value keeps a spread of about its cell's width,
+        and a sample in a few leaves the cell and loses. bbob-mixint's fraction of targets
+        (instances 1-15, d = 5/10/20) was .40/.26/.18 at 100·d and .74/.62/.49 at 1000·d
+        as drawn, .42/.28/.20 and .79/.65/.52 at the values seen; half or a quarter of the
+        offset within the cell kept gave .40-.42/.28-.29/.19 and .76-.77/.65/.52, and the
+        cell's value without the clipping to the ends .41/.28/.19 and .77/.62/.52."""
+        if not self.integral.any():
+            return drawn
+        fitted = drawn.copy()
+        fitted[:, self.integral] = self._values(drawn[:, self.integral])
+        return fitted
 
     def penalty(self, drawn: NDArray[np.float64], repaired: NDArray[np.float64],
                 losses: NDArray[np.float64]) -> NDArray[np.float64]:
