@@ -293,7 +293,55 @@ CEOPT_VARIANTS: dict[str, dict] = {
     "ceopt-margin": dict(margin=True),  # the integer margin also with a budget
 }
 
-ALL = {**SOLVERS, **{name: (ceopt_start(**options),
+
+
+def ceopt_family_start(family: str):
+    """ceopt with the integers in a discrete family of their own beside a Gaussian over the
+    reals (``family``: "ordinal", ceopt.distributions.Ordinal, or "values", a Categorical over
+    the values), through ``minimize(dist=Product, bounds=Box)``: the families measured
+    against the Gaussian with rounding (docs/spaces.md). The floors are the space's: each
+    option's ``choice_floor`` and, for the ordinal law, a decay at which a variable leaves
+    its mode with about that probability on either side."""
+    def start(rec, rng, k):
+        import ceopt
+        from ceopt.distributions import Categorical, Gaussian, Product
+        from ceopt.distributions.ordinal import Ordinal
+        from ceopt.space.space import BOX_SPREAD, choice_floor
+        from ceopt.updates import default_popsize
+        p = rec.problem
+        mask = integer_mask(p)
+        lo, hi = p.lower_bounds, p.upper_bounds
+        order = np.r_[np.flatnonzero(~mask), np.flatnonzero(mask)]  # reals first
+        sizes = (hi[mask] - lo[mask] + 1).astype(np.int64)
+        reals = Gaussian(0.5 * (lo[~mask] + hi[~mask]),
+                         (BOX_SPREAD * (hi[~mask] - lo[~mask])) ** 2)
+        popsize = default_popsize(None, Product([reals, Categorical.uniform(sizes)]))
+        floor = np.array([choice_floor(p.dimension, popsize, n) for n in sizes])
+        block = (Ordinal.uniform(sizes, min_decay=floor / 2) if family == "ordinal"
+                 else Categorical.uniform(sizes, min_prob=floor))
+        bounds = ceopt.handlers.Box(np.r_[lo[~mask], np.zeros(mask.sum())],
+                                    np.r_[hi[~mask], sizes - 1.0],
+                                    np.r_[np.zeros((~mask).sum(), bool), np.ones(mask.sum(), bool)])
+        inverse = np.argsort(order)
+
+        def batch(Z):  # encoded rows (reals, then indices) -> the problem's coordinates
+            Z = np.asarray(Z, dtype=float)[:, inverse]
+            Z[:, mask] += lo[mask]
+            return rec.batch(Z)
+        ceopt.minimize(batch, dist=Product([reals, block]), bounds=bounds, vectorized=True,
+                       max_evals=UNLIMITED, seed=rng)
+    return start
+
+
+FAMILY_VARIANTS = {
+    "ceopt-ordinal": (ceopt_family_start("ordinal"), "ceopt, the integers in an Ordinal block "
+                                                     "(discrete Laplace) beside the reals' "
+                                                     "Gaussian"),
+    "ceopt-values": (ceopt_family_start("values"), "ceopt, the integers in a Categorical over "
+                                                   "their values beside the reals' Gaussian"),
+}
+
+ALL = {**SOLVERS, **FAMILY_VARIANTS, **{name: (ceopt_start(**options),
                             "ceopt.minimize(integrality=mask), "
                             + ", ".join(f"{k}={v!r}" for k, v in options.items()))
                      for name, options in CEOPT_VARIANTS.items()}}
