@@ -9,6 +9,7 @@ from .distributions import (
     Distribution,
     Exponential,
     Gaussian,
+    Ordinal,
     Product,
 )
 from .optimize import maximize, minimize, resume
@@ -26,6 +27,7 @@ __all__ = [
     "Bernoulli",
     "Categorical",
     "Exponential",
+    "Ordinal",
     "Product",
     "Real",
     "Integer",

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 import ceopt
-from ceopt.distributions import Ordinal, from_state, to_state
+from ceopt import Ordinal
+from ceopt.distributions import from_state, to_state
 from ceopt.distributions.ordinal import _mean_distance
 
 SEEDS = hs.integers(0, 2**32 - 1)
@@ -32,7 +33,7 @@ def log_likelihood(x, w, mode, q, n):
 
 @given(dist=ordinals())
 def test_probs_are_the_discrete_laplace_law(dist):
-    probs = dist.probs()
+    probs = dist.probs
     for j, n in enumerate(dist.sizes):
         np.testing.assert_allclose(probs[j, :n], law(dist.mode[j], dist.decay[j], n),
                                    rtol=1e-9, atol=1e-15)
@@ -44,7 +45,7 @@ def test_sample_frequencies_match_the_law_within_their_standard_error():
     n = 200_000
     x = dist.sample(n, np.random.default_rng(5))
     assert x.dtype == np.int64 and x.shape == (n, 4)
-    probs = dist.probs()
+    probs = dist.probs
     for j, size in enumerate(dist.sizes):
         freq = np.bincount(x[:, j], minlength=size) / n
         se = np.sqrt(probs[j, :size] * (1 - probs[j, :size]) / n)
@@ -54,7 +55,7 @@ def test_sample_frequencies_match_the_law_within_their_standard_error():
 @given(dist=ordinals())
 def test_log_prob_is_the_log_of_the_law_and_minus_infinity_outside(dist):
     x = dist.sample(20, np.random.default_rng(0))
-    probs = dist.probs()
+    probs = dist.probs
     expected = np.log(probs[np.arange(dist.dim), x]).sum(axis=1)
     np.testing.assert_allclose(dist.log_prob(x), expected, rtol=1e-9)
     outside = x.copy()
@@ -116,7 +117,7 @@ def test_the_floor_keeps_the_neighbours_of_the_mode():
     collapsed = dist.fit(np.array([[1, 2, 40]] * 10))
     np.testing.assert_array_equal(collapsed.mode, [1, 2, 40])
     np.testing.assert_allclose(collapsed.decay, [0.01, 0.02, 0.05])
-    probs = collapsed.probs()
+    probs = collapsed.probs
     assert probs[2, 41] == pytest.approx(0.05 * probs[2, 40])
     assert collapsed.spread_above_floor == pytest.approx(0.0, abs=1e-12)
     assert dist.spread_above_floor > 0.5  # the uniform start is far above it

@@ -61,7 +61,7 @@ class Ordinal(Distribution):
     -------
     >>> import numpy as np
     >>> o = Ordinal(mode=[2, 0], decay=[0.5, 0.1], sizes=[5, 2])
-    >>> o.probs()[0]                 # 0.5**|v - 2| / 2.5
+    >>> o.probs[0]                 # 0.5**|v - 2| / 2.5
     array([0.1, 0.2, 0.4, 0.2, 0.1])
     >>> o.sample(3, np.random.default_rng(0))
     array([[3, 0],
@@ -123,6 +123,7 @@ class Ordinal(Distribution):
     def min_decay(self) -> NDArray[np.float64]:
         return self._min_decay
 
+    @property
     def probs(self) -> NDArray[np.float64]:
         """The mass of every value, shape ``(dim, max(sizes))`` (zero beyond a variable's
         values)."""
@@ -208,12 +209,12 @@ class Ordinal(Distribution):
                        min_decay=self._min_decay)
 
     def entropy(self) -> float:
-        p = self.probs()
+        p = self.probs
         with np.errstate(divide="ignore", invalid="ignore"):
             return float(-np.where(p > 0, p * np.log(p), 0.0).sum())
 
     def support(self) -> NDArray[np.bool_]:
-        return self.probs() > 0
+        return self.probs > 0
 
     def state(self) -> dict[str, Any]:
         return {"mode": self._mode, "decay": self._decay, "sizes": self._sizes,
