@@ -39,16 +39,17 @@ ON_ERROR = ("raise", "worst", "retry")
 MAX_MESSAGES = 5  # failures described in a result; the rest are only counted
 
 
-def _attach_point(exc: BaseException, x: NDArray, what: str) -> None:
+def _attach_point(exc: BaseException, x: NDArray, what: str, text: str | None = None) -> None:
     """Record the offending input on the user's own exception and re-raise that.
 
     The exception keeps its type (so ``except ZeroDivisionError`` still works); the input is in
-    ``exc.ceopt_x`` and, on Python >= 3.11, in a note printed with the traceback.
+    ``exc.ceopt_x`` and, on Python >= 3.11, in a note printed with the traceback (``text``, or
+    the numbers of ``x``).
     """
     exc.ceopt_x = np.array(x, copy=True)
     if hasattr(exc, "add_note"):
-        exc.add_note(f"ceopt: raised by the objective at {what} "
-                     f"{np.array2string(np.asarray(x), threshold=20, precision=6)}")
+        shown = text or np.array2string(np.asarray(x), threshold=20, precision=6)
+        exc.add_note(f"ceopt: raised by the objective at {what} {shown}")
 
 
 def _portable(exc: Exception) -> Exception:
@@ -245,8 +246,7 @@ class Evaluator:
                 self._raise(exc, X, i, values[i])
             if len(self.messages) < MAX_MESSAGES:
                 what = f"returned {values[i]}" if exc is None else f"{type(exc).__name__}: {exc}"
-                self.messages.append(f"{what} at x = "
-                                     f"{np.array2string(X[i], threshold=20, precision=6)}")
+                self.messages.append(f"{what} at x = {self._point(X[i])}")
             values[i] = self.worst
             self.n_failed += 1
         return values
@@ -279,14 +279,22 @@ class Evaluator:
             failed.setdefault(int(r), None)
         return dict(sorted(failed.items()))
 
+    def _point(self, x: NDArray) -> str:
+        """A point as the user's objective saw it: the objective's own ``describe(x)`` when it
+        has one (a space's decoded values), else the numbers."""
+        describe = getattr(self.fun, "describe", None)
+        return describe(x) if describe else np.array2string(x, threshold=20, precision=6)
+
     def _raise(self, exc: Exception | None, X: NDArray, i: int, value: float):
         if exc is None:
             raise ValueError(
-                f"the objective returned {value} at x = {X[i]}, a non-finite value: NaN and "
-                f"infinite values are failures; pass on_error='worst' to score them as the "
-                f"worst value")
-        _attach_point(exc, X if self.vectorized else X[i],
-                      "the population" if self.vectorized else "x =")
+                f"the objective returned {value} at x = {self._point(X[i])}, a non-finite "
+                f"value: NaN and infinite values are failures; pass on_error='worst' to score "
+                f"them as the worst value")
+        if self.vectorized:
+            _attach_point(exc, X, "the population")
+        else:
+            _attach_point(exc, X[i], "x =", self._point(X[i]))
         raise exc
 
     def close(self) -> None:

@@ -298,6 +298,10 @@ class Decoded:
     def __init__(self, fun: Callable[..., Any], space: Space, vectorized: bool):
         self.fun, self.space, self.vectorized = fun, space, vectorized
 
+    def describe(self, x: NDArray) -> str:
+        """One encoded point as failure messages show it: its decoded values."""
+        return _short(self.space.decode_point(x))
+
     def __call__(self, x: NDArray, *args: Any) -> Any:
         values = self.space.decode(x) if self.vectorized else self.space.decode_point(x)
         try:

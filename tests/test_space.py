@@ -251,6 +251,24 @@ def test_options_a_checkpoint_cannot_hold_are_refused_before_any_evaluation(tmp_
     assert calls == []
 
 
+def test_failures_show_the_point_as_the_objective_got_it():
+    space = {"x": Real(0, 1), "n": Integer(0, 9), "act": Choice(["relu", "tanh"])}
+
+    def fun(p):
+        if p["act"] == "relu":
+            raise RuntimeError("diverged")
+        return (p["x"] - 0.3) ** 2 + (p["n"] - 4) ** 2
+
+    res = ceopt.minimize(fun, space=space, on_error="worst", max_evals=300, seed=0)
+    assert res.nfail > 0 and res.x["act"] == "tanh"
+    for message in res.failures:
+        assert message.startswith("RuntimeError: diverged at x = {'x': ")
+        assert "'act': 'relu'" in message
+    with pytest.raises(RuntimeError, match="diverged") as raised:
+        ceopt.minimize(fun, space=space, max_evals=300, seed=0)
+    assert "'act': 'relu'" in raised.value.__notes__[0]
+
+
 def test_workers_give_the_same_run():
     serial = ceopt.minimize(mixed, space=MIXED, seed=4, max_evals=400)
     with ThreadPoolExecutor(2) as pool:
