@@ -26,6 +26,7 @@ from scipy.optimize import Bounds, OptimizeResult
 
 from . import distributions, handlers, schedules, stopping
 from ._checks import float_array, generator, generator_from_state, integer, real
+from .constraints import ConstraintCheck
 from .distributions import Distribution, check_samples
 from .handlers import BoundaryHandler, handler_for
 from .history import Best, History
@@ -114,10 +115,13 @@ class CrossEntropy:
                  bounds: Bounds | ArrayLike | BoundaryHandler | None = None,
                  maximize: bool = False, seed: int | np.random.Generator | None = None,
                  max_evals: int | None = None, max_iter: int | None = None,
-                 ftarget: float | None = None, **options: Any):
+                 ftarget: float | None = None, constraints: Any = None, **options: Any):
         if not isinstance(dist, Distribution):
             raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
         check_options(options)
+        self._constraints = ConstraintCheck.of(constraints, dist.dim)
+        if constraints is not None:  # the separability test assumes no constraints
+            options["separable"] = ConstraintCheck.no_sweeps(options.get("separable"))
         sizes_given = picked(options, SIZE_OPTIONS)
         rule = make_rule(method, dist, picked(options, RULE_OPTIONS))
         popsize, n_elite = rule.sizes(dist, **sizes_given)
@@ -265,8 +269,13 @@ class CrossEntropy:
         if values.shape != (X.shape[0],):
             raise ValueError(f"values must have shape ({X.shape[0]},), got {values.shape}")
         losses = self._sign * values
-        told = self._search.tell(X, losses)
-        self._best.note(X, losses, told.best)
+        if self._constraints is None:
+            told = self._search.tell(X, losses)
+            self._best.note(X, losses, told.best)
+        else:  # feasible samples first, infeasible ones by their violation
+            ranked = self._constraints.rank(X, losses)
+            told = self._search.tell(X, ranked.ranking)
+            self._best.note(X, losses, ranked.best, ranked.violation, ranked.constr)
         self._count(X, values, told.gamma)
         self._search = self._schedule.after_tell(self._search, self._progress())
 
@@ -294,7 +303,7 @@ class CrossEntropy:
         if self._user_stop is not None:
             return self._user_stop
         # ftarget: the best value seen is at least as good as the target.
-        if self.ftarget is not None and self._best.loss <= self._sign * self.ftarget:
+        if self.ftarget is not None and self._target_reached():
             return stopping.FTARGET
         # max_evals: never exceed the budget, so stop when a whole population no longer fits
         # (a sweep the budget cannot hold hands over to a local search of popsize).
@@ -344,13 +353,20 @@ class CrossEntropy:
             success = True
             message += f" after {self.nrestarts} restarts, each after a converged search"
         if self.ftarget is not None and reason is not None:
-            success = self._best.loss <= self._sign * self.ftarget
+            success = self._target_reached()
             if not success:
                 message += f" (ftarget {self.ftarget:g} not reached)"
-        return OptimizeResult(x=self.best_x, fun=self.best_f, nfev=self._nfev, nit=self._nit,
-                              success=bool(success), status=status, message=message,
-                              dist=self.dist, history=self._history.columns(),
-                              nrestarts=self.nrestarts)
+        result = OptimizeResult(x=self.best_x, fun=self.best_f, nfev=self._nfev, nit=self._nit,
+                                success=bool(success), status=status, message=message,
+                                dist=self.dist, history=self._history.columns(),
+                                nrestarts=self.nrestarts)
+        if self._constraints is not None:
+            self._constraints.annotate(result, self._best)
+        return result
+
+    def _target_reached(self) -> bool:
+        """The best point is feasible and its value at least as good as ``ftarget``."""
+        return self._best.violation == 0 and self._best.loss <= self._sign * self.ftarget
 
     # -- checkpoints -------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -368,12 +384,14 @@ class CrossEntropy:
             "handler": None if handler is None else handlers.to_state(handler),
             "schedule": schedules.to_state(self._schedule),
             "search": {"kind": self._search.kind, **self._search.state()},
+            "constraints": None if self._constraints is None else self._constraints.state(),
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> CrossEntropy:
+    def from_state(cls, state: dict[str, Any], constraints: Any = None) -> CrossEntropy:
         """The run :meth:`state` describes. A part it names must be known (registered),
-        else a LookupError says which."""
+        else a LookupError says which. A constrained run needs its ``constraints`` again
+        (functions are not saved)."""
         dist = distributions.from_state(state["search"]["dist"])
         method = state["method"]
         UPDATES.find(method["name"])  # a LookupError names a method this ceopt lacks
@@ -394,6 +412,9 @@ class CrossEntropy:
         run._user_stop = stopping.CALLBACK if state["user_stop"] else None
         run._best = Best.from_state(state["best"])
         run._history = History.from_state(state["history"])
+        # (A checkpoint from before constraints existed has none.)
+        run._constraints = ConstraintCheck.restored(state.get("constraints"), constraints,
+                                                    run.dim)
         return run
 
     def __repr__(self) -> str:

@@ -11,13 +11,18 @@ FIELDS = ("nfev", "gamma", "best", "mean", "spread")
 
 
 class Best:
-    """The best point told so far and its loss (``x`` None before the first tell)."""
+    """The best point told so far and its loss (``x`` None before the first tell); with
+    constraints, also its ``violation`` (0: feasible) and constraint values ``constr``, and
+    "best" is Deb's: any feasible point beats any infeasible one, which rank by violation."""
 
     def __init__(self) -> None:
         self.x: NDArray | None = None
         self.loss = np.inf
+        self.violation = 0.0
+        self.constr: NDArray | None = None
 
-    def note(self, X: NDArray, losses: NDArray, row: int | None) -> None:
+    def note(self, X: NDArray, losses: NDArray, row: int | None, violation: float = 0.0,
+             constr: NDArray | None = None) -> None:
         """Row ``row`` of X becomes the best point if it beats it (or is the first told).
         ``row`` is None when every value is NaN: then X[0] becomes the first best point, at
         loss inf, as a population of infinities would make it."""
@@ -25,18 +30,24 @@ class Best:
             if self.x is None:
                 self.loss, self.x = np.inf, X[0].copy()
             return
-        if self.x is None or losses[row] < self.loss:
+        if (self.x is None or violation < self.violation
+                or (violation == self.violation and losses[row] < self.loss)):
             self.loss = float(losses[row])
             self.x = np.array(X[row], copy=True)
+            self.violation = float(violation)
+            self.constr = None if constr is None else np.array(constr, copy=True)
 
     def state(self) -> dict[str, Any]:
-        return {"x": self.x, "loss": self.loss}
+        return {"x": self.x, "loss": self.loss, "violation": self.violation,
+                "constr": self.constr}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Best:
         best = cls()
         best.x = None if state["x"] is None else np.array(state["x"])
         best.loss = float(state["loss"])
+        best.violation = float(state.get("violation", 0.0))  # none before constraints
+        best.constr = None if state.get("constr") is None else np.array(state["constr"])
         return best
 
 

@@ -11,11 +11,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
+from . import distributions
 from ._checks import flag, float_array, integer
 from .checkpoint import CheckpointError
 from .checkpoint import check as check_checkpoint
 from .checkpoint import load as load_checkpoint
 from .checkpoint import save as save_checkpoint
+from .constraints import Constraints
 from .cross_entropy import CrossEntropy
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .evaluation import Evaluator
@@ -87,6 +89,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              bounds: Bounds | ArrayLike | BoundaryHandler | None = None,
              integrality: ArrayLike | None = None, margin: bool | None = None,
              space: Mapping[str, Variable] | Sequence[Variable] | Space | None = None,
+             constraints: Any = None,
              dist: Distribution | str | None = None, popsize: int | None = None,
              elite_frac: float | None = None, n_elite: int | None = None,
              smoothing: float | None = None, restarts: int | str | Schedule | None = None,
@@ -120,14 +123,23 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     integrality : array of bool, optional
         As in scipy's ``differential_evolution``: True where the coordinate takes integer
         values. ``fun`` is only called with integers there (rounded from the samples, which
-        are fitted as drawn), integer bounds are rounded inwards, and ``res.x`` is integral
-        there.
+        are fitted at those values), integer bounds are rounded inwards, and ``res.x`` is
+        integral there.
     margin : bool, optional
         Whether integer coordinates (of ``integrality`` or a space) keep a margin, a floor on
         their spread, so that a search keeps trying their neighbours
         (:func:`ceopt.space.integer_margin`). Default: without ``max_evals`` (a single
         search needs it), not with it (restarts explore instead; ``docs/spaces.md`` has the
         measurements).
+    constraints : scipy.optimize.NonlinearConstraint, LinearConstraint, dict, or a list
+        What scipy's ``minimize`` takes (``{"type": "ineq", "fun": g}`` means g(x) >= 0;
+        ``"eq"`` g(x) == 0, held within 1e-6): :mod:`ceopt.constraints`. A constraint
+        function gets ``x`` as ``fun`` does (the population with ``vectorized=True``) and is
+        evaluated, in this process, at every point ``fun`` is. Feasible samples rank first,
+        infeasible ones by their violation; ``res.x`` is the best feasible point (the least
+        infeasible, with ``success=False``, when none was found), ``res.constr`` the
+        constraints' values there, ``res.constr_violation`` their largest violation and
+        ``res.constr_nfev`` the points they were evaluated at. Not with ``space``.
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, optional
         A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
         ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
@@ -208,7 +220,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     True
     """
     return _run(fun, x0, sigma0, bounds=bounds, integrality=integrality, margin=margin,
-                space=space,
+                space=space, constraints=constraints,
                 dist=dist, popsize=popsize,
                 elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing, restarts=restarts,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
@@ -233,9 +245,10 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     return _run(fun, x0, sigma0, maximize=True, **kwargs)
 
 
-def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=None, dist=None,
-         vectorized=False, callback=None, args=(), workers=None, chunksize=None,
-         on_error="raise", retries=2, timeout=None, checkpoint=None, checkpoint_every=1,
+def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=None,
+         constraints=None, dist=None, vectorized=False, callback=None, args=(), workers=None,
+         chunksize=None, on_error="raise", retries=2, timeout=None, checkpoint=None,
+         checkpoint_every=1,
          **solver_options) -> OptimizeResult:
     if not callable(fun):
         raise TypeError("fun must be callable")
@@ -249,6 +262,9 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
     margin = solver_options.get("max_evals") is None if margin is None else flag("margin",
                                                                                  margin)
     if space is not None:
+        if constraints is not None:
+            raise ValueError("constraints with space= are not supported yet: search the "
+                             "encoding with bounds= and integrality= instead")
         given = {"x0": x0, "sigma0": sigma0, "bounds": bounds, "integrality": integrality,
                  "dist": dist}
         for name, value in given.items():
@@ -271,7 +287,9 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
             # The margin for the population in force: the one given, else the default.
             popsize = solver_options.get("popsize") or default_popsize(method, dist)
             dist = with_margin(dist, bounds.integral, integer_margin(dist.dim, popsize))
-    solver = CrossEntropy(dist, bounds=bounds, **solver_options)
+    if constraints is not None and not isinstance(constraints, Constraints):
+        constraints = Constraints(constraints, dist.dim, vectorized=bool(vectorized))
+    solver = CrossEntropy(dist, bounds=bounds, constraints=constraints, **solver_options)
     if checkpoint is not None:
         _check_checkpoint(checkpoint, solver, space)
     evaluator = Evaluator(fun, vectorized=vectorized, args=args, workers=workers,
@@ -327,12 +345,14 @@ def _short(values: Any) -> str:
 def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = (),
            workers: Any = None, chunksize: int | None = None,
            callback: Callable[[OptimizeResult], Any] | None = None, checkpoint_every: int = 1,
-           max_iter: int | None = None, max_evals: int | None = None) -> OptimizeResult:
+           max_iter: int | None = None, max_evals: int | None = None,
+           constraints: Any = None) -> OptimizeResult:
     """Continue a run of :func:`minimize` or :func:`maximize` from its checkpoint file.
 
     The run goes on exactly as if it had never stopped: for the same objective, the result
     (``x``, ``fun``, ``history``) is bit-identical to an uninterrupted run's. The objective
-    and where it runs are given again (functions are not saved); whether it is vectorized,
+    and where it runs are given again (functions are not saved), and so are the
+    ``constraints`` of a constrained run; whether it is vectorized,
     the failure policy and the timeout come from the checkpoint. ``max_iter`` and
     ``max_evals`` replace the run's budgets, to extend a run that has finished; under method
     ``"adaptive"`` with default restarts, a larger ``max_evals`` lets a converged run restart
@@ -355,7 +375,11 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     """
     state = load_checkpoint(path, remove_leftovers=True)
     try:
-        solver = CrossEntropy.from_state(state["solver"])
+        if constraints is not None and not isinstance(constraints, Constraints):
+            dim = distributions.from_state(state["solver"]["search"]["dist"]).dim
+            constraints = Constraints(constraints, dim,
+                                      vectorized=bool(state["evaluation"]["vectorized"]))
+        solver = CrossEntropy.from_state(state["solver"], constraints)
     except KeyError as exc:
         raise CheckpointError(f"{path} lacks the field {exc.args[0]!r}, which this ceopt "
                               f"needs: was it written by another version?") from None
