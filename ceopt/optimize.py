@@ -22,6 +22,8 @@ from .cross_entropy import CrossEntropy
 from .distributions import DiagGaussian, Distribution, Gaussian
 from .evaluation import Evaluator
 from .handlers import BoundaryHandler, Box
+from .polish import polish as local_polish
+from .polish import polish_budget
 from .schedules import Schedule
 from .space import Space, Variable, integer_margin, with_margin
 from .updates import default_popsize
@@ -89,7 +91,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              bounds: Bounds | ArrayLike | BoundaryHandler | None = None,
              integrality: ArrayLike | None = None, margin: bool | None = None,
              space: Mapping[str, Variable] | Sequence[Variable] | Space | None = None,
-             constraints: Any = None,
+             constraints: Any = None, polish: bool = False,
              dist: Distribution | str | None = None, popsize: int | None = None,
              elite_frac: float | None = None, n_elite: int | None = None,
              smoothing: float | None = None, restarts: int | str | Schedule | None = None,
@@ -140,6 +142,11 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         infeasible, with ``success=False``, when none was found), ``res.constr`` the
         constraints' values there, ``res.constr_violation`` their largest violation and
         ``res.constr_nfev`` the points they were evaluated at. Not with ``space``.
+    polish : bool
+        After the search, a local finish from its best point: scipy's COBYQA, on at most
+        ``20 * (d + 1)`` evaluations (taken from ``max_evals`` when it is given), in this
+        process, never returning an infeasible point (:mod:`ceopt.polish`). Real vectors
+        only; default False.
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, optional
         A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
         ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
@@ -220,7 +227,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     True
     """
     return _run(fun, x0, sigma0, bounds=bounds, integrality=integrality, margin=margin,
-                space=space, constraints=constraints,
+                space=space, constraints=constraints, polish=polish,
                 dist=dist, popsize=popsize,
                 elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing, restarts=restarts,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
@@ -246,7 +253,8 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
 
 
 def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=None,
-         constraints=None, dist=None, vectorized=False, callback=None, args=(), workers=None,
+         constraints=None, polish=False, dist=None, vectorized=False, callback=None, args=(),
+         workers=None,
          chunksize=None, on_error="raise", retries=2, timeout=None, checkpoint=None,
          checkpoint_every=1,
          **solver_options) -> OptimizeResult:
@@ -289,14 +297,63 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
             dist = with_margin(dist, bounds.integral, integer_margin(dist.dim, popsize))
     if constraints is not None and not isinstance(constraints, Constraints):
         constraints = Constraints(constraints, dist.dim, vectorized=bool(vectorized))
+    if flag("polish", polish):
+        _reserve_polish(dist, bounds, integrality, solver_options)
     solver = CrossEntropy(dist, bounds=bounds, constraints=constraints, **solver_options)
     if checkpoint is not None:
         _check_checkpoint(checkpoint, solver, space)
     evaluator = Evaluator(fun, vectorized=vectorized, args=args, workers=workers,
                           chunksize=chunksize, on_error=on_error, retries=retries,
                           worst=-np.inf if solver.maximize else np.inf, timeout=timeout)
-    return _drive(solver, evaluator, callback, checkpoint, checkpoint_every, saved_at=None,
-                  space=space)
+    result = _drive(solver, evaluator, callback, checkpoint, checkpoint_every, saved_at=None,
+                    space=space)
+    if polish:
+        finish = Evaluator(fun, vectorized=vectorized, args=args, on_error=on_error,
+                           retries=retries, worst=evaluator.worst, timeout=timeout)
+        _polished(result, solver, finish, constraints, bounds)
+    return result
+
+
+def _reserve_polish(dist: Distribution, bounds, integrality, solver_options: dict) -> None:
+    """Check that ``polish=True`` applies, and keep its evaluations out of ``max_evals``."""
+    if dist.discrete or integrality is not None:
+        raise ValueError("polish=True finishes a search over real numbers: leave it out for "
+                         "discrete or integer variables")
+    if bounds is not None and not isinstance(bounds, Box):
+        raise ValueError("polish=True keeps box bounds only: leave it out with a handler of "
+                         "your own")
+    max_evals = solver_options.get("max_evals")
+    if max_evals is not None:
+        solver_options["max_evals"] = integer("max_evals", max_evals, 1) - polish_budget(
+            dist.dim)
+        if solver_options["max_evals"] < 1:
+            raise ValueError(f"max_evals={max_evals} leaves nothing for the search after the "
+                             f"polish's {polish_budget(dist.dim)} evaluations")
+
+
+def _polished(result: OptimizeResult, solver: CrossEntropy, evaluator: Evaluator,
+              constraints: Constraints | None, bounds) -> None:
+    """``result`` after the polish: its point and value replaced if it found better, its
+    counts and message updated."""
+    sign = -1.0 if solver.maximize else 1.0
+    with evaluator:
+        done = local_polish(lambda z: sign * evaluator(z[None])[0], result.x,
+                            sign * result.fun, solver.dist.spread, polish_budget(solver.dim),
+                            constraints, bounds)
+    result.nfev += done.nfev
+    if constraints is not None:
+        result.constr_nfev += done.constr_nfev
+    if done.x is None:
+        result.message += f"; the polish ({done.nfev} evaluations) found nothing better"
+        return
+    result.x, result.fun = done.x, sign * done.fun
+    result.message += f"; polished by COBYQA ({done.nfev} evaluations)"
+    if constraints is not None:
+        result.constr, result.constr_violation = done.constr, 0.0
+        if "no feasible point found" in result.message:
+            result.success = True
+            result.message = result.message.replace("; no feasible point found",
+                                                    "; the search found no feasible point")
 
 
 def _handler(bounds, dim: int | None, integrality) -> BoundaryHandler | None:

@@ -217,3 +217,33 @@ def test_the_example_of_docs_constraints_runs_and_prints_what_it_says(capsys):
     np.testing.assert_allclose(np.array(x.strip("[ ").split(), dtype=float), [1, 1], atol=1e-5)
     fun, violation = (float(v) for v in rest.split())
     assert 1 <= fun <= 1 + 1e-8 and violation == 0
+
+
+# -- polish= ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(3))
+def test_the_polish_reaches_a_curved_boundary_and_never_returns_an_infeasible_point(seed):
+    disc = NonlinearConstraint(lambda v: v @ v, -INF, 2)
+    plain = ceopt.maximize(lambda v: v[0] + v[1], x0=[0.0, 0.0], seed=seed, max_evals=3000,
+                           constraints=disc)
+    res = ceopt.maximize(lambda v: v[0] + v[1], x0=[0.0, 0.0], seed=seed, max_evals=3000,
+                         constraints=disc, polish=True)
+    assert res.nfev <= 3000 and "polished by COBYQA" in res.message
+    assert res.x @ res.x <= 2 and res.constr_violation == 0  # COBYQA alone ends a hair outside
+    assert 2 - 1e-10 <= res.fun <= 2 < plain.fun + 2e-3  # from 1.998-1.99998
+    assert res.constr_nfev > res.nfev  # the polish evaluates the constraints on its own too
+
+
+def test_the_polish_also_finishes_an_unconstrained_bounded_run():
+    res = ceopt.minimize(lambda x: float(np.sum((x - 0.3) ** 2)), bounds=[(0, 1)] * 3, seed=0,
+                         polish=True, max_evals=2000)
+    assert res.fun < 1e-14 and res.nfev <= 2000 and np.all((res.x >= 0) & (res.x <= 1))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(bounds=[(0, 3)] * 2, integrality=[True, False]), "leave it out for discrete"),
+    (dict(dist=ceopt.Bernoulli(np.full(2, 0.5))), "leave it out for discrete"),
+    (dict(x0=[0.0, 0.0], max_evals=50), "leaves nothing for the search"),
+])
+def test_the_polish_says_where_it_does_not_apply(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ceopt.minimize(lambda x: float(np.sum(x)), polish=True, **kwargs)
