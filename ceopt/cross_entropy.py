@@ -26,7 +26,7 @@ from scipy.optimize import Bounds, OptimizeResult
 
 from . import distributions, handlers, schedules, stopping
 from ._checks import float_array, generator, generator_from_state, integer, real
-from .constraints import ConstraintCheck
+from .constraints import ConstraintCheck, Constraints
 from .distributions import Distribution, check_samples
 from .handlers import BoundaryHandler, handler_for
 from .history import Best, History
@@ -186,6 +186,16 @@ class CrossEntropy:
     def convergence(self) -> Convergence:
         """When a local search ends (``spread_tol``, ``patience``, ``tol_fun``)."""
         return self._settings.convergence
+
+    @property
+    def handler(self) -> BoundaryHandler | None:
+        """The boundary handler (``bounds=``), if any."""
+        return self._settings.handler
+
+    @property
+    def constraints(self) -> Constraints | None:
+        """The run's constraints (``constraints=``), if any."""
+        return None if self._constraints is None else self._constraints.constraints
 
     @property
     def search(self) -> Search:

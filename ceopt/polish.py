@@ -17,14 +17,21 @@ objective). The polish replaces the result only if it is better by the feasibili
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import Bounds, NonlinearConstraint
+from scipy.optimize import Bounds, NonlinearConstraint, OptimizeResult
 from scipy.optimize import minimize as scipy_minimize
 
+from ._checks import integer
 from .constraints import Constraints
+from .distributions import Distribution
+from .handlers import Box
+
+if TYPE_CHECKING:  # only named in annotations (the run imports this module)
+    from .cross_entropy import CrossEntropy
+    from .evaluation import Evaluator
 
 
 def polish_budget(dim: int) -> int:
@@ -104,3 +111,51 @@ def _repair(feasible: NDArray, outside: NDArray, values):
     if best is None:
         return None, None
     return feasible + low * (outside - feasible), best
+
+
+# -- what minimize and resume do with it -------------------------------------------------
+def polish_by_default(constraints, dist: Distribution, bounds) -> bool:
+    """Whether a run polishes when ``polish`` is not given: with constraints, over real
+    numbers (measured on bbob-constrained: docs/constraints.md)."""
+    integral = isinstance(bounds, Box) and bool(bounds.integral.any())
+    return constraints is not None and not dist.discrete and not integral
+
+
+def reserve_polish(dist: Distribution, bounds, integrality, solver_options: dict) -> None:
+    """Check that ``polish=True`` applies, and keep its evaluations out of ``max_evals``."""
+    if dist.discrete or integrality is not None or (isinstance(bounds, Box)
+                                                    and bounds.integral.any()):
+        raise ValueError("polish=True finishes a search over real numbers: leave it out for "
+                         "discrete or integer variables")
+    if bounds is not None and not isinstance(bounds, Box):
+        raise ValueError("polish=True keeps box bounds only: leave it out with a handler of "
+                         "your own")
+    max_evals = solver_options.get("max_evals")
+    if max_evals is not None:
+        solver_options["max_evals"] = integer("max_evals", max_evals, 1) - polish_budget(
+            dist.dim)
+        if solver_options["max_evals"] < 1:
+            raise ValueError(f"max_evals={max_evals} leaves nothing for the search after the "
+                             f"polish's {polish_budget(dist.dim)} evaluations")
+
+
+def polish_result(result: OptimizeResult, solver: CrossEntropy, evaluator: Evaluator,
+                  constraints: Constraints | None, bounds) -> None:
+    """``result`` after the polish: its point and value replaced if it found better, its
+    counts and message updated."""
+    sign = -1.0 if solver.maximize else 1.0
+    with evaluator:
+        done = polish(lambda z: sign * evaluator(z[None])[0], result.x, sign * result.fun,
+                      solver.dist.spread, polish_budget(solver.dim), constraints, bounds)
+    result.nfev += done.nfev
+    if constraints is not None:
+        result.constr_nfev += done.constr_nfev
+    if done.x is None:
+        result.message += f"; the polish ({done.nfev} evaluations) found nothing better"
+        return
+    result.x, result.fun = done.x, sign * done.fun
+    result.message += f"; polished by COBYQA ({done.nfev} evaluations)"
+    if constraints is not None:
+        result.constr, result.constr_violation = done.constr, 0.0
+        if "no feasible point found" in result.message:  # success stays the search's
+            result.message += ", and the polish found one"

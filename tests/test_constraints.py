@@ -142,7 +142,7 @@ def test_the_issues_problem_reaches_its_optimum_on_the_boundary(spelling, seed):
     assert by_hand(res.x[None])[0] == 0  # feasible, checked by hand
     assert 1.0 <= res.fun <= 1.0 + 1e-8
     np.testing.assert_allclose(res.x, [1, 1], atol=1e-5)
-    assert res.constr.shape == (2,) and res.constr_nfev == res.nfev
+    assert res.constr.shape == (2,) and res.constr_nfev >= res.nfev  # the polish's own too
 
 
 def test_without_a_feasible_point_the_least_infeasible_is_returned_and_not_a_success():
@@ -160,7 +160,8 @@ def test_maximize_on_a_disc_returns_feasible_points_only(seed):
     # creeps along it (1.9985-1.99998 after 3000 evaluations: issue 19 goes on), but every
     # point it returns is feasible.
     res = ceopt.maximize(lambda v: v[0] + v[1], x0=[0.0, 0.0], seed=seed, max_evals=3000,
-                         constraints=NonlinearConstraint(lambda v: v @ v, -INF, 2))
+                         constraints=NonlinearConstraint(lambda v: v @ v, -INF, 2),
+                         polish=False)
     assert res.constr_violation == 0 and res.x @ res.x <= 2 and res.constr[0] == res.x @ res.x
     assert 2 - 2e-3 <= res.fun <= 2
 
@@ -224,9 +225,9 @@ def test_the_example_of_docs_constraints_runs_and_prints_what_it_says(capsys):
 def test_the_polish_reaches_a_curved_boundary_and_never_returns_an_infeasible_point(seed):
     disc = NonlinearConstraint(lambda v: v @ v, -INF, 2)
     plain = ceopt.maximize(lambda v: v[0] + v[1], x0=[0.0, 0.0], seed=seed, max_evals=3000,
-                           constraints=disc)
+                           constraints=disc, polish=False)
     res = ceopt.maximize(lambda v: v[0] + v[1], x0=[0.0, 0.0], seed=seed, max_evals=3000,
-                         constraints=disc, polish=True)
+                         constraints=disc)  # polished by default with constraints
     assert res.nfev <= 3000 and "polished by COBYQA" in res.message
     assert res.x @ res.x <= 2 and res.constr_violation == 0  # COBYQA alone ends a hair outside
     assert 2 - 1e-10 <= res.fun <= 2 < plain.fun + 2e-3  # from 1.998-1.99998
