@@ -55,8 +55,10 @@ starts uniformly random points of the box (``mixint_solvers.start_point``):
   round guess, not tuned; f is evaluated before g, point by point, so the budget ends
   between points and the constraint calls equal the evaluations.
 - ``ceopt``: the same with the objective alone and ``constraints=NonlinearConstraint(g,
-  -inf, 0)``; skipped with a message when this ceopt has no ``constraints=``
-  (``native_constraints``). g accepts one point or a 2-D array of points as rows.
+  -inf, 0)`` (polished by COBYQA, ceopt's default with constraints); ``ceopt-nopolish``
+  with ``polish=False``, the CE search alone. Skipped with a message when this ceopt has no
+  ``constraints=`` (``native_constraints``). g accepts one point or a 2-D array of points as
+  rows.
 - ``pycma``: ``cma.fmin_con2`` (pycma's augmented Lagrangian, ``ConstrainedFitnessAL``) with
   IPOP restarts through ``fmin2``'s ``restarts`` and ``incpopsize=2``; sigma0 = 1 with
   ``CMA_stds`` a fifth of each coordinate's width (2 on [-5, 5], as bbob's cma-ipop), the

@@ -145,8 +145,9 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         After the search, a local finish from its best point: scipy's COBYQA, on at most
         ``20 * (d + 1)`` evaluations (taken from ``max_evals`` when it is given), in this
         process, never returning an infeasible point (:mod:`ceopt.polish`). Real vectors
-        only. Default: on with ``constraints`` (on bbob-constrained it took the fraction of
-        targets from .07 to .47 at 100·d and from .33 to .46 at 1000·d), off without.
+        only. Default: on with ``constraints`` and a budget of at least five polishes (on
+        bbob-constrained it took the fraction of targets from .07 to .47 at 100·d and from
+        .33 to .46 at 1000·d), off without.
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, optional
         A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
         ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
@@ -298,7 +299,7 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
     if constraints is not None and not isinstance(constraints, Constraints):
         constraints = Constraints(constraints, dist.dim, vectorized=bool(vectorized))
     if polish is None:
-        polish = polish_by_default(constraints, dist, bounds)
+        polish = polish_by_default(constraints, dist, bounds, solver_options.get("max_evals"))
     if flag("polish", polish):
         reserve_polish(dist, bounds, integrality, solver_options)
     solver = CrossEntropy(dist, bounds=bounds, constraints=constraints, **solver_options)
@@ -370,7 +371,8 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     (``x``, ``fun``, ``history``) is bit-identical to an uninterrupted run's. The objective
     and where it runs are given again (functions are not saved), and so are the
     ``constraints`` of a constrained run (``polish`` as in :func:`minimize`: by default on
-    with constraints); whether it is vectorized,
+    with constraints and room in the budget; pass ``polish=False`` again if the run had it);
+    whether it is vectorized,
     the failure policy and the timeout come from the checkpoint. ``max_iter`` and
     ``max_evals`` replace the run's budgets, to extend a run that has finished; under method
     ``"adaptive"`` with default restarts, a larger ``max_evals`` lets a converged run restart
@@ -407,8 +409,9 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     if max_iter is not None:
         solver.max_iter = integer("max_iter", max_iter, 1)
     space = None if state.get("space") is None else Space.from_state(state["space"])
-    if polish is None:
-        polish = polish_by_default(solver.constraints, solver.dist, solver.handler)
+    if polish is None:  # what the run decided, from the budget it had
+        polish = polish_by_default(solver.constraints, solver.dist, solver.handler,
+                                   solver.max_evals, reserved=True)
     if max_evals is not None:
         options = {"max_evals": max_evals}
         if flag("polish", polish):

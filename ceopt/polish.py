@@ -114,11 +114,20 @@ def _repair(feasible: NDArray, outside: NDArray, values):
 
 
 # -- what minimize and resume do with it -------------------------------------------------
-def polish_by_default(constraints, dist: Distribution, bounds) -> bool:
+#: By default, a run polishes only when its budget is at least this many polishes.
+POLISH_SHARE = 5
+
+
+def polish_by_default(constraints, dist: Distribution, bounds, max_evals: int | None,
+                      reserved: bool = False) -> bool:
     """Whether a run polishes when ``polish`` is not given: with constraints, over real
-    numbers (measured on bbob-constrained: docs/constraints.md)."""
+    numbers (measured on bbob-constrained: docs/constraints.md), and a budget of at least
+    :data:`POLISH_SHARE` polishes (``reserved``: ``max_evals`` has the polish taken out
+    already, as a resumed run's has)."""
     integral = isinstance(bounds, Box) and bool(bounds.integral.any())
-    return constraints is not None and not dist.discrete and not integral
+    room = POLISH_SHARE - 1 if reserved else POLISH_SHARE
+    return (constraints is not None and not dist.discrete and not integral
+            and (max_evals is None or max_evals >= room * polish_budget(dist.dim)))
 
 
 def reserve_polish(dist: Distribution, bounds, integrality, solver_options: dict) -> None:
