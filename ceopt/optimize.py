@@ -145,7 +145,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         After the search, a local finish from its best point: scipy's COBYQA, on at most
         ``20 * (d + 1)`` evaluations (taken from ``max_evals`` when it is given), in this
         process, never returning an infeasible point (:mod:`ceopt.polish`). Real vectors
-        only. Default: on with ``constraints`` and a budget of at least five polishes (on
+        only. Default: on with ``constraints`` and a budget of at least three polishes (on
         bbob-constrained it took the fraction of targets from .07 to .47 at 100·d and from
         .33 to .46 at 1000·d), off without.
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, optional

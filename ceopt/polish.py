@@ -115,7 +115,7 @@ def _repair(feasible: NDArray, outside: NDArray, values):
 
 # -- what minimize and resume do with it -------------------------------------------------
 #: By default, a run polishes only when its budget is at least this many polishes.
-POLISH_SHARE = 5
+POLISH_SHARE = 3
 
 
 def polish_by_default(constraints, dist: Distribution, bounds, max_evals: int | None,

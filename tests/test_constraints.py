@@ -240,14 +240,14 @@ def test_the_polish_also_finishes_an_unconstrained_bounded_run():
     assert res.fun < 1e-14 and res.nfev <= 2000 and np.all((res.x >= 0) & (res.x <= 1))
 
 
-def test_a_budget_too_small_for_five_polishes_is_not_polished_by_default():
+def test_a_budget_too_small_for_three_polishes_is_not_polished_by_default():
     cons = NonlinearConstraint(lambda X: X[:, 0], -INF, 0)
     small = ceopt.minimize(lambda X: np.sum(X**2, axis=1), bounds=[(-1, 1)] * 2, seed=0,
-                           constraints=cons, vectorized=True, max_evals=100)
-    assert "polish" not in small.message and small.nfev <= 100
+                           constraints=cons, vectorized=True, max_evals=150)
+    assert "polish" not in small.message and small.nfev <= 150  # a polish takes 60 at d = 2
     large = ceopt.minimize(lambda X: np.sum(X**2, axis=1), bounds=[(-1, 1)] * 2, seed=0,
-                           constraints=cons, vectorized=True, max_evals=300)
-    assert "COBYQA" in large.message and large.nfev <= 300
+                           constraints=cons, vectorized=True, max_evals=180)
+    assert "COBYQA" in large.message and large.nfev <= 180
 
 
 @pytest.mark.parametrize("kwargs, match", [
