@@ -255,10 +255,8 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
 
 def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=None,
          constraints=None, polish=None, dist=None, vectorized=False, callback=None, args=(),
-         workers=None,
-         chunksize=None, on_error="raise", retries=2, timeout=None, checkpoint=None,
-         checkpoint_every=1,
-         **solver_options) -> OptimizeResult:
+         workers=None, chunksize=None, on_error="raise", retries=2, timeout=None,
+         checkpoint=None, checkpoint_every=1, **solver_options) -> OptimizeResult:
     if not callable(fun):
         raise TypeError("fun must be callable")
     if callback is not None and not callable(callback):
@@ -271,9 +269,10 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
     margin = solver_options.get("max_evals") is None if margin is None else flag("margin",
                                                                                  margin)
     if space is not None:
-        if constraints is not None:
-            raise ValueError("constraints with space= are not supported yet: search the "
-                             "encoding with bounds= and integrality= instead")
+        for name, value in {"constraints": constraints, "polish": polish or None}.items():
+            if value is not None:
+                raise ValueError(f"{name} with space= is not supported yet: search the "
+                                 f"encoding with bounds= and integrality= instead")
         given = {"x0": x0, "sigma0": sigma0, "bounds": bounds, "integrality": integrality,
                  "dist": dist}
         for name, value in given.items():

@@ -197,8 +197,10 @@ def test_workers_give_the_serial_run():
 
 def test_constraints_with_what_they_cannot_go_with_are_refused():
     cons = {"type": "ineq", "fun": lambda v: v[0]}
-    with pytest.raises(ValueError, match="constraints with space= are not supported yet"):
+    with pytest.raises(ValueError, match="constraints with space= is not supported yet"):
         ceopt.minimize(lambda p: p["x"], space={"x": ceopt.Real(0, 1)}, constraints=cons)
+    with pytest.raises(ValueError, match="polish with space= is not supported yet"):
+        ceopt.minimize(lambda p: p["x"], space={"x": ceopt.Real(0, 1)}, polish=True)
     with pytest.raises(ValueError, match="separable=True sweeps coordinates"):
         ceopt.minimize(objective, x0=[0.0, 0.0], constraints=cons, separable=True)
     with pytest.raises(ValueError, match=r"constraints\[0\] is NaN"):
