@@ -162,9 +162,6 @@ class Constraints:
             ubs.append(np.broadcast_to(bound.ub, (C.shape[1],)))
         return ConstraintValues(np.hstack(columns), np.concatenate(lbs), np.concatenate(ubs))
 
-    def __len__(self) -> int:
-        return len(self._bounds)
-
 
 @dataclass(frozen=True)
 class ConstraintValues:

@@ -39,6 +39,11 @@ ON_ERROR = ("raise", "worst", "retry")
 MAX_MESSAGES = 5  # failures described in a result; the rest are only counted
 
 
+def _numbers(x: NDArray) -> str:
+    """A point or population as failure messages print it."""
+    return np.array2string(np.asarray(x), threshold=20, precision=6)
+
+
 def _attach_point(exc: BaseException, x: NDArray, what: str, text: str | None = None) -> None:
     """Record the offending input on the user's own exception and re-raise that.
 
@@ -48,7 +53,7 @@ def _attach_point(exc: BaseException, x: NDArray, what: str, text: str | None = 
     """
     exc.ceopt_x = np.array(x, copy=True)
     if hasattr(exc, "add_note"):
-        shown = text or np.array2string(np.asarray(x), threshold=20, precision=6)
+        shown = text or _numbers(x)
         exc.add_note(f"ceopt: raised by the objective at {what} {shown}")
 
 
@@ -283,7 +288,7 @@ class Evaluator:
         """A point as the user's objective saw it: the objective's own ``describe(x)`` when it
         has one (a space's decoded values), else the numbers."""
         describe = getattr(self.fun, "describe", None)
-        return describe(x) if describe else np.array2string(x, threshold=20, precision=6)
+        return describe(x) if describe else _numbers(x)
 
     def _raise(self, exc: Exception | None, X: NDArray, i: int, value: float):
         if exc is None:

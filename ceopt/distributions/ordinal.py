@@ -172,10 +172,13 @@ class Ordinal(Distribution):
         k = np.clip(np.nan_to_num(k, nan=0.0), 0, count - 1).astype(np.int64)
         return np.where(go_left, m - 1 - k, m + k)
 
+    def _valid(self, x: NDArray) -> NDArray[np.bool_]:
+        return (x == np.round(x)) & (x >= 0) & (x < self._sizes)
+
     def log_prob(self, x: ArrayLike) -> NDArray[np.float64]:
         """Log mass; a row with a value outside ``0 .. n_j - 1`` has log mass ``-inf``."""
         x = check_samples(x, self.dim)
-        valid = (x == np.round(x)) & (x >= 0) & (x < self._sizes)
+        valid = self._valid(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_q = np.log(self._decay)
             terms = np.where(np.abs(x - self._mode) == 0, 0.0, np.abs(x - self._mode) * log_q)
@@ -184,7 +187,7 @@ class Ordinal(Distribution):
 
     def fit(self, x: ArrayLike, weights: ArrayLike | None = None) -> Ordinal:
         x = check_samples(x, self.dim)
-        bad = ~((x == np.round(x)) & (x >= 0) & (x < self._sizes))
+        bad = ~self._valid(x)
         if np.any(bad):
             j = int(np.flatnonzero(bad.any(axis=0))[0])
             raise ValueError(f"Ordinal samples must be integers in 0 .. {self._sizes[j] - 1} "
