@@ -12,7 +12,8 @@ from .distributions import (
     Ordinal,
     Product,
 )
-from .optimize import maximize, minimize, resume
+from .driver import resume
+from .optimize import maximize, minimize
 from .rare_event import RareEventResult, RareEventWarning, estimate_rare_event
 from .space import Choice, Integer, Real, Space
 

@@ -33,8 +33,16 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import LinearConstraint, NonlinearConstraint
 
+# What a failing constraint does, as for the objective; "retry" is "worst" here (constraints
+# are not evaluated again).
+from .evaluation import MAX_MESSAGES, ON_ERROR
+
 #: An equality constraint holds when its value is within this of its target.
 EQUALITY_TOL = 1e-6
+#: With constraints_first, a run stops when its constraint evaluations would pass this many
+#: times ``max_evals`` (which then counts the objective's only): else a problem whose samples
+#: are never feasible would run for ever.
+CONSTRAINT_EVALS_CAP = 10
 
 ConstraintSpec = NonlinearConstraint | LinearConstraint | Mapping[str, Any]
 
@@ -53,7 +61,7 @@ class Constraints:
     """The constraints of a run, in ``dim`` variables (module docstring)."""
 
     def __init__(self, constraints: ConstraintSpec | Sequence[ConstraintSpec], dim: int, *,
-                 vectorized: bool = False):
+                 vectorized: bool = False, on_error: str = "raise"):
         if isinstance(constraints, (NonlinearConstraint, LinearConstraint, Mapping)):
             constraints = [constraints]
         elif not isinstance(constraints, Sequence) or isinstance(constraints, (str, bytes)):
@@ -61,6 +69,14 @@ class Constraints:
                             f"a dict or a list of them, got {type(constraints).__name__}")
         self.dim = dim
         self.vectorized = vectorized
+        if on_error not in ON_ERROR:
+            raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+        #: "raise": a constraint that fails (an exception or NaN) raises, naming it; else the
+        #: point is infeasible (violation inf), counted in ``n_failed`` and described in
+        #: ``messages`` (the first few).
+        self.on_error = on_error
+        self.n_failed = 0
+        self.messages: list[str] = []
         self._bounds = [self._parse(c, f"constraints[{i}]") for i, c in enumerate(constraints)]
         if not self._bounds:
             raise ValueError("constraints is an empty list: leave it out, or give one")
@@ -125,8 +141,26 @@ class Constraints:
         def values(X: NDArray) -> NDArray:
             if self.vectorized:
                 return np.asarray(fun(X, *args), dtype=np.float64)
-            return np.array([np.asarray(fun(x, *args), dtype=np.float64) for x in X])
+            if self.on_error == "raise":
+                return np.array([np.asarray(fun(x, *args), dtype=np.float64) for x in X])
+            rows = [self._guarded(fun, x, args, label) for x in X]
+            done = next((r for r in rows if r is not None), np.float64(np.nan))
+            return np.array([np.full_like(done, np.nan) if r is None else r for r in rows])
         return values
+
+    def _guarded(self, fun: Callable, x: NDArray, args: tuple, label: str) -> NDArray | None:
+        """``fun(x)``, or None (a failure, noted) if it raises."""
+        try:
+            return np.asarray(fun(x, *args), dtype=np.float64)
+        except Exception as exc:
+            self._note_failure(f"{label} raised {type(exc).__name__}: {exc} at x = "
+                               f"{x.tolist()}")
+            return None
+
+    def _note_failure(self, message: str) -> None:
+        self.n_failed += 1
+        if len(self.messages) < MAX_MESSAGES:
+            self.messages.append(message)
 
     # -- on a population ---------------------------------------------------------------------
     def evaluate(self, X: NDArray) -> ConstraintValues:
@@ -134,7 +168,7 @@ class Constraints:
         of each column."""
         X = np.asarray(X, dtype=np.float64)
         n = X.shape[0]
-        columns, lbs, ubs = [], [], []
+        columns = []
         for bound in self._bounds:
             try:
                 C = bound.values(X)
@@ -154,13 +188,40 @@ class Constraints:
                                                    "vectorized=True")
                 raise ValueError(f"{bound.label}: called with {how}, it must return {want} "
                                  f"(m = {width} from its bounds), got shape {got}{hint}")
-            if np.any(np.isnan(C)):
-                row = int(np.flatnonzero(np.isnan(C).any(axis=1))[0])
-                raise ValueError(f"{bound.label} is NaN at the point {X[row].tolist()}")
             columns.append(C)
-            lbs.append(np.broadcast_to(bound.lb, (C.shape[1],)))
-            ubs.append(np.broadcast_to(bound.ub, (C.shape[1],)))
-        return ConstraintValues(np.hstack(columns), np.concatenate(lbs), np.concatenate(ubs))
+        return self._checked(columns, X)
+
+    def told(self, C: Any, X: NDArray) -> ConstraintValues:
+        """The values of every constraint at the rows of ``X`` as the caller computed them
+        (``tell``'s ``constraint_values``): ``(n, m)``, the constraints' components side by
+        side in the order they were given."""
+        n = X.shape[0]
+        C = np.asarray(C, dtype=np.float64)
+        if C.shape == (n,):
+            C = C[:, None]
+        widths = [bound.lb.size for bound in self._bounds]
+        if widths == [1] and C.ndim == 2:
+            widths = [C.shape[1]]  # one constraint, one bound: it applies to every column
+        if C.ndim != 2 or C.shape != (n, sum(widths)):
+            raise ValueError(f"constraint_values must have shape ({n}, {sum(widths)}): a row "
+                             f"per point, a column per constraint component (from their "
+                             f"bounds); got {C.shape}")
+        return self._checked(np.split(C, np.cumsum(widths)[:-1], axis=1), X)
+
+    def _checked(self, columns: list[NDArray], X: NDArray) -> ConstraintValues:
+        """Each constraint's columns, checked for NaN, side by side with their bounds."""
+        for bound, C in zip(self._bounds, columns, strict=True):
+            failed = np.flatnonzero(np.isnan(C).any(axis=1))
+            if failed.size and self.on_error == "raise":
+                raise ValueError(f"{bound.label} is NaN at the point {X[failed[0]].tolist()} "
+                                 f"(on_error='worst' makes such a point infeasible instead)")
+            for row in failed:
+                self._note_failure(f"{bound.label} is NaN at x = {X[row].tolist()}")
+        lb = np.concatenate([np.broadcast_to(b.lb, (C.shape[1],))
+                             for b, C in zip(self._bounds, columns, strict=True)])
+        ub = np.concatenate([np.broadcast_to(b.ub, (C.shape[1],))
+                             for b, C in zip(self._bounds, columns, strict=True)])
+        return ConstraintValues(np.hstack(columns), lb, ub)
 
 
 @dataclass(frozen=True)
@@ -183,8 +244,8 @@ class ConstraintValues:
     @property
     def violation(self) -> NDArray[np.float64]:
         """How far each sample is from feasible: the sum of its components' distances
-        outside their bounds, 0 when feasible."""
-        return self.outside.sum(axis=1)
+        outside their bounds, 0 when feasible; inf where a value is NaN (a failure)."""
+        return np.nan_to_num(self.outside.sum(axis=1), nan=np.inf)
 
     @property
     def feasible(self) -> NDArray[np.bool_]:
@@ -227,6 +288,7 @@ class Ranked:
     best: int | None
     violation: float = 0.0
     constr: NDArray | None = None
+    feasible: NDArray[np.bool_] | None = None  # which rows are (None: no constraints)
 
 
 class ConstraintCheck:
@@ -234,8 +296,10 @@ class ConstraintCheck:
     them (``nfev``), and keeps the bounds of their components (known once evaluated) to
     measure a point's violation later."""
 
-    def __init__(self, constraints: Constraints):
+    def __init__(self, constraints: Constraints, first: bool = False):
         self.constraints = constraints
+        #: ``constraints_first``: the objective is evaluated at feasible samples only.
+        self.first = bool(first)
         self.nfev = 0
         self.lb: NDArray | None = None
         self.ub: NDArray | None = None
@@ -249,14 +313,28 @@ class ConstraintCheck:
         self.offset: float | None = None
 
     @classmethod
-    def of(cls, constraints: Any, dim: int) -> ConstraintCheck | None:
+    def of(cls, constraints: Any, dim: int, first: bool = False) -> ConstraintCheck | None:
         """The check of a run's ``constraints`` (a spec is evaluated point by point); None
-        for none."""
+        for none (``first``, constraints_first, then refused)."""
         if constraints is None:
+            if first:
+                raise ValueError("constraints_first=True needs constraints=")
             return None
         if not isinstance(constraints, Constraints):
             constraints = Constraints(constraints, dim)
-        return cls(constraints)
+        return cls(constraints, first)
+
+    def evaluate(self, X: NDArray) -> ConstraintValues:
+        """The constraints at the rows of ``X``, counted."""
+        values = self.constraints.evaluate(X)
+        self.nfev += X.shape[0]
+        return values
+
+    def over(self, max_evals: int, batch: int) -> bool:
+        """Whether evaluating the constraints on ``batch`` more points would pass their cap:
+        :data:`CONSTRAINT_EVALS_CAP` times ``max_evals`` with ``constraints_first`` (which
+        counts only the feasible points' evaluations in ``max_evals``), none otherwise."""
+        return self.first and self.nfev + batch > CONSTRAINT_EVALS_CAP * max_evals
 
     @staticmethod
     def no_sweeps(separable: Any) -> bool:
@@ -280,11 +358,14 @@ class ConstraintCheck:
             check.load_state(saved)
         return check
 
-    def rank(self, X: NDArray, losses: NDArray[np.float64]) -> Ranked:
-        """Evaluate the constraints at ``X`` and rank its ``losses`` feasible first
-        (:func:`feasibility_first` from :attr:`offset`, 0 until a loss is finite)."""
-        values = self.constraints.evaluate(X)
-        self.nfev += X.shape[0]
+    def rank(self, X: NDArray, losses: NDArray[np.float64], told: Any = None) -> Ranked:
+        """Evaluate the constraints at ``X`` (unless ``told`` gives their values) and rank its
+        ``losses`` feasible first (:func:`feasibility_first` from :attr:`offset`, 0 until a
+        loss is finite)."""
+        if told is None:
+            values = self.evaluate(X)
+        else:
+            values = self.constraints.told(told, X)
         self.lb, self.ub = values.lb, values.ub
         violation = values.violation
         known = np.isfinite(losses)
@@ -294,8 +375,8 @@ class ConstraintCheck:
                                     self.offset)
         row = best_row(losses, violation)
         if row is None:
-            return Ranked(ranking, None)
-        return Ranked(ranking, row, float(violation[row]), values.values[row])
+            return Ranked(ranking, None, feasible=violation == 0)
+        return Ranked(ranking, row, float(violation[row]), values.values[row], violation == 0)
 
     def largest_violation(self, constr: NDArray | None) -> float:
         """The largest distance of one point's constraint values outside their bounds (what
@@ -318,10 +399,15 @@ class ConstraintCheck:
                                f"violates the constraints by {best.violation:.3g})")
 
     def state(self) -> dict[str, Any]:
-        return {"nfev": self.nfev, "lb": self.lb, "ub": self.ub, "offset": self.offset}
+        return {"nfev": self.nfev, "lb": self.lb, "ub": self.ub, "offset": self.offset,
+                "first": self.first, "n_failed": self.constraints.n_failed,
+                "messages": list(self.constraints.messages)}
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.nfev = int(state["nfev"])
+        self.first = bool(state.get("first", False))
+        self.constraints.n_failed = int(state.get("n_failed", 0))
+        self.constraints.messages = list(state.get("messages", []))
         self.lb = None if state["lb"] is None else np.asarray(state["lb"], dtype=np.float64)
         self.ub = None if state["ub"] is None else np.asarray(state["ub"], dtype=np.float64)
         self.offset = None if state["offset"] is None else float(state["offset"])

@@ -26,7 +26,7 @@ from scipy.optimize import Bounds, OptimizeResult
 
 from . import distributions, handlers, schedules, stopping
 from ._checks import float_array, generator, generator_from_state, integer, real
-from .constraints import ConstraintCheck, Constraints
+from .constraints import ConstraintCheck, Constraints, ConstraintValues, Ranked
 from .distributions import Distribution, check_samples
 from .handlers import BoundaryHandler, handler_for
 from .history import Best, History
@@ -66,6 +66,14 @@ class CrossEntropy:
         All randomness comes from ``numpy.random.default_rng(seed)``.
     max_evals, max_iter, ftarget :
         The budget (``max_iter`` is 1000 when neither is given) and the target value.
+    constraints : optional
+        scipy's constraints (:mod:`ceopt.constraints`); ``tell`` evaluates them, or takes
+        their values. Samples rank by Deb's rules: feasible ones first, infeasible ones by
+        their violation.
+    constraints_first : bool
+        The objective is needed at feasible samples only (the constraints are cheap): only
+        those count in ``nfev``; the constraint evaluations are capped at
+        :data:`ceopt.constraints.CONSTRAINT_EVALS_CAP` times ``max_evals``.
     **options
         Options of the parts, each defaulting to the method's preset
         (:mod:`ceopt.updates` has the table):
@@ -81,7 +89,9 @@ class CrossEntropy:
           fraction of its initial value; 1e-12 continuous, 1e-6 discrete), ``patience`` (the
           elite threshold not improved for this many iterations; 20), ``tol_fun`` (the range
           of the last population's values and of the recent best values at most this; an
-          absolute range, 1e-11 under ``"adaptive"``, else 0, off);
+          absolute range, 1e-11 under ``"adaptive"``, else 0, off), ``search_evals`` (a local
+          search ends after this many evaluations; default none, and 100·d in a polished
+          constrained run: :mod:`ceopt.polish`);
         - schedule: ``separable`` (method ``"adaptive"``): None tests with the first d + 2
           evaluations whether the objective adds up over the coordinates, and if so sweeps
           them instead of restarting (:mod:`ceopt.schedules.separable`); True sweeps without
@@ -94,9 +104,9 @@ class CrossEntropy:
     ``stop()`` returns the first reason met, in this order; ``result().status`` is its code:
     5 stopped by a callback (or :meth:`request_stop`), 0 ftarget reached, 3 max_evals (the
     next population would exceed it), 4 max_iter, 6 diverged (spread above 1e100: an
-    unbounded objective), 1 collapse, 2 stagnation, 7 flat values (``tol_fun``); -1 while
-    none is met. While restarts remain, collapse, stagnation and flat values restart the run
-    instead of stopping it.
+    unbounded objective), 1 collapse, 2 stagnation, 7 flat values (``tol_fun``), 8 the search
+    spent ``search_evals``; -1 while none is met. While restarts remain, the last four
+    restart the run instead of stopping it.
 
     Example
     -------
@@ -115,11 +125,12 @@ class CrossEntropy:
                  bounds: Bounds | ArrayLike | BoundaryHandler | None = None,
                  maximize: bool = False, seed: int | np.random.Generator | None = None,
                  max_evals: int | None = None, max_iter: int | None = None,
-                 ftarget: float | None = None, constraints: Any = None, **options: Any):
+                 ftarget: float | None = None, constraints: Any = None,
+                 constraints_first: bool = False, **options: Any):
         if not isinstance(dist, Distribution):
             raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
         check_options(options)
-        self._constraints = ConstraintCheck.of(constraints, dist.dim)
+        self._constraints = ConstraintCheck.of(constraints, dist.dim, constraints_first)
         if constraints is not None:  # the separability test assumes no constraints
             options["separable"] = ConstraintCheck.no_sweeps(options.get("separable"))
         sizes_given = picked(options, SIZE_OPTIONS)
@@ -150,6 +161,7 @@ class CrossEntropy:
         self._nfev = 0
         self.nrestarts = 0
         self._best = Best()
+        self._search_best = Best()  # the current local search's, until a local method took it
         self._user_stop: StopReason | None = None
         self._history = History()
         self._search: Search = schedule.first(self._progress())
@@ -184,7 +196,8 @@ class CrossEntropy:
 
     @property
     def convergence(self) -> Convergence:
-        """When a local search ends (``spread_tol``, ``patience``, ``tol_fun``)."""
+        """When a local search ends (``spread_tol``, ``patience``, ``tol_fun``,
+        ``search_evals``)."""
         return self._settings.convergence
 
     @property
@@ -196,6 +209,19 @@ class CrossEntropy:
     def constraints(self) -> Constraints | None:
         """The run's constraints (``constraints=``), if any."""
         return None if self._constraints is None else self._constraints.constraints
+
+    @property
+    def constraints_first(self) -> bool:
+        """Whether the objective is evaluated at feasible samples only."""
+        return self._constraints is not None and self._constraints.first
+
+    def check_constraints(self, X: ArrayLike) -> ConstraintValues:
+        """The constraints' values at the rows of ``X`` (counted in ``constr_nfev``), for
+        ``tell``'s ``constraint_values``: what a driver evaluates first under
+        ``constraints_first``."""
+        if self._constraints is None:
+            raise ValueError("this run has no constraints to check")
+        return self._constraints.evaluate(check_samples(X, self.dim, "X"))
 
     @property
     def search(self) -> Search:
@@ -230,6 +256,18 @@ class CrossEntropy:
         return self._sign * self._best.loss
 
     @property
+    def best_violation(self) -> float:
+        """How far the best point is from feasible (0: feasible, or no constraints)."""
+        return self._best.violation
+
+    @property
+    def search_best(self) -> Best | None:
+        """The current local search's best point (``x``, ``loss``, ``violation``), which a
+        local method may start from (:mod:`ceopt.polish`); None before its first tell and
+        after :meth:`record`."""
+        return None if self._search_best.x is None else self._search_best
+
+    @property
     def gamma(self) -> float:
         """The last elite threshold (the worst elite's value), in the user's sign.
 
@@ -258,11 +296,19 @@ class CrossEntropy:
         if self._restart_due():
             self.nrestarts += 1
             self._search = self._schedule.restart(self._search, self._progress(), self._rng)
+            self._search_best = Best()
         self._search = self._schedule.before_ask(self._search, self._progress())
         return self._search.ask(self._rng)
 
-    def tell(self, X: ArrayLike, values: ArrayLike) -> None:
+    def tell(self, X: ArrayLike, values: ArrayLike,
+             constraint_values: ArrayLike | None = None) -> None:
         """Update the distribution from a population and its objective values.
+
+        A constrained run evaluates its constraints at ``X`` unless ``constraint_values``
+        gives them: shape ``(n, m)``, a row per point, the components of the constraints side
+        by side in the order they were given (``docs/constraints.md``). With
+        ``constraints_first``, ``values`` matter only at the feasible rows (NaN elsewhere, as
+        the objective need not be evaluated there), and only those count in ``nfev``.
 
         ``X`` need not come from :meth:`ask` (it may be repaired or extended) but must have at
         least ``n_elite`` rows; the separability test's and a sweep's populations must come
@@ -280,22 +326,51 @@ class CrossEntropy:
             raise ValueError(f"values must have shape ({X.shape[0]},), got {values.shape}")
         losses = self._sign * values
         if self._constraints is None:
+            if constraint_values is not None:
+                raise ValueError("constraint_values given to a run without constraints: make "
+                                 "it with constraints=")
             told = self._search.tell(X, losses)
-            self._best.note(X, losses, told.best)
+            ranked = Ranked(losses, told.best)
         else:  # feasible samples first, infeasible ones by their violation
-            ranked = self._constraints.rank(X, losses)
+            ranked = self._constraints.rank(X, losses, constraint_values)
             told = self._search.tell(X, ranked.ranking)
-            self._best.note(X, losses, ranked.best, ranked.violation, ranked.constr)
-        self._count(X, values, told.gamma)
+        for best in (self._best, self._search_best):
+            best.note(X, losses, ranked.best, ranked.violation, ranked.constr)
+        self._count(X, values, told.gamma, ranked.feasible)
         self._search = self._schedule.after_tell(self._search, self._progress())
 
-    def _count(self, X: NDArray, values: NDArray, gamma: float) -> None:
-        """One more iteration of ``X`` told with ``values``: the counters and the history."""
+    def record(self, x: ArrayLike | None, value: float, nfev: int,
+               constr_nfev: int = 0) -> None:
+        """A point found outside the populations (a local method's end point,
+        :mod:`ceopt.polish`; None if it found none), its objective value, and the evaluations
+        spent finding it (``constr_nfev`` of the constraints): counted in ``nfev``, kept if it
+        is the best point. The search does not learn from it, and its :attr:`search_best` is
+        spent."""
+        self._nfev += integer("nfev", nfev, 0)
+        self._search_best = Best()
+        if self._constraints is not None:
+            self._constraints.nfev += integer("constr_nfev", constr_nfev, 0)
+        if x is None:  # nothing found
+            return
+        X = check_samples(np.atleast_2d(x), self.dim, "x")[:1]
+        loss = self._sign * float_array("values", [value])
+        if self._constraints is None:
+            self._best.note(X, loss, None if np.isnan(loss[0]) else 0)
+        else:
+            ranked = self._constraints.rank(X, loss)
+            self._best.note(X, loss, ranked.best, ranked.violation, ranked.constr)
+
+    def _count(self, X: NDArray, values: NDArray, gamma: float,
+               feasible: NDArray[np.bool_] | None) -> None:
+        """One more iteration of ``X`` told with ``values`` (``feasible``: which rows are,
+        None without constraints): the counters and the history."""
         self._nit += 1
-        self._nfev += X.shape[0]
+        skipped = self._constraints is not None and self._constraints.first
+        self._nfev += int(feasible.sum()) if skipped else X.shape[0]
         finite = values[np.isfinite(values)]
         self._history.append(self._nfev, self._sign * gamma, self.best_f,
-                             finite.mean() if finite.size else np.nan, self.dist.spread)
+                             finite.mean() if finite.size else np.nan, self.dist.spread,
+                             1.0 if feasible is None else float(feasible.mean()))
 
     def _progress(self) -> Progress:
         """The run as the schedule sees it."""
@@ -323,6 +398,9 @@ class CrossEntropy:
                 batch = self._search.popsize
             if self._nfev + batch > self.max_evals:
                 return stopping.MAX_EVALS
+            if self._constraints is not None and self._constraints.over(self.max_evals,
+                                                                         batch):
+                return stopping.CONSTRAINT_EVALS
         if self.max_iter is not None and self._nit >= self.max_iter:
             return stopping.MAX_ITER
         # Divergence: the spread keeps growing, as it does when the objective is unbounded.
@@ -388,7 +466,8 @@ class CrossEntropy:
             "max_evals": self.max_evals, "max_iter": self.max_iter, "ftarget": self.ftarget,
             "nit": self._nit, "nfev": self._nfev, "nrestarts": self.nrestarts,
             "user_stop": self._user_stop is not None,
-            "best": self._best.state(), "history": self._history.state(),
+            "best": self._best.state(), "search_best": self._search_best.state(),
+            "history": self._history.state(),
             "method": {"name": rule.name, "options": rule.options()},
             "convergence": dataclasses.asdict(self._settings.convergence),
             "handler": None if handler is None else handlers.to_state(handler),
@@ -421,6 +500,7 @@ class CrossEntropy:
         run.nrestarts = int(state["nrestarts"])
         run._user_stop = stopping.CALLBACK if state["user_stop"] else None
         run._best = Best.from_state(state["best"])
+        run._search_best = Best.from_state(state.get("search_best", Best().state()))
         run._history = History.from_state(state["history"])
         # (A checkpoint from before constraints existed has none.)
         run._constraints = ConstraintCheck.restored(state.get("constraints"), constraints,

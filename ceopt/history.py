@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-FIELDS = ("nfev", "gamma", "best", "mean", "spread")
+FIELDS = ("nfev", "gamma", "best", "mean", "spread", "feasible")
 
 
 class Best:
@@ -53,14 +53,15 @@ class Best:
 
 class History:
     """Per iteration: evaluations so far, the elite threshold, the best value so far, the mean
-    of the population's finite values (all in the user's sign) and the distribution's
-    spread."""
+    of the population's finite values (all in the user's sign), the distribution's spread,
+    and the fraction of the population that was feasible (1 without constraints)."""
 
     def __init__(self) -> None:
         self.rows: list[tuple] = []
 
-    def append(self, nfev: int, gamma: float, best: float, mean: float, spread: float) -> None:
-        self.rows.append((nfev, gamma, best, mean, spread))
+    def append(self, nfev: int, gamma: float, best: float, mean: float, spread: float,
+               feasible: float = 1.0) -> None:
+        self.rows.append((nfev, gamma, best, mean, spread, feasible))
 
     @property
     def last_gamma(self) -> float:
@@ -79,6 +80,9 @@ class History:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> History:
         history = cls()
-        columns = [np.asarray(state[name]) for name in FIELDS]
+        # (A checkpoint from before constraints has no "feasible": every sample was.)
+        columns = [np.asarray(state[name] if name in state else np.ones_like(state["nfev"],
+                                                                               dtype=float))
+                   for name in FIELDS]
         history.rows = list(zip(*columns, strict=True))
         return history

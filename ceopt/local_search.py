@@ -25,7 +25,14 @@ from . import distributions
 from .distributions import Distribution
 from .handlers import BoundaryHandler
 from .selection import best_number, elite_indices
-from .stopping import SHARE_SPENT, Convergence, LocalSearchRecord, StopReason, flat_window
+from .stopping import (
+    SEARCH_SPENT,
+    SHARE_SPENT,
+    Convergence,
+    LocalSearchRecord,
+    StopReason,
+    flat_window,
+)
 from .updates import UpdateRule
 
 
@@ -159,6 +166,9 @@ class LocalSearch(Search):
                                    flat_window(self.dist.dim, self.popsize))
         if reason is None and self.max_evals is not None and self.spent >= self.max_evals:
             return SHARE_SPENT
+        limit = self.settings.convergence.search_evals
+        if reason is None and limit is not None and self.spent >= limit:
+            return SEARCH_SPENT
         return reason
 
     def state(self) -> dict[str, Any]:

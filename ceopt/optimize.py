@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, OptimizeResult
 
-from . import distributions
-from ._checks import flag, float_array, integer
-from .checkpoint import CheckpointError
-from .checkpoint import check as check_checkpoint
-from .checkpoint import load as load_checkpoint
-from .checkpoint import save as save_checkpoint
+from ._checks import flag, float_array
 from .constraints import Constraints
 from .cross_entropy import CrossEntropy
 from .distributions import DiagGaussian, Distribution, Gaussian
+from .driver import check_path, drive
 from .evaluation import Evaluator
 from .handlers import BoundaryHandler, Box
-from .polish import polish_by_default, polish_result, reserve_polish
+from .polish import LocalPhase, constrained_searches, polish_method, reserve_polish
 from .schedules import Schedule
-from .space import Space, Variable, integer_margin, with_margin
+from .space import Decoded, Space, Variable, integer_margin, with_margin
 from .updates import default_popsize
 
 #: Largest dimension whose default distribution is a full-covariance Gaussian. Its update costs
@@ -90,7 +85,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              bounds: Bounds | ArrayLike | BoundaryHandler | None = None,
              integrality: ArrayLike | None = None, margin: bool | None = None,
              space: Mapping[str, Variable] | Sequence[Variable] | Space | None = None,
-             constraints: Any = None, polish: bool | None = None,
+             constraints: Any = None, polish: bool | str | None = None,
+             constraints_first: bool = False,
              dist: Distribution | str | None = None, popsize: int | None = None,
              elite_frac: float | None = None, n_elite: int | None = None,
              smoothing: float | None = None, restarts: int | str | Schedule | None = None,
@@ -136,18 +132,27 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         What scipy's ``minimize`` takes (``{"type": "ineq", "fun": g}`` means g(x) >= 0;
         ``"eq"`` g(x) == 0, held within 1e-6): :mod:`ceopt.constraints`. A constraint
         function gets ``x`` as ``fun`` does (the population with ``vectorized=True``) and is
-        evaluated, in this process, at every point ``fun`` is. Feasible samples rank first,
-        infeasible ones by their violation; ``res.x`` is the best feasible point (the least
-        infeasible, with ``success=False``, when none was found), ``res.constr`` the
-        constraints' values there, ``res.constr_violation`` their largest violation and
-        ``res.constr_nfev`` the points they were evaluated at. Not with ``space``.
-    polish : bool, optional
-        After the search, a local finish from its best point: scipy's COBYQA, on at most
-        ``20 * (d + 1)`` evaluations (taken from ``max_evals`` when it is given), in this
-        process, never returning an infeasible point (:mod:`ceopt.polish`). Real vectors
-        only. Default: on with ``constraints`` and a budget of at least three polishes (on
-        bbob-constrained it took the fraction of targets from .06 to .47 at 100·d and from
-        .32 to .49 at 1000·d, means over d = 2, 5, 10), off without.
+        evaluated, in this process, at every point ``fun`` is; ``on_error`` other than
+        ``"raise"`` makes a point where one raises or is NaN infeasible (counted in
+        ``nfail``). Feasible samples rank first, infeasible ones by their violation;
+        ``res.x`` is the best feasible point (the least infeasible, with ``success=False``,
+        when none was found), ``res.constr`` the constraints' values there,
+        ``res.constr_violation`` their largest violation, ``res.constr_nfev`` the points they
+        were evaluated at, and ``history["feasible"]`` the feasible fraction of each
+        population. Not with ``space``.
+    polish : bool, "slsqp" or "cobyqa", optional
+        A local method from the best point of each local search when it ends, and of the
+        last one when the run ends: scipy's SLSQP (True; finite-difference gradients) or
+        COBYQA (derivative-free), in this process, counted in ``nfev``, never returning an
+        infeasible point (:mod:`ceopt.polish`); ``20 * (d + 1)`` evaluations are kept out of
+        ``max_evals`` for the last. With constraints the local searches then end after
+        ``search_evals = 25 * d`` evaluations each. Real vectors only. Default: on with
+        ``constraints`` and a budget of at least ``60 * (d + 1)`` (``docs/constraints.md``
+        has the measurements), off without.
+    constraints_first : bool
+        Evaluate ``fun`` only at the samples the constraints call feasible (for cheap
+        constraints and an expensive objective): ``nfev`` and ``max_evals`` count those
+        evaluations; the constraints' are capped at 10 times ``max_evals``.
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, optional
         A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
         ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
@@ -202,9 +207,9 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         ``True`` or raising ``StopIteration`` stops the run.
     **options :
         Further options of :class:`ceopt.CrossEntropy`: stopping (``tol_spread``,
-        ``patience``, ``tol_fun``) and the pieces of method ``"adaptive"`` (``weights``,
-        ``scale_control``, ``keep_best``, ``separable``; ``keep_best=False`` for a noisy
-        objective).
+        ``patience``, ``tol_fun``, ``search_evals``) and the pieces of method ``"adaptive"``
+        (``weights``, ``scale_control``, ``keep_best``, ``separable``; ``keep_best=False``
+        for a noisy objective).
 
     Returns
     -------
@@ -229,7 +234,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     """
     return _run(fun, x0, sigma0, bounds=bounds, integrality=integrality, margin=margin,
                 space=space, constraints=constraints, polish=polish,
-                dist=dist, popsize=popsize,
+                constraints_first=constraints_first, dist=dist, popsize=popsize,
                 elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing, restarts=restarts,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
                 vectorized=vectorized, callback=callback, args=args, method=method,
@@ -296,24 +301,23 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
             popsize = solver_options.get("popsize") or default_popsize(method, dist)
             dist = with_margin(dist, bounds.integral, integer_margin(dist.dim, popsize))
     if constraints is not None and not isinstance(constraints, Constraints):
-        constraints = Constraints(constraints, dist.dim, vectorized=bool(vectorized))
-    if polish is None:
-        polish = polish_by_default(constraints, dist, bounds, solver_options.get("max_evals"))
-    if flag("polish", polish):
+        constraints = Constraints(constraints, dist.dim, vectorized=bool(vectorized),
+                                  on_error=on_error)
+    polish = polish_method(polish, constraints, dist, bounds, solver_options.get("max_evals"))
+    if polish is not None:
         reserve_polish(dist, bounds, integrality, solver_options)
+        if constraints is not None:
+            constrained_searches(solver_options, dist.dim)
     solver = CrossEntropy(dist, bounds=bounds, constraints=constraints, **solver_options)
     if checkpoint is not None:
-        _check_checkpoint(checkpoint, solver, space)
+        check_path(checkpoint, solver, space)
     evaluator = Evaluator(fun, vectorized=vectorized, args=args, workers=workers,
                           chunksize=chunksize, on_error=on_error, retries=retries,
                           worst=-np.inf if solver.maximize else np.inf, timeout=timeout)
-    result = _drive(solver, evaluator, callback, checkpoint, checkpoint_every, saved_at=None,
-                    space=space)
-    if polish:
-        finish = Evaluator(fun, vectorized=vectorized, args=args, on_error=on_error,
-                           retries=retries, worst=evaluator.worst, timeout=timeout)
-        polish_result(result, solver, finish, constraints, bounds)
-    return result
+    phase = None if polish is None else LocalPhase(polish, constraints, bounds,
+                                                    solver.maximize)
+    return drive(solver, evaluator, callback, checkpoint, checkpoint_every, saved_at=None,
+                  space=space, phase=phase)
 
 
 def _handler(bounds, dim: int | None, integrality) -> BoundaryHandler | None:
@@ -324,172 +328,3 @@ def _handler(bounds, dim: int | None, integrality) -> BoundaryHandler | None:
                              "rounds the coordinates it wants itself")
         return bounds
     return Box.parse(bounds, dim, integrality)
-
-
-class Decoded:
-    """The objective of a run over a :class:`~ceopt.space.Space`: called with the encoded
-    samples, it calls ``fun`` with their decoded values (picklable, for process pools)."""
-
-    def __init__(self, fun: Callable[..., Any], space: Space, vectorized: bool):
-        self.fun, self.space, self.vectorized = fun, space, vectorized
-
-    def describe(self, x: NDArray) -> str:
-        """One encoded point as failure messages show it: its decoded values."""
-        return _short(self.space.decode_point(x))
-
-    def __call__(self, x: NDArray, *args: Any) -> Any:
-        values = self.space.decode(x) if self.vectorized else self.space.decode_point(x)
-        try:
-            return self.fun(values, *args)
-        except (TypeError, KeyError, IndexError, AttributeError) as exc:
-            kind = "dict" if self.space.names is not None else "list"
-            form = (f"a {kind} of columns, one array per variable" if self.vectorized
-                    else f"a {kind} of values, one per variable")
-            message = (f"{exc} -- fun was called with the decoded values of the space "
-                       f"({form}), here {_short(values)}")
-            try:
-                hinted = type(exc)(message)
-            except Exception:  # an exception class of the user's own, with other arguments
-                raise exc from None
-            raise hinted from exc
-
-
-def _short(values: Any) -> str:
-    text = repr(values)
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = (),
-           workers: Any = None, chunksize: int | None = None,
-           callback: Callable[[OptimizeResult], Any] | None = None, checkpoint_every: int = 1,
-           max_iter: int | None = None, max_evals: int | None = None,
-           constraints: Any = None, polish: bool | None = None) -> OptimizeResult:
-    """Continue a run of :func:`minimize` or :func:`maximize` from its checkpoint file.
-
-    The run goes on exactly as if it had never stopped: for the same objective, the result
-    (``x``, ``fun``, ``history``) is bit-identical to an uninterrupted run's. The objective
-    and where it runs are given again (functions are not saved), and so are the
-    ``constraints`` of a constrained run (``polish`` as in :func:`minimize`: by default on
-    with constraints and room in the budget; pass ``polish=False`` again if the run had it);
-    whether it is vectorized,
-    the failure policy and the timeout come from the checkpoint. ``max_iter`` and
-    ``max_evals`` replace the run's budgets, to extend a run that has finished; under method
-    ``"adaptive"`` with default restarts, a larger ``max_evals`` lets a converged run restart
-    as a fresh run with that budget would. Checkpoints go on to ``path``.
-
-    Raises :class:`ceopt.checkpoint.CheckpointError` (a ``ValueError``) for a truncated,
-    damaged or incompatible file.
-
-    Example
-    -------
-    >>> import numpy as np, ceopt, os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "run.ckpt")
-    >>> sphere = lambda X: (X**2).sum(axis=1)
-    >>> full = ceopt.minimize(sphere, np.ones(3), vectorized=True, seed=1, max_iter=20)
-    >>> part = ceopt.minimize(sphere, np.ones(3), vectorized=True, seed=1, max_iter=8,
-    ...                       checkpoint=path)
-    >>> rest = ceopt.resume(path, sphere, max_iter=20)
-    >>> rest.fun == full.fun and rest.nit == 20
-    True
-    """
-    state = load_checkpoint(path, remove_leftovers=True)
-    try:
-        if constraints is not None and not isinstance(constraints, Constraints):
-            dim = distributions.from_state(state["solver"]["search"]["dist"]).dim
-            constraints = Constraints(constraints, dim,
-                                      vectorized=bool(state["evaluation"]["vectorized"]))
-        solver = CrossEntropy.from_state(state["solver"], constraints)
-    except KeyError as exc:
-        raise CheckpointError(f"{path} lacks the field {exc.args[0]!r}, which this ceopt "
-                              f"needs: was it written by another version?") from None
-    except LookupError as exc:  # a family, schedule or handler this ceopt does not know
-        raise CheckpointError(f"{path} names {exc.args[0]}") from None
-    solver.clear_user_stop()  # a callback's stop ends that session only
-    if max_iter is not None:
-        solver.max_iter = integer("max_iter", max_iter, 1)
-    space = None if state.get("space") is None else Space.from_state(state["space"])
-    if polish is None:  # what the run decided, from the budget it had
-        polish = polish_by_default(solver.constraints, solver.dist, solver.handler,
-                                   solver.max_evals, reserved=True)
-    if max_evals is not None:
-        options = {"max_evals": max_evals}
-        if flag("polish", polish):
-            reserve_polish(solver.dist, solver.handler, None, options)
-        solver.max_evals = integer("max_evals", options["max_evals"], 1)
-    if space is not None:
-        fun = Decoded(fun, space, bool(state["evaluation"]["vectorized"]))
-    evaluator = Evaluator(fun, args=args, workers=workers, chunksize=chunksize,
-                          **state["evaluation"])
-    failures = state["failures"]
-    evaluator.n_failed, evaluator.n_retried = failures["n_failed"], failures["n_retried"]
-    evaluator.messages = list(failures["messages"])
-    result = _drive(solver, evaluator, callback, path, checkpoint_every, saved_at=solver.nit,
-                    space=space)
-    if polish:
-        finish = Evaluator(fun, args=args, **state["evaluation"])
-        polish_result(result, solver, finish, solver.constraints, solver.handler)
-    return result
-
-
-def _drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
-           saved_at: int | None, space: Space | None = None) -> OptimizeResult:
-    """The loop: ask, evaluate, tell, checkpoint, call back, until a stopping test holds.
-
-    ``saved_at`` is the iteration the checkpoint file holds (None: no file yet); ``space``
-    decodes the results' points.
-    """
-    every = integer("checkpoint_every", every, 1)
-    with evaluator:
-        while not solver.stop():
-            X = solver.ask()
-            solver.tell(X, evaluator(X))
-            if path is not None and solver.nit % every == 0:
-                _save(path, solver, evaluator, space)
-                saved_at = solver.nit
-            if callback is not None:
-                try:
-                    stop = callback(_result(solver, evaluator, space))
-                except StopIteration:
-                    stop = True
-                if stop:  # True, np.True_ or any truthy return stops; None goes on
-                    solver.request_stop()
-    if path is not None and saved_at != solver.nit:
-        _save(path, solver, evaluator, space)  # the final state: resuming it returns at once
-    return _result(solver, evaluator, space)
-
-
-def _check_checkpoint(path, solver: CrossEntropy, space: Space | None) -> None:
-    """Refuse a checkpoint that could not be written before any evaluation is spent."""
-    path = Path(path)
-    if path.exists():
-        raise FileExistsError(f"checkpoint {str(path)!r} exists: continue that run with "
-                              f"ceopt.resume({str(path)!r}, fun), or delete the file")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"checkpoint {str(path)!r}: the folder {str(path.parent)!r} "
-                                f"does not exist")
-    # A part that cannot say how to save it, or options a checkpoint cannot hold.
-    check_checkpoint({"solver": solver.state(),
-                      "space": None if space is None else space.state()})
-
-
-def _save(path, solver: CrossEntropy, evaluator: Evaluator, space: Space | None) -> None:
-    save_checkpoint(path, {
-        "solver": solver.state(),
-        "space": None if space is None else space.state(),
-        "evaluation": evaluator.policy,
-        "failures": {"n_failed": evaluator.n_failed, "n_retried": evaluator.n_retried,
-                     "messages": list(evaluator.messages)},
-    })
-
-
-def _result(solver: CrossEntropy, evaluator: Evaluator, space: Space | None) -> OptimizeResult:
-    result = solver.result()
-    if space is not None:
-        result.space, result.x_encoded = space, result.x
-        result.x = None if result.x is None else space.decode_point(result.x)
-    result.nfail, result.failures = evaluator.n_failed, list(evaluator.messages)
-    if evaluator.n_failed and not np.isfinite(result.fun):
-        # Scored the worst, every point looks the same: that "converges", and means nothing.
-        result.success = False
-        result.message += f"; every evaluation failed ({evaluator.n_failed}, see failures)"
-    return result

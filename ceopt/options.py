@@ -18,7 +18,7 @@ from .updates import UpdateRule
 
 SIZE_OPTIONS = ("popsize", "elite_frac", "n_elite")
 RULE_OPTIONS = ("weights", "scale_control", "keep_best", "smoothing", "smoothing_cov")
-STOP_OPTIONS = ("tol_spread", "patience", "tol_fun")
+STOP_OPTIONS = ("tol_spread", "patience", "tol_fun", "search_evals")
 SCHEDULE_OPTIONS = ("separable",)
 OPTIONS = SIZE_OPTIONS + RULE_OPTIONS + STOP_OPTIONS + SCHEDULE_OPTIONS
 
@@ -42,7 +42,7 @@ def picked(options: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
 def convergence(dist: Distribution, rule: UpdateRule, options: dict[str, Any]) -> Convergence:
     """When a local search ends, from ``tol_spread`` (relative to the initial spread above the
     family's floor; default 1e-12 continuous, 1e-6 discrete), ``patience`` (20) and
-    ``tol_fun`` (the method's default)."""
+    ``tol_fun`` (the method's default), ``search_evals`` (None)."""
     tol_spread = options.get("tol_spread")
     if tol_spread is None:
         tol_spread = 1e-6 if dist.discrete else 1e-12
@@ -51,4 +51,7 @@ def convergence(dist: Distribution, rule: UpdateRule, options: dict[str, Any]) -
                        else options["patience"], 1)
     tol_fun = options.get("tol_fun")
     tol_fun = real("tol_fun", rule.TOL_FUN if tol_fun is None else tol_fun, minimum=0.0)
-    return Convergence(tol_spread * dist.spread_above_floor, patience, tol_fun)
+    search_evals = options.get("search_evals")
+    if search_evals is not None:
+        search_evals = integer("search_evals", search_evals, 1)
+    return Convergence(tol_spread * dist.spread_above_floor, patience, tol_fun, search_evals)

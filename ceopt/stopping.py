@@ -47,6 +47,14 @@ FLAT = StopReason(7, True, "converged: the values of the population and of the r
 #: stops there has spent its budget on restarts (status 3, as ``MAX_EVALS``).
 SHARE_SPENT = StopReason(3, True, "max_evals reached: the last restart spent its share of the "
                                   "budget, and no further restart fits")
+#: A local search spent ``search_evals`` evaluations (a constrained run's searches are cut so,
+#: to leave room for a local method after each: :mod:`ceopt.polish`) and no restart fits.
+SEARCH_SPENT = StopReason(8, True, "search_evals reached: the last local search spent its "
+                                   "evaluations, and no further restart fits")
+#: With ``constraints_first``, the constraint evaluations reached their cap (a multiple of
+#: max_evals) before the objective's did.
+CONSTRAINT_EVALS = StopReason(3, False, "max_evals reached: the constraint evaluations would "
+                                        "exceed their cap (constraints_first)")
 RUNNING = StopReason(-1, False, "running: no stopping criterion has been met")
 
 #: Spread beyond which the run stops as diverged, long before float64 overflows (~1e154 for a
@@ -64,11 +72,13 @@ def flat_window(dim: int, popsize: int) -> int:
 class Convergence:
     """When a local search has converged (the settings; :class:`LocalSearchRecord` the
     record). ``spread_tol`` is absolute: ``tol_spread`` times the initial spread above the
-    family's floor."""
+    family's floor; ``search_evals`` (None: no limit) ends a local search after that many
+    evaluations."""
 
     spread_tol: float
     patience: int
     tol_fun: float
+    search_evals: int | None = None
 
 
 class LocalSearchRecord:

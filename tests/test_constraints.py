@@ -230,8 +230,8 @@ def test_the_polish_reaches_a_curved_boundary_and_never_returns_an_infeasible_po
                            constraints=disc, polish=False)
     res = ceopt.maximize(lambda v: v[0] + v[1], x0=[0.0, 0.0], seed=seed, max_evals=3000,
                          constraints=disc)  # polished by default with constraints
-    assert res.nfev <= 3000 and "polished by COBYQA" in res.message
-    assert res.x @ res.x <= 2 and res.constr_violation == 0  # COBYQA alone ends a hair outside
+    assert res.nfev <= 3000 and "polished by SLSQP" in res.message
+    assert res.x @ res.x <= 2 and res.constr_violation == 0  # SLSQP alone may end a hair outside
     assert 2 - 1e-10 <= res.fun <= 2 < plain.fun + 2e-3  # from 1.998-1.99998
     assert res.constr_nfev > res.nfev  # the polish evaluates the constraints on its own too
 
@@ -249,7 +249,7 @@ def test_a_budget_too_small_for_three_polishes_is_not_polished_by_default():
     assert "polish" not in small.message and small.nfev <= 150  # a polish takes 60 at d = 2
     large = ceopt.minimize(lambda X: np.sum(X**2, axis=1), bounds=[(-1, 1)] * 2, seed=0,
                            constraints=cons, vectorized=True, max_evals=180)
-    assert "COBYQA" in large.message and large.nfev <= 180
+    assert "SLSQP" in large.message and large.nfev <= 180
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -260,3 +260,29 @@ def test_a_budget_too_small_for_three_polishes_is_not_polished_by_default():
 def test_the_polish_says_where_it_does_not_apply(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ceopt.minimize(lambda x: float(np.sum(x)), polish=True, **kwargs)
+
+
+def test_the_best_point_of_every_local_search_is_polished():
+    sizes = []
+
+    def logged(X):
+        sizes.append(len(X))
+        return np.sum((X - 0.5) ** 2, axis=1)
+    cons = NonlinearConstraint(lambda X: X[:, 0] + X[:, 1], -INF, 0)  # optimum (0, 0)
+    res = ceopt.minimize(logged, bounds=[(-2, 2)] * 2, vectorized=True, seed=1,
+                         max_evals=1500, constraints=cons)
+    # The polish evaluates one point at a time, the searches whole populations.
+    polishes = sum(1 for a, b in zip([0, *sizes], sizes, strict=False) if b == 1 and a != 1)
+    assert res.nrestarts >= 2 and polishes == res.nrestarts + 1  # each search, and the last
+    assert sum(sizes) == res.nfev <= 1500 and "polished by SLSQP" in res.message
+    assert res.constr_violation == 0 and res.fun == pytest.approx(0.5, abs=1e-10)
+
+
+def test_the_polish_takes_cobyqa_by_name_and_refuses_other_names():
+    disc = NonlinearConstraint(lambda v: v @ v, -INF, 2)
+    res = ceopt.maximize(lambda v: v[0] + v[1], x0=[0.0, 0.0], seed=0, max_evals=1500,
+                         constraints=disc, polish="cobyqa")
+    assert "polished by COBYQA" in res.message and res.nfev <= 1500
+    assert res.x @ res.x <= 2 and 2 - 1e-8 <= res.fun <= 2
+    with pytest.raises(ValueError, match="polish must be True, False or one of 'slsqp'"):
+        ceopt.minimize(lambda x: float(np.sum(x)), x0=[0.0], polish="newton")

@@ -5,8 +5,9 @@
 the samples for the objective (:mod:`ceopt.space.space`). ``docs/spaces.md`` is the guide.
 """
 
+from .decoded import Decoded
 from .space import Space, choice_floor
 from .variables import Choice, Integer, Real, Variable, integer_margin, with_margin
 
-__all__ = ["Space", "Real", "Integer", "Choice", "Variable", "integer_margin", "with_margin",
-           "choice_floor"]
+__all__ = ["Space", "Decoded", "Real", "Integer", "Choice", "Variable", "integer_margin",
+           "with_margin", "choice_floor"]
