@@ -77,6 +77,7 @@ class Constraints:
         self.on_error = on_error
         self.n_failed = 0
         self.messages: list[str] = []
+        self._widths: list[int] | None = None  # each constraint's columns, once evaluated
         self._bounds = [self._parse(c, f"constraints[{i}]") for i, c in enumerate(constraints)]
         if not self._bounds:
             raise ValueError("constraints is an empty list: leave it out, or give one")
@@ -208,8 +209,17 @@ class Constraints:
                              f"bounds); got {C.shape}")
         return self._checked(np.split(C, np.cumsum(widths)[:-1], axis=1), X)
 
+    def labels(self, m: int) -> list[str] | None:
+        """The name of the constraint behind each of the ``m`` columns of its values (None
+        before they were first evaluated, or for another ``m``)."""
+        if self._widths is None or sum(self._widths) != m:
+            return None
+        return [b.label for b, w in zip(self._bounds, self._widths, strict=True)
+                for _ in range(w)]
+
     def _checked(self, columns: list[NDArray], X: NDArray) -> ConstraintValues:
         """Each constraint's columns, checked for NaN, side by side with their bounds."""
+        self._widths = [C.shape[1] for C in columns]
         for bound, C in zip(self._bounds, columns, strict=True):
             failed = np.flatnonzero(np.isnan(C).any(axis=1))
             if failed.size and self.on_error == "raise":
@@ -396,7 +406,22 @@ class ConstraintCheck:
         if best.violation > 0:
             result.success = False
             result.message += (f"; no feasible point found (the least infeasible, returned, "
-                               f"violates the constraints by {best.violation:.3g})")
+                               f"violates the constraints by {best.violation:.3g}"
+                               f"{self._which(best.constr)})")
+
+    def _which(self, constr: NDArray | None) -> str:
+        """Which constraints ``constr`` (one point's values) violates, as a message's end."""
+        labels = None if constr is None else self.constraints.labels(constr.size)
+        if labels is None or self.lb is None:
+            return ""
+        outside = ConstraintValues(constr[None], self.lb, self.ub).outside[0]
+        named = []
+        for j in np.flatnonzero(outside > 0):
+            equality = " (an equality, held within 1e-6 of its target: discrete or integer " \
+                       "variables may never meet it)" if self.lb[j] == self.ub[j] else ""
+            if labels[j] + equality not in named:
+                named.append(labels[j] + equality)
+        return ": " + ", ".join(named)
 
     def state(self) -> dict[str, Any]:
         return {"nfev": self.nfev, "lb": self.lb, "ub": self.ub, "offset": self.offset,

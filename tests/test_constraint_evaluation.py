@@ -130,3 +130,15 @@ def test_search_evals_ends_each_local_search():
     assert es.nfev == 40 and es.result().status == 8  # 4 populations reach 35
     with pytest.raises(ValueError, match="search_evals"):
         CrossEntropy(Gaussian(np.zeros(3), 1.0), search_evals=0)
+
+
+def test_a_run_without_a_feasible_point_names_the_constraints_it_violates():
+    half = NonlinearConstraint(lambda B: B.sum(axis=1), 2.5, 2.5)  # bits never sum to 2.5
+    at_most_5 = {"type": "ineq", "fun": lambda B: 5 - B.sum(axis=1)}
+    res = ceopt.maximize(lambda B: B.sum(axis=1), dist=ceopt.Bernoulli(np.full(6, 0.5)),
+                         vectorized=True, seed=0, constraints=[half, at_most_5])
+    assert not res.success and res.constr_violation == pytest.approx(0.5 - 1e-6)  # the tol
+    assert res.message.endswith("violates the constraints by 0.5: constraints[0] (an "
+                                "equality, held within 1e-6 of its target: discrete or "
+                                "integer variables may never meet it))")
+    assert res.x.sum() in (2, 3)  # the least infeasible, and within constraints[1]

@@ -213,13 +213,15 @@ def test_the_example_of_docs_constraints_runs_and_prints_what_it_says(capsys):
     import re
 
     text = (pathlib.Path(__file__).parents[1] / "docs" / "constraints.md").read_text()
-    (block,) = re.findall(r"```python\n(.*?)```", text, re.S)
-    exec(block, {})
+    minimize_block, ask_tell_block = re.findall(r"```python\n(.*?)```", text, re.S)
+    exec(minimize_block, {})
     printed = capsys.readouterr().out
     x, rest = printed.split("]")
     np.testing.assert_allclose(np.array(x.strip("[ ").split(), dtype=float), [1, 1], atol=1e-5)
     fun, violation = (float(v) for v in rest.split())
     assert 1 <= fun <= 1 + 1e-8 and violation == 0
+    exec(ask_tell_block, {})
+    assert capsys.readouterr().out == "[1. 1.] 0\n"  # the point, and no constraint calls
 
 
 # -- polish= ----------------------------------------------------------------------------------
