@@ -409,9 +409,21 @@ class CrossEntropy:
         return None if self._restart_due() else self._converged()
 
     def _converged(self) -> StopReason | None:
-        """Why the local search has ended (collapse, stagnation, flat values), which triggers
-        a restart while restarts remain; None before the first iteration."""
-        return self._search.ended() if self._nit else None
+        """Why the local search has ended (collapse, stagnation, flat values, its
+        ``search_evals``), which triggers a restart while restarts remain; None before the
+        first iteration."""
+        reason = self._search.ended() if self._nit else None
+        if reason is stopping.SEARCH_SPENT and self._search_best.violation > 0:
+            # Not cut before it found a feasible point: there is nothing to polish yet. (At
+            # 100·d on bbob-constrained, 12 of 162 runs cut so found no feasible point.)
+            return None
+        return reason
+
+    @property
+    def search_ended(self) -> bool:
+        """Whether the current local search has ended (a restart, or the run's stop, is
+        next)."""
+        return self._converged() is not None
 
     def _restart_due(self) -> bool:
         """Whether the local search has ended and a restart may follow: restarts remain and

@@ -193,7 +193,7 @@ class LocalPhase:
     def after_tell(self, solver: CrossEntropy, evaluator: Evaluator) -> None:
         """Polish the best point of the local search ``solver`` has just ended, on the
         budget left."""
-        if solver.search.ended() is None or solver.search_best is None:
+        if not solver.search_ended or solver.search_best is None:
             return
         budget = polish_budget(solver.dim)
         if solver.max_evals is not None:
