@@ -55,8 +55,11 @@ starts uniformly random points of the box (``mixint_solvers.start_point``):
   round guess, not tuned; f is evaluated before g, point by point, so the budget ends
   between points and the constraint calls equal the evaluations.
 - ``ceopt``: the same with the objective alone and ``constraints=NonlinearConstraint(g,
-  -inf, 0)`` (polished by COBYQA, ceopt's default with constraints); ``ceopt-nopolish``
-  with ``polish=False``, the CE search alone. Skipped with a message when this ceopt has no
+  -inf, 0)`` (ceopt's defaults with constraints: each local search cut at 25·d
+  evaluations, restarted at the same population, its best point polished by SLSQP);
+  ``ceopt-nopolish`` with ``polish=False``, the CE search alone; ``ceopt-uncut`` and
+  ``ceopt-ipop`` each without one of the defaults (``search_evals=None``,
+  ``restarts="ipop"``), the ablation. Skipped with a message when this ceopt has no
   ``constraints=`` (``native_constraints``). g accepts one point or a 2-D array of points as
   rows.
 - ``pycma``: ``cma.fmin_con2`` (pycma's augmented Lagrangian, ``ConstrainedFitnessAL``) with
@@ -257,10 +260,14 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
     "ceopt-penalty": (ceopt_penalty_start, "ceopt.minimize on f + 1e6·sum(max(g, 0)), box, "
                                            "vectorized, max_evals=budget (today's workaround)"),
     "ceopt": (ceopt_start(), "ceopt.minimize(constraints=NonlinearConstraint(g, -inf, 0)), "
-                             "box, vectorized, max_evals=budget (polished by COBYQA, the "
-                             "default)"),
+                             "box, vectorized, max_evals=budget (the defaults: each local "
+                             "search cut at 25·d evaluations and polished by SLSQP)"),
     "ceopt-nopolish": (ceopt_start(polish=False), "the same with polish=False: the CE search "
                                                   "alone (Deb's feasibility rules)"),
+    "ceopt-uncut": (ceopt_start(search_evals=None), "the default but search_evals=None: each "
+                                                    "local search runs until it converges"),
+    "ceopt-ipop": (ceopt_start(restarts="ipop"), "the default but restarts='ipop': each "
+                                                 "restart doubles the population"),
     "pycma": (pycma_start, "pycma fmin_con2 (augmented Lagrangian), IPOP (population x2), "
                            "CMA_stds = width/5, box bounds, AL reset per restart"),
     "de": (de_start, "scipy differential_evolution, constraints, polish off, tol 0"),
@@ -271,7 +278,8 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
                f"scipy COBYLA (PRIMA), rhobeg 2, tol 1e-10, random restarts, "
                f"{COBYLA_SECONDS:g} s wall-time guard per run"),
 }
-NATIVE = ("ceopt", "ceopt-nopolish")  # the solvers that need ceopt's constraints=
+#: The solvers that need ceopt's constraints=.
+NATIVE = ("ceopt", "ceopt-nopolish", "ceopt-uncut", "ceopt-ipop")
 RUN_SECONDS = {"cobyla": COBYLA_SECONDS}
 
 

@@ -26,8 +26,9 @@ from scipy.optimize import Bounds, OptimizeResult
 
 from . import distributions, handlers, schedules, stopping
 from ._checks import float_array, generator, generator_from_state, integer, real
-from .constraints import ConstraintCheck, Constraints, ConstraintValues, Ranked
+from .constraints import Constraints, ConstraintValues
 from .distributions import Distribution, check_samples
+from .feasibility import ConstraintCheck, Ranked
 from .handlers import BoundaryHandler, handler_for
 from .history import Best, History
 from .local_search import Search, SearchSettings
@@ -73,7 +74,7 @@ class CrossEntropy:
     constraints_first : bool
         The objective is needed at feasible samples only (the constraints are cheap): only
         those count in ``nfev``; the constraint evaluations are capped at
-        :data:`ceopt.constraints.CONSTRAINT_EVALS_CAP` times ``max_evals``.
+        :data:`ceopt.feasibility.CONSTRAINT_EVALS_CAP` times ``max_evals``.
     **options
         Options of the parts, each defaulting to the method's preset
         (:mod:`ceopt.updates` has the table):

@@ -142,3 +142,18 @@ def test_a_run_without_a_feasible_point_names_the_constraints_it_violates():
                                 "equality, held within 1e-6 of its target: discrete or "
                                 "integer variables may never meet it))")
     assert res.x.sum() in (2, 3)  # the least infeasible, and within constraints[1]
+
+
+def test_a_constrained_search_is_cut_at_search_evals_only_once_it_found_a_feasible_point():
+    far = NonlinearConstraint(lambda X: X[:, 0], 2, INF)  # x >= 2, far from the start
+    es = CrossEntropy(Gaussian(np.zeros(2), 0.3), seed=0, popsize=10, search_evals=20,
+                      constraints=ceopt.constraints.Constraints(far, 2, vectorized=True))
+    ended_at = None
+    while ended_at is None:
+        X = es.ask()
+        es.tell(X, np.sum(X**2, axis=1))
+        if es.search_ended:
+            ended_at = es.nfev
+        else:  # past search_evals only while nothing feasible was found
+            assert es.nfev < 20 or es.search_best.violation > 0
+    assert ended_at > 20 and es.search_best.violation == 0

@@ -7,7 +7,8 @@ from hypothesis import strategies as hs
 from scipy.optimize import LinearConstraint, NonlinearConstraint
 
 import ceopt
-from ceopt.constraints import EQUALITY_TOL, Constraints, best_row, feasibility_first
+from ceopt.constraints import EQUALITY_TOL, Constraints
+from ceopt.feasibility import best_row, feasibility_first
 
 INF = np.inf
 
