@@ -47,7 +47,7 @@ class _Bound:
     """One constraint: how to compute its values on a population, and their bounds."""
 
     label: str  # how errors name it: "constraints[1]"
-    values: Callable[[NDArray], NDArray]  # (n, d) -> (n, m)
+    values: Callable[[NDArray], tuple]  # (n, d) -> (n, m) values, and what raised, by row
     lb: NDArray
     ub: NDArray
 
@@ -83,7 +83,7 @@ class Constraints:
             if A.shape[1] != self.dim:
                 raise ValueError(f"{label}: LinearConstraint A has {A.shape[1]} columns, but "
                                  f"x has {self.dim} coordinates")
-            return self._bound(label, lambda X: X @ A.T, spec.lb, spec.ub, A.shape[0])
+            return self._bound(label, _Linear(A), spec.lb, spec.ub, A.shape[0])
         if isinstance(spec, NonlinearConstraint):
             return self._bound(label, self._caller(spec.fun, (), label), spec.lb, spec.ub)
         if isinstance(spec, Mapping):
@@ -129,29 +129,10 @@ class Constraints:
                              f"satisfy it")
         return _Bound(label, values, lb, ub)
 
-    def _caller(self, fun: Callable, args: tuple, label: str) -> Callable[[NDArray], NDArray]:
-        """``fun`` as a function of the population: one call, or one per row."""
+    def _caller(self, fun: Callable, args: tuple, label: str) -> _Caller:
         if not callable(fun):
             raise TypeError(f"{label}: fun must be callable, got {fun!r}")
-
-        def values(X: NDArray) -> NDArray:
-            if self.vectorized:
-                return np.asarray(fun(X, *args), dtype=np.float64)
-            if self.on_error == "raise":
-                return np.array([np.asarray(fun(x, *args), dtype=np.float64) for x in X])
-            rows = [self._guarded(fun, x, args, label) for x in X]
-            done = next((r for r in rows if r is not None), np.float64(np.nan))
-            return np.array([np.full_like(done, np.nan) if r is None else r for r in rows])
-        return values
-
-    def _guarded(self, fun: Callable, x: NDArray, args: tuple, label: str) -> NDArray | None:
-        """``fun(x)``, or None (a failure, noted) if it raises."""
-        try:
-            return np.asarray(fun(x, *args), dtype=np.float64)
-        except Exception as exc:
-            self._note_failure(f"{label} raised {type(exc).__name__}: {exc} at x = "
-                               f"{x.tolist()}")
-            return None
+        return _Caller(fun, args, label, self.vectorized, guarded=self.on_error != "raise")
 
     def _note_failure(self, message: str) -> None:
         self.n_failed += 1
@@ -159,20 +140,38 @@ class Constraints:
             self.messages.append(message)
 
     # -- on a population ---------------------------------------------------------------------
-    def evaluate(self, X: NDArray) -> ConstraintValues:
+    def evaluate(self, X: NDArray, chunks: Callable | None = None) -> ConstraintValues:
         """Every constraint on the rows of ``X``: their values side by side, with the bounds
-        of each column."""
+        of each column. ``chunks(fn, X)``, if given, runs ``fn`` on chunks of the rows where
+        the objective's run (workers) and returns the results in order."""
         X = np.asarray(X, dtype=np.float64)
+        if chunks is None:
+            columns, errors = self.raw(X)
+        else:
+            parts = chunks(self.raw, X)
+            columns = [np.vstack(cs) for cs in zip(*(c for c, _ in parts), strict=True)]
+            errors, start = {}, 0
+            for part_columns, raised in parts:
+                errors.update({start + i: message for i, message in raised.items()})
+                start += part_columns[0].shape[0]
+        return self._checked(columns, X, errors)
+
+    def raw(self, X: NDArray) -> tuple[list[NDArray], dict[int, str]]:
+        """Each constraint's values at the rows of ``X``, ``(n, m_i)``, shape-checked, NaN
+        where a call raised under a lenient ``on_error``; and what those calls raised, by row
+        (what a worker sends back)."""
         n = X.shape[0]
-        columns = []
+        columns, errors = [], {}
         for bound in self._bounds:
             try:
-                C = bound.values(X)
+                C, raised = bound.values(X)
             except (TypeError, ValueError, IndexError) as exc:  # no numbers, or the wrong x
                 hint = "" if self.vectorized else (" (it is called with one point x of shape "
                                                    f"({self.dim},); if it takes the whole "
                                                    "population, pass vectorized=True)")
                 raise ValueError(f"{bound.label}: {type(exc).__name__}: {exc}{hint}") from exc
+            for row, message in raised.items():
+                errors.setdefault(row, message)
             if C.shape == (n,):
                 C = C[:, None]
             width = bound.lb.size
@@ -185,12 +184,14 @@ class Constraints:
                 raise ValueError(f"{bound.label}: called with {how}, it must return {want} "
                                  f"(m = {width} from its bounds), got shape {got}{hint}")
             columns.append(C)
-        return self._checked(columns, X)
+        return columns, errors
 
     def told(self, C: Any, X: NDArray) -> ConstraintValues:
         """The values of every constraint at the rows of ``X`` as the caller computed them
         (``tell``'s ``constraint_values``): ``(n, m)``, the constraints' components side by
-        side in the order they were given."""
+        side in the order they were given (or :meth:`evaluate`'s result, as it is)."""
+        if isinstance(C, ConstraintValues):
+            return C
         n = X.shape[0]
         C = np.asarray(C, dtype=np.float64)
         if C.shape == (n,):
@@ -212,16 +213,23 @@ class Constraints:
         return [b.label for b, w in zip(self._bounds, self._widths, strict=True)
                 for _ in range(w)]
 
-    def _checked(self, columns: list[NDArray], X: NDArray) -> ConstraintValues:
-        """Each constraint's columns, checked for NaN, side by side with their bounds."""
+    def _checked(self, columns: list[NDArray], X: NDArray,
+                 errors: dict[int, str] | None = None) -> ConstraintValues:
+        """Each constraint's columns, checked for NaN (a failure: what raised, from
+        ``errors``, by row), side by side with their bounds."""
         self._widths = [C.shape[1] for C in columns]
+        errors = errors or {}
+        noted = set()
         for bound, C in zip(self._bounds, columns, strict=True):
             failed = np.flatnonzero(np.isnan(C).any(axis=1))
             if failed.size and self.on_error == "raise":
                 raise ValueError(f"{bound.label} is NaN at the point {X[failed[0]].tolist()} "
                                  f"(on_error='worst' makes such a point infeasible instead)")
             for row in failed:
-                self._note_failure(f"{bound.label} is NaN at x = {X[row].tolist()}")
+                if row not in noted:
+                    noted.add(row)
+                    self._note_failure(errors.get(row, f"{bound.label} is NaN") +
+                                       f" at x = {X[row].tolist()}")
         lb = np.concatenate([np.broadcast_to(b.lb, (C.shape[1],))
                              for b, C in zip(self._bounds, columns, strict=True)])
         ub = np.concatenate([np.broadcast_to(b.ub, (C.shape[1],))
@@ -255,3 +263,41 @@ class ConstraintValues:
     @property
     def feasible(self) -> NDArray[np.bool_]:
         return self.violation == 0
+
+
+class _Linear:
+    """A ``LinearConstraint``'s values, ``X @ A.T``, and nothing raised (a class, so that it
+    pickles)."""
+
+    def __init__(self, A: NDArray):
+        self.A = A
+
+    def __call__(self, X: NDArray) -> tuple[NDArray, dict[int, str]]:
+        return X @ self.A.T, {}
+
+
+class _Caller:
+    """A constraint function as a function of the population: one call, or one per row
+    (``guarded``: a row whose call raises is NaN, and what it raised is kept). A class, so
+    that it pickles when the function does (workers)."""
+
+    def __init__(self, fun: Callable, args: tuple, label: str, vectorized: bool,
+                 guarded: bool):
+        self.fun, self.args, self.label = fun, args, label
+        self.vectorized, self.guarded = vectorized, guarded
+
+    def __call__(self, X: NDArray) -> tuple[NDArray, dict[int, str]]:
+        if self.vectorized:
+            return np.asarray(self.fun(X, *self.args), dtype=np.float64), {}
+        if not self.guarded:
+            return np.array([np.asarray(self.fun(x, *self.args), dtype=np.float64)
+                             for x in X]), {}
+        rows, raised = [], {}
+        for i, x in enumerate(X):
+            try:
+                rows.append(np.asarray(self.fun(x, *self.args), dtype=np.float64))
+            except Exception as exc:
+                rows.append(None)
+                raised[i] = f"{self.label} raised {type(exc).__name__}: {exc}"
+        done = next((r for r in rows if r is not None), np.float64(np.nan))
+        return np.array([np.full_like(done, np.nan) if r is None else r for r in rows]), raised

@@ -216,13 +216,13 @@ class CrossEntropy:
         """Whether the objective is evaluated at feasible samples only."""
         return self._constraints is not None and self._constraints.first
 
-    def check_constraints(self, X: ArrayLike) -> ConstraintValues:
+    def check_constraints(self, X: ArrayLike, chunks: Any = None) -> ConstraintValues:
         """The constraints' values at the rows of ``X`` (counted in ``constr_nfev``), for
-        ``tell``'s ``constraint_values``: what a driver evaluates first under
-        ``constraints_first``."""
+        ``tell``'s ``constraint_values``: how a driver evaluates them where the objective runs
+        (``chunks``: ``Evaluator.chunked``), and first under ``constraints_first``."""
         if self._constraints is None:
             raise ValueError("this run has no constraints to check")
-        return self._constraints.evaluate(check_samples(X, self.dim, "X"))
+        return self._constraints.evaluate(check_samples(X, self.dim, "X"), chunks)
 
     @property
     def search(self) -> Search:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -105,17 +106,21 @@ def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
     decodes the results' points.
     """
     every = integer("checkpoint_every", every, 1)
+    if solver.constraints is not None and evaluator.backend.needs_pickling:
+        _check_picklable(solver.constraints)
     with evaluator:
         while not solver.stop():
             X = solver.ask()
-            if solver.constraints_first:  # the objective where the constraints hold only
-                checked = solver.check_constraints(X)
-                values = np.full(X.shape[0], np.nan)
-                if checked.feasible.any():
-                    values[checked.feasible] = evaluator(X[checked.feasible])
-                solver.tell(X, values, checked.values)
-            else:
+            if solver.constraints is None:
                 solver.tell(X, evaluator(X))
+            else:  # the constraints where the objective runs; it, where they hold if asked
+                checked = solver.check_constraints(X, evaluator.chunked)
+                needed = (checked.feasible if solver.constraints_first
+                          else np.ones(X.shape[0], dtype=bool))
+                values = np.full(X.shape[0], np.nan)
+                if needed.any():
+                    values[needed] = evaluator(X[needed])
+                solver.tell(X, values, checked)
             if phase is not None:
                 phase.after_tell(solver, evaluator)
             if path is not None and solver.nit % every == 0:
@@ -138,6 +143,17 @@ def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
     if phase is not None:
         result.message += f"; each local search polished by {phase.polish.method.upper()}"
     return result
+
+
+def _check_picklable(constraints: Constraints) -> None:
+    """A clear error, before any evaluation, for constraints that cannot go to processes."""
+    try:
+        pickle.dumps(constraints)
+    except Exception as exc:
+        raise TypeError(f"the constraint functions must be picklable to run on worker "
+                        f"processes, where the objective runs ({type(exc).__name__}: {exc}). "
+                        f"Define them at module level (not lambdas or functions inside a "
+                        f"function), or use threads or workers=None") from None
 
 
 def check_path(path, solver: CrossEntropy, space: Space | None) -> None:

@@ -256,14 +256,26 @@ class Evaluator:
             self.n_failed += 1
         return values
 
-    def _run(self, X: NDArray) -> tuple[NDArray, list[tuple[int, Exception]]]:
-        """Evaluate on the backend, chunk by chunk; rows of errors are rows of X."""
-        n = X.shape[0]
+    def _chunks(self, n: int) -> tuple[range, int]:
+        """Where the chunks of ``n`` rows start, and their size (``chunksize``, else one
+        chunk per worker)."""
         size = self.chunksize
         if size is None:
             workers = self.backend.size
             size = 1 if workers is None else math.ceil(n / workers)
-        starts = range(0, n, max(size, 1))
+        size = max(size, 1)
+        return range(0, n, size), size
+
+    def chunked(self, fn: Callable[[NDArray], Any], X: NDArray) -> list:
+        """``fn`` on the chunks of the rows of ``X``, on the backend the objective runs on,
+        the results in order (a run's constraints: ``ceopt.constraints``)."""
+        starts, size = self._chunks(X.shape[0])
+        return self.backend.map(fn, [X[s:s + size] for s in starts])
+
+    def _run(self, X: NDArray) -> tuple[NDArray, list[tuple[int, Exception]]]:
+        """Evaluate on the backend, chunk by chunk; rows of errors are rows of X."""
+        n = X.shape[0]
+        starts, size = self._chunks(n)
         portable = not self.backend.in_process
         tasks = [(self.fun, X[s:s + size], self.args, self.vectorized, self.timeout, portable)
                  for s in starts]

@@ -93,9 +93,9 @@ class ConstraintCheck:
             constraints = Constraints(constraints, dim)
         return cls(constraints, first)
 
-    def evaluate(self, X: NDArray) -> ConstraintValues:
-        """The constraints at the rows of ``X``, counted."""
-        values = self.constraints.evaluate(X)
+    def evaluate(self, X: NDArray, chunks: Any = None) -> ConstraintValues:
+        """The constraints at the rows of ``X`` (on the workers ``chunks`` maps over), counted."""
+        values = self.constraints.evaluate(X, chunks)
         self.nfev += X.shape[0]
         return values
 

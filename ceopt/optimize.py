@@ -132,14 +132,14 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         What scipy's ``minimize`` takes (``{"type": "ineq", "fun": g}`` means g(x) >= 0;
         ``"eq"`` g(x) == 0, held within 1e-6): :mod:`ceopt.constraints`. A constraint
         function gets ``x`` as ``fun`` does (the population with ``vectorized=True``) and is
-        evaluated, in this process, at every point ``fun`` is; ``on_error`` other than
-        ``"raise"`` makes a point where one raises or is NaN infeasible (counted in
-        ``nfail``). Feasible samples rank first, infeasible ones by their violation;
-        ``res.x`` is the best feasible point (the least infeasible, with ``success=False``,
-        when none was found), ``res.constr`` the constraints' values there,
-        ``res.constr_violation`` their largest violation, ``res.constr_nfev`` the points they
-        were evaluated at, and ``history["feasible"]`` the feasible fraction of each
-        population. Not with ``space``.
+        evaluated at every point ``fun`` is, where ``fun`` runs (``workers``);
+        ``on_error`` other than ``"raise"`` makes a point where one raises or is NaN
+        infeasible (counted in ``nfail``). Feasible samples rank first, infeasible ones by
+        their violation; ``res.x`` is the best feasible point (the least infeasible, with
+        ``success=False``, when none was found), ``res.constr`` the constraints' values
+        there, ``res.constr_violation`` their largest violation, ``res.constr_nfev`` the
+        points they were evaluated at, and ``history["feasible"]`` the feasible fraction of
+        each population. Not with ``space``.
     polish : bool, "slsqp" or "cobyqa", optional
         A local method from the best point of each local search when it ends, and of the
         last one when the run ends: scipy's SLSQP (True; finite-difference gradients) or

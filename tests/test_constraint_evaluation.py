@@ -157,3 +157,50 @@ def test_a_constrained_search_is_cut_at_search_evals_only_once_it_found_a_feasib
         else:  # past search_evals only while nothing feasible was found
             assert es.nfev < 20 or es.search_best.violation > 0
     assert ended_at > 20 and es.search_best.violation == 0
+
+
+# -- where they run: the objective's workers --------------------------------------------------
+def f_point(v):
+    return float((v[0] - 2) ** 2 + (v[1] - 1) ** 2)
+
+
+CALLED_FROM = []
+
+
+def g_point(v):
+    import threading
+    CALLED_FROM.append(threading.current_thread().name)
+    if v[0] < -1:
+        raise RuntimeError("mesh failed")
+    return [v[0] ** 2 - v[1], v[0] + v[1]]
+
+
+POINT_CONS = NonlinearConstraint(g_point, -INF, [0, 2])
+
+
+def test_constraints_run_on_the_objectives_worker_threads_and_give_the_serial_run():
+    from concurrent.futures import ThreadPoolExecutor
+    kw = dict(x0=[0.0, 0.0], sigma0=1.0, seed=5, max_evals=800, constraints=POINT_CONS,
+              on_error="worst", polish=False)
+    serial = ceopt.minimize(f_point, **kw)
+    CALLED_FROM.clear()
+    with ThreadPoolExecutor(2) as pool:
+        threaded = ceopt.minimize(f_point, workers=pool, **kw)
+    assert CALLED_FROM and "MainThread" not in CALLED_FROM
+    np.testing.assert_array_equal(serial.x, threaded.x)
+    assert serial.constr_nfev == threaded.constr_nfev == serial.nfev
+    assert serial.nfail == threaded.nfail > 0  # x < -1 raised, on either side
+    assert serial.failures == threaded.failures
+    assert "constraints[0] raised RuntimeError: mesh failed at x = " in serial.failures[0]
+
+
+def test_constraints_run_on_worker_processes_and_give_the_serial_run():
+    kw = dict(x0=[0.0, 0.0], sigma0=1.0, seed=5, max_evals=400, constraints=POINT_CONS,
+              on_error="worst", polish=False)
+    serial = ceopt.minimize(f_point, **kw)
+    pooled = ceopt.minimize(f_point, workers=2, **kw)
+    np.testing.assert_array_equal(serial.x, pooled.x)
+    assert serial.failures == pooled.failures and serial.nfail == pooled.nfail
+    with pytest.raises(TypeError, match="constraint functions must be picklable"):
+        ceopt.minimize(f_point, x0=[0.0, 0.0], workers=2, max_evals=100,
+                       constraints={"type": "ineq", "fun": lambda v: v[0]})
