@@ -19,7 +19,9 @@ d = 2, 5 and 10 (instance 1, all 54 functions), against about 0.07 (SLSQP, ceopt
 at d = 10 and 1000·d would take some 50 min per instance. So it runs on a subset
 (``SUBSETS``: not d = 10 at 1000·d; ``--whole-grid`` lifts it), and a run of it is ended after
 60 s of wall time (a guard, which never fired on the subset: at most 24 s); the headline
-shows "–" where a solver did not run every problem.
+shows "–" where a solver did not run every problem. The results hold COBYLA's d = 10,
+1000·d runs too, made once apart (``--whole-grid``, instance 1) with a 900 s guard, as three
+processes shared two cores.
 
 Options as mixint.py's: ``--functions`` (1-54), ``--dims`` (2 5 10; cocoex has 2, 3, 5, 10,
 20, 40), ``--instances`` (1-15), ``--budgets`` (100 1000), ``--solvers`` (default: all that

@@ -276,7 +276,8 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
     "cobyla": (local_start("COBYLA", lambda rec: dict(maxiter=rec.remaining, rhobeg=2.0,
                                                       tol=1e-10)),
                f"scipy COBYLA (PRIMA), rhobeg 2, tol 1e-10, random restarts, "
-               f"{COBYLA_SECONDS:g} s wall-time guard per run"),
+               f"{COBYLA_SECONDS:g} s wall-time guard per run (900 s for the d = 10, 1000·d "
+               f"runs of the results, run apart)"),
 }
 #: The solvers that need ceopt's constraints=.
 NATIVE = ("ceopt", "ceopt-nopolish", "ceopt-uncut", "ceopt-ipop")
