@@ -91,8 +91,8 @@ class CrossEntropy:
           elite threshold not improved for this many iterations; 20), ``tol_fun`` (the range
           of the last population's values and of the recent best values at most this; an
           absolute range, 1e-11 under ``"adaptive"``, else 0, off), ``search_evals`` (a local
-          search ends after this many evaluations; default none, and 100·d in a polished
-          constrained run: :mod:`ceopt.polish`);
+          search ends after this many evaluations, once it has a feasible point; default
+          none, and 25·d in a polished constrained run: :mod:`ceopt.polish`);
         - schedule: ``separable`` (method ``"adaptive"``): None tests with the first d + 2
           evaluations whether the objective adds up over the coordinates, and if so sweeps
           them instead of restarting (:mod:`ceopt.schedules.separable`); True sweeps without
