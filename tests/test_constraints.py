@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as hs
 from scipy.optimize import LinearConstraint, NonlinearConstraint
 
@@ -289,3 +289,22 @@ def test_the_polish_takes_cobyqa_by_name_and_refuses_other_names():
     assert res.x @ res.x <= 2 and 2 - 1e-8 <= res.fun <= 2
     with pytest.raises(ValueError, match="polish must be True, False or one of 'slsqp'"):
         ceopt.minimize(lambda x: float(np.sum(x)), x0=[0.0], polish="newton")
+
+
+@settings(max_examples=25, deadline=None)
+@given(start=hs.lists(hs.floats(-3, 3), min_size=2, max_size=2),
+       method=hs.sampled_from(["slsqp", "cobyqa"]))
+def test_a_polish_from_anywhere_returns_a_feasible_point_or_none(start, method):
+    from ceopt.handlers import Box
+    from ceopt.polish import Polish
+    disc = Constraints(NonlinearConstraint(lambda v: v @ v, -INF, 2), 2)
+    polish = Polish(method, disc, Box.parse([(-3, 3)] * 2, 2, None))
+    x = np.array(start)
+
+    def loss(z):
+        return -(z[0] + z[1])
+    done = polish(loss, x, loss(x), 0.5, 200, anchor=np.zeros(2))
+    assert done.nfev <= 200
+    if done.x is not None:
+        assert done.x @ done.x <= 2 and done.fun == loss(done.x)
+        assert done.fun < loss(x) or x @ x > 2  # better, or the start was infeasible
