@@ -204,3 +204,18 @@ def test_constraints_run_on_worker_processes_and_give_the_serial_run():
     with pytest.raises(TypeError, match="constraint functions must be picklable"):
         ceopt.minimize(f_point, x0=[0.0, 0.0], workers=2, max_evals=100,
                        constraints={"type": "ineq", "fun": lambda v: v[0]})
+
+
+def test_a_constraints_first_run_with_failures_resumes_bit_for_bit(tmp_path):
+    kw = dict(x0=[0.0, 0.0], sigma0=1.0, seed=7, max_evals=600, constraints=POINT_CONS,
+              constraints_first=True, on_error="worst")
+    full = ceopt.minimize(f_point, **kw)
+    path = tmp_path / "run.ckpt"
+    part = ceopt.minimize(f_point, max_iter=max(full.nit // 2, 1), checkpoint=path, **kw)
+    assert part.nit < full.nit
+    rest = ceopt.resume(path, f_point, max_iter=10**6, constraints=POINT_CONS)
+    np.testing.assert_array_equal(rest.x, full.x)
+    assert (rest.nfev, rest.constr_nfev, rest.nfail) == (full.nfev, full.constr_nfev,
+                                                         full.nfail)
+    assert rest.failures == full.failures and full.nfail > 0
+    np.testing.assert_array_equal(rest.history["feasible"], full.history["feasible"])
