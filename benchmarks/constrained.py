@@ -20,8 +20,9 @@ at d = 10 and 1000·d would take some 50 min per instance. So it runs on a subse
 (``SUBSETS``: not d = 10 at 1000·d; ``--whole-grid`` lifts it), and a run of it is ended after
 60 s of wall time (a guard, which never fired on the subset: at most 24 s); the headline
 shows "–" where a solver did not run every problem. The results hold COBYLA's d = 10,
-1000·d runs too, made once apart (``--whole-grid``, instance 1) with a 900 s guard, as three
-processes shared two cores.
+1000·d runs too, made once apart (``--out DIR --dims 10 --budgets 1000 --solvers cobyla
+--whole-grid --cobyla-seconds 900``, instance 1; their rows and CPU time added to the
+results' CSV and meta) with a 900 s guard, as three processes shared two cores.
 
 Options as mixint.py's: ``--functions`` (1-54), ``--dims`` (2 5 10; cocoex has 2, 3, 5, 10,
 20, 40), ``--instances`` (1-15), ``--budgets`` (100 1000), ``--solvers`` (default: all that
@@ -106,7 +107,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=1, help="seeds every run (default 1)")
     ap.add_argument("--out", type=Path, help="output folder")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    ap.add_argument("--cobyla-seconds", type=float, default=cs.COBYLA_SECONDS,
+                    help=f"COBYLA's wall-time guard per run (default {cs.COBYLA_SECONDS:g})")
     args = ap.parse_args(argv)
+    cs.RUN_SECONDS["cobyla"] = args.cobyla_seconds
     base = QUICK if args.quick else DEFAULT
     args.functions = args.functions or base["functions"]
     args.dims = sorted({d for group in args.dims for d in group}) if args.dims else base["dims"]
