@@ -115,11 +115,12 @@ def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
                 solver.tell(X, evaluator(X))
             else:  # the constraints where the objective runs; it, where they hold if asked
                 checked = solver.check_constraints(X, evaluator.chunked)
-                needed = (checked.feasible if solver.constraints_first
-                          else np.ones(X.shape[0], dtype=bool))
-                values = np.full(X.shape[0], np.nan)
-                if needed.any():
-                    values[needed] = evaluator(X[needed])
+                if solver.constraints_first:
+                    values = np.full(X.shape[0], np.nan)
+                    if checked.feasible.any():
+                        values[checked.feasible] = evaluator(X[checked.feasible])
+                else:
+                    values = evaluator(X)
                 solver.tell(X, values, checked)
             if phase is not None:
                 phase.after_tell(solver, evaluator)
