@@ -340,13 +340,14 @@ class CrossEntropy:
         self._count(X, values, told.gamma, ranked.feasible)
         self._search = self._schedule.after_tell(self._search, self._progress())
 
-    def record(self, x: ArrayLike | None, value: float, nfev: int,
-               constr_nfev: int = 0) -> None:
+    def record(self, x: ArrayLike | None, value: float, nfev: int, constr_nfev: int = 0,
+               constr: ArrayLike | None = None) -> None:
         """A point found outside the populations (a local method's end point,
         :mod:`ceopt.polish`; None if it found none), its objective value, and the evaluations
-        spent finding it (``constr_nfev`` of the constraints): counted in ``nfev``, kept if it
-        is the best point. The search does not learn from it, and its :attr:`search_best` is
-        spent."""
+        spent finding it (``constr_nfev`` of the constraints; ``constr``, the constraints'
+        values there if the method has them, else they are evaluated): counted in ``nfev``,
+        kept if it is the best point. The search does not learn from it, and its
+        :attr:`search_best` is spent."""
         self._nfev += integer("nfev", nfev, 0)
         self._search_best = Best()
         if self._constraints is not None:
@@ -358,7 +359,8 @@ class CrossEntropy:
         if self._constraints is None:
             self._best.note(X, loss, None if np.isnan(loss[0]) else 0)
         else:
-            ranked = self._constraints.rank(X, loss)
+            told = None if constr is None else np.atleast_2d(constr)
+            ranked = self._constraints.rank(X, loss, told)
             self._best.note(X, loss, ranked.best, ranked.violation, ranked.constr)
 
     def _count(self, X: NDArray, values: NDArray, gamma: float,
@@ -366,8 +368,7 @@ class CrossEntropy:
         """One more iteration of ``X`` told with ``values`` (``feasible``: which rows are,
         None without constraints): the counters and the history."""
         self._nit += 1
-        skipped = self._constraints is not None and self._constraints.first
-        self._nfev += int(feasible.sum()) if skipped else X.shape[0]
+        self._nfev += int(feasible.sum()) if self.constraints_first else X.shape[0]
         finite = values[np.isfinite(values)]
         self._history.append(self._nfev, self._sign * gamma, self.best_f,
                              finite.mean() if finite.size else np.nan, self.dist.spread,

@@ -211,7 +211,7 @@ class LocalPhase:
         anchor = solver.best_x if solver.best_violation == 0 else None
         done = self.polish(lambda z: self.sign * evaluator(z[None])[0], start.x, start.loss,
                            solver.dist.spread, budget, anchor)
-        solver.record(done.x, self.sign * done.fun, done.nfev, done.constr_nfev)
+        solver.record(done.x, self.sign * done.fun, done.nfev, done.constr_nfev, done.constr)
 
 
 def polish_method(polish: bool | str | None, constraints: Constraints | None,
