@@ -25,13 +25,16 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import Bounds, OptimizeResult
 
 from . import distributions, handlers, schedules, stopping
-from ._checks import float_array, generator, generator_from_state, integer, real
+from ._checks import flag, float_array, generator, generator_from_state, integer, real
 from .constraints import Constraints, ConstraintValues
 from .distributions import Distribution, check_samples
+from .evaluation import check_eval_seeds, draw_seeds
 from .feasibility import ConstraintCheck, Ranked
+from .findings import Findings
 from .handlers import BoundaryHandler, handler_for
 from .history import Best, History
 from .local_search import Search, SearchSettings
+from .noise import estimate_evals, noise_defaults, noisy_popsize
 from .options import RULE_OPTIONS, SIZE_OPTIONS, check_options, convergence, picked
 from .schedules import Progress, Schedule, schedule_for
 from .stopping import Convergence, StopReason
@@ -75,6 +78,15 @@ class CrossEntropy:
         The objective is needed at feasible samples only (the constraints are cheap): only
         those count in ``nfev``; the constraint evaluations are capped at
         :data:`ceopt.feasibility.CONSTRAINT_EVALS_CAP` times ``max_evals``.
+    noise : bool
+        The objective is noisy (:mod:`ceopt.noise`): a population set by the budget, no kept
+        sample, no stopping on values, no restarts unless asked, and the recommendation is the
+        distribution's centre, re-evaluated when a search ends: then :meth:`ask` returns
+        copies of it, and :meth:`tell` takes their values as an estimate.
+    eval_seeds : None, "each" or "common"
+        Seeds for an objective that draws random numbers (:meth:`evaluation_seeds`):
+        ``"each"`` evaluation its own, ``"common"`` one per population (common random
+        numbers: the population's values differ by the points, not the draws).
     **options
         Options of the parts, each defaulting to the method's preset
         (:mod:`ceopt.updates` has the table):
@@ -127,15 +139,27 @@ class CrossEntropy:
                  maximize: bool = False, seed: int | np.random.Generator | None = None,
                  max_evals: int | None = None, max_iter: int | None = None,
                  ftarget: float | None = None, constraints: Any = None,
-                 constraints_first: bool = False, **options: Any):
+                 constraints_first: bool = False, noise: bool = False,
+                 eval_seeds: str | None = None, **options: Any):
         if not isinstance(dist, Distribution):
             raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
         check_options(options)
+        self.noise = flag("noise", noise)
+        self.eval_seeds = check_eval_seeds(eval_seeds)
+        if self.noise:
+            if constraints is not None:
+                raise ValueError("noise=True with constraints is not supported yet: rank by a "
+                                 "penalised objective, or leave noise out")
+            noise_defaults(options)
+            restarts = 0 if restarts is None else restarts
         self._constraints = ConstraintCheck.of(constraints, dist.dim, constraints_first)
         if constraints is not None:  # the separability test assumes no constraints
             options["separable"] = ConstraintCheck.no_sweeps(options.get("separable"))
         sizes_given = picked(options, SIZE_OPTIONS)
         rule = make_rule(method, dist, picked(options, RULE_OPTIONS))
+        if self.noise and sizes_given["popsize"] is None:  # noise averages out in the fit
+            budget = None if max_evals is None else integer("max_evals", max_evals, 1)
+            sizes_given["popsize"] = noisy_popsize(rule.sizes(dist, **sizes_given)[0], budget)
         popsize, n_elite = rule.sizes(dist, **sizes_given)
         handler = handler_for(bounds, dist.dim)
         if handler is not None and dist.discrete:
@@ -148,6 +172,11 @@ class CrossEntropy:
         self.max_evals = None if max_evals is None else integer("max_evals", max_evals, 1)
         if self.max_evals is not None and self.max_evals < popsize:
             raise ValueError(f"max_evals={max_evals} is smaller than one population ({popsize})")
+        if self.noise and self.max_evals is not None and (
+                self.max_evals < popsize + estimate_evals(popsize)):
+            raise ValueError(f"max_evals={max_evals} holds less than one population ({popsize}) "
+                             f"and the {estimate_evals(popsize)} re-evaluations of the "
+                             f"recommendation that noise=True makes: raise max_evals")
         if max_evals is None and max_iter is None:
             max_iter = 1000
         self.max_iter = None if max_iter is None else integer("max_iter", max_iter, 1)
@@ -161,8 +190,7 @@ class CrossEntropy:
         self._nit = 0
         self._nfev = 0
         self.nrestarts = 0
-        self._best = Best()
-        self._search_best = Best()  # the current local search's, until a local method took it
+        self._found = Findings(self.noise)
         self._user_stop: StopReason | None = None
         self._history = History()
         self._search: Search = schedule.first(self._progress())
@@ -249,24 +277,26 @@ class CrossEntropy:
     @property
     def best_x(self) -> NDArray | None:
         """The best point told so far (``None`` before the first ``tell``)."""
-        return None if self._best.x is None else self._best.x.copy()
+        best = self._found.best
+        return None if best.x is None else best.x.copy()
 
     @property
     def best_f(self) -> float:
         """Its objective value, in the user's sign (``inf``/``-inf`` before the first tell)."""
-        return self._sign * self._best.loss
+        return self._sign * self._found.best.loss
 
     @property
     def best_violation(self) -> float:
         """How far the best point is from feasible (0: feasible, or no constraints)."""
-        return self._best.violation
+        return self._found.best.violation
 
     @property
     def search_best(self) -> Best | None:
         """The current local search's best point (``x``, ``loss``, ``violation``), which a
         local method may start from (:mod:`ceopt.polish`); None before its first tell and
         after :meth:`record`."""
-        return None if self._search_best.x is None else self._search_best
+        best = self._found.search_best
+        return None if best.x is None else best
 
     @property
     def gamma(self) -> float:
@@ -294,12 +324,22 @@ class CrossEntropy:
         a coordinate sweep's (``d * 30``, + 1); ``tell`` must get those back unchanged. If the
         last ``tell`` ended a local search and a restart is due, it is made first.
         """
+        if self._estimate_due():  # noise=True: the centre's re-evaluations come first
+            return self._found.noise.ask(self.dist, self.handler, self._estimate_size())
         if self._restart_due():
+            self._found.search_ends(self.dist, self.nrestarts)
             self.nrestarts += 1
             self._search = self._schedule.restart(self._search, self._progress(), self._rng)
-            self._search_best = Best()
         self._search = self._schedule.before_ask(self._search, self._progress())
         return self._search.ask(self._rng)
+
+    def evaluation_seeds(self, n: int) -> NDArray[np.int64] | None:
+        """Seeds for the evaluations of the ``n`` points :meth:`ask` just returned (None
+        without ``eval_seeds``), drawn from the run's generator: the same run seed gives the
+        same seeds, on any backend and after a resume. Under ``"common"`` a population shares
+        one seed; re-evaluations of the recommendation always get their own."""
+        estimating = self.noise and self._found.noise.pending is not None
+        return draw_seeds(self.eval_seeds, self._rng, n, common=not estimating)
 
     def tell(self, X: ArrayLike, values: ArrayLike,
              constraint_values: ArrayLike | None = None) -> None:
@@ -326,6 +366,9 @@ class CrossEntropy:
         if values.shape != (X.shape[0],):
             raise ValueError(f"values must have shape ({X.shape[0]},), got {values.shape}")
         losses = self._sign * values
+        if self.noise and self._found.noise.pending is not None:
+            self._nfev += self._found.noise.tell(X, losses, self._nit)
+            return
         if self._constraints is None:
             if constraint_values is not None:
                 raise ValueError("constraint_values given to a run without constraints: make "
@@ -335,8 +378,7 @@ class CrossEntropy:
         else:  # feasible samples first, infeasible ones by their violation
             ranked = self._constraints.rank(X, losses, constraint_values)
             told = self._search.tell(X, ranked.ranking)
-        for best in (self._best, self._search_best):
-            best.note(X, losses, ranked.best, ranked.violation, ranked.constr)
+        self._found.note(X, losses, ranked, self.nrestarts)
         self._count(X, values, told.gamma, ranked.feasible)
         self._search = self._schedule.after_tell(self._search, self._progress())
 
@@ -349,7 +391,7 @@ class CrossEntropy:
         kept if it is the best point. The search does not learn from it, and its
         :attr:`search_best` is spent."""
         self._nfev += integer("nfev", nfev, 0)
-        self._search_best = Best()
+        self._found.search_best = Best()  # spent: the local method started from it
         if self._constraints is not None:
             self._constraints.nfev += integer("constr_nfev", constr_nfev, 0)
         if x is None:  # nothing found
@@ -357,11 +399,11 @@ class CrossEntropy:
         X = check_samples(np.atleast_2d(x), self.dim, "x")[:1]
         loss = self._sign * float_array("values", [value])
         if self._constraints is None:
-            self._best.note(X, loss, None if np.isnan(loss[0]) else 0)
+            ranked = Ranked(loss, None if np.isnan(loss[0]) else 0)
         else:
             told = None if constr is None else np.atleast_2d(constr)
             ranked = self._constraints.rank(X, loss, told)
-            self._best.note(X, loss, ranked.best, ranked.violation, ranked.constr)
+        self._found.note(X, loss, ranked, self.nrestarts, in_search=False)
 
     def _count(self, X: NDArray, values: NDArray, gamma: float,
                feasible: NDArray[np.bool_] | None) -> None:
@@ -377,13 +419,15 @@ class CrossEntropy:
     def _progress(self) -> Progress:
         """The run as the schedule sees it."""
         left = np.inf if self.max_evals is None else self.max_evals - self._nfev
-        return Progress(self._nfev, left, self.restarts - self.nrestarts, self._best.x,
-                        self._best.loss)
+        best = self._found.best
+        return Progress(self._nfev, left, self.restarts - self.nrestarts, best.x, best.loss)
 
     def stop(self) -> str | None:
         """The reason to stop now, or ``None`` to go on."""
         reason = self._reason()
-        return None if reason is None else reason.message
+        if reason is None or self._estimate_due():
+            return None
+        return reason.message
 
     def _reason(self) -> StopReason | None:
         """The first criterion met, checked in the order below (a user's stop comes first)."""
@@ -396,9 +440,10 @@ class CrossEntropy:
         # (a sweep the budget cannot hold hands over to a local search of popsize).
         if self.max_evals is not None:
             batch = self._search.batch_size
-            if self._nfev + batch > self.max_evals:
+            room = self.max_evals - self._reserve()
+            if self._nfev + batch > room:
                 batch = self._search.popsize
-            if self._nfev + batch > self.max_evals:
+            if self._nfev + batch > room:
                 return stopping.MAX_EVALS
             if self._constraints is not None and self._constraints.over(self.max_evals,
                                                                          batch):
@@ -415,11 +460,30 @@ class CrossEntropy:
         ``search_evals``), which triggers a restart while restarts remain; None before the
         first iteration."""
         reason = self._search.ended() if self._nit else None
-        if reason is stopping.SEARCH_SPENT and self._search_best.violation > 0:
+        if reason is stopping.SEARCH_SPENT and self._found.search_best.violation > 0:
             # Not cut before it found a feasible point: there is nothing to polish yet. (At
             # 100·d on bbob-constrained, 12 of 162 runs cut so found no feasible point.)
             return None
         return reason
+
+    def _estimate_due(self) -> bool:
+        """noise=True: whether the current search's centre is re-evaluated next."""
+        noise = self._found.noise
+        if noise is None or self._user_stop is not None:
+            return noise is not None and noise.pending is not None
+        return noise.due(self._nit, self._estimate_size(),
+                         lambda: self._converged() is not None or self._reason() is not None)
+
+    def _estimate_size(self) -> int:
+        """Evaluations of the next estimate: a population's worth, within the budget."""
+        n = estimate_evals(self.popsize)
+        return n if self.max_evals is None else min(n, self.max_evals - self._nfev)
+
+    def _reserve(self) -> int:
+        """Evaluations the budget keeps for an estimate still to come (noise=True)."""
+        if not self.noise or self._found.noise.at_nit == self._nit:
+            return 0
+        return estimate_evals(self.popsize)
 
     @property
     def search_ended(self) -> bool:
@@ -444,7 +508,7 @@ class CrossEntropy:
 
     def result(self) -> OptimizeResult:
         """The run so far as a ``scipy.optimize.OptimizeResult`` (see :func:`ceopt.minimize`)."""
-        if self._best.x is None:
+        if self._found.best.x is None:
             raise RuntimeError("no population has been told yet")
         reason = self._reason()
         shown = reason or stopping.RUNNING
@@ -458,17 +522,23 @@ class CrossEntropy:
             success = self._target_reached()
             if not success:
                 message += f" (ftarget {self.ftarget:g} not reached)"
-        result = OptimizeResult(x=self.best_x, fun=self.best_f, nfev=self._nfev, nit=self._nit,
+        rec = self._found.recommendation(self.dist, self.handler, self.nrestarts)
+        if self.noise and rec.n:
+            message += (f"; x is a distribution's centre, fun the mean of {rec.n} "
+                        f"re-evaluations there")
+        result = OptimizeResult(x=rec.x, fun=self._sign * rec.loss, fun_se=rec.se,
+                                fun_nfev=rec.n, x_best_sample=self.best_x,
+                                fun_best_sample=self.best_f, nfev=self._nfev, nit=self._nit,
                                 success=bool(success), status=status, message=message,
-                                dist=self.dist, history=self._history.columns(),
+                                dist=rec.dist, history=self._history.columns(),
                                 nrestarts=self.nrestarts)
         if self._constraints is not None:
-            self._constraints.annotate(result, self._best)
+            self._constraints.annotate(result, self._found.best)
         return result
 
     def _target_reached(self) -> bool:
-        """The best point is feasible and its value at least as good as ``ftarget``."""
-        return self._best.violation == 0 and self._best.loss <= self._sign * self.ftarget
+        """The recommendation is feasible and at least as good as ``ftarget``."""
+        return self._found.reached(self._sign * self.ftarget)
 
     # -- checkpoints -------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -480,7 +550,7 @@ class CrossEntropy:
             "max_evals": self.max_evals, "max_iter": self.max_iter, "ftarget": self.ftarget,
             "nit": self._nit, "nfev": self._nfev, "nrestarts": self.nrestarts,
             "user_stop": self._user_stop is not None,
-            "best": self._best.state(), "search_best": self._search_best.state(),
+            **self._found.state(),
             "history": self._history.state(),
             "method": {"name": rule.name, "options": rule.options()},
             "convergence": dataclasses.asdict(self._settings.convergence),
@@ -488,6 +558,7 @@ class CrossEntropy:
             "schedule": schedules.to_state(self._schedule),
             "search": {"kind": self._search.kind, **self._search.state()},
             "constraints": None if self._constraints is None else self._constraints.state(),
+            "eval_seeds": self.eval_seeds,
         }
 
     @classmethod
@@ -513,8 +584,9 @@ class CrossEntropy:
         run._nit, run._nfev = int(state["nit"]), int(state["nfev"])
         run.nrestarts = int(state["nrestarts"])
         run._user_stop = stopping.CALLBACK if state["user_stop"] else None
-        run._best = Best.from_state(state["best"])
-        run._search_best = Best.from_state(state.get("search_best", Best().state()))
+        run._found = Findings.from_state(state, run.nrestarts)
+        run.noise = run._found.noise is not None
+        run.eval_seeds = state.get("eval_seeds")  # (none before noisy objectives were handled)
         run._history = History.from_state(state["history"])
         # (A checkpoint from before constraints existed has none.)
         run._constraints = ConstraintCheck.restored(state.get("constraints"), constraints,

@@ -112,7 +112,7 @@ def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
         while not solver.stop():
             X = solver.ask()
             if solver.constraints is None:
-                solver.tell(X, evaluator(X))
+                solver.tell(X, evaluator(X, solver.evaluation_seeds(X.shape[0])))
             else:  # the constraints where the objective runs; it, where they hold if asked
                 checked = solver.check_constraints(X, evaluator.chunked)
                 if solver.constraints_first:
@@ -186,6 +186,8 @@ def result_of(solver: CrossEntropy, evaluator: Evaluator, space: Space | None) -
     if space is not None:
         result.space, result.x_encoded = space, result.x
         result.x = None if result.x is None else space.decode_point(result.x)
+        if result.x_best_sample is not None:
+            result.x_best_sample = space.decode_point(result.x_best_sample)
     result.nfail, result.failures = evaluator.n_failed, list(evaluator.messages)
     if solver.constraints is not None:  # points infeasible by a constraint's failure
         result.nfail += solver.constraints.n_failed

@@ -128,14 +128,15 @@ def _check_timeout(timeout: float, where: Any) -> float:
 
 
 def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exception]]]:
-    """Run the objective on one chunk: ``task = (fun, X, args, vectorized, timeout, portable)``.
+    """Run the objective on one chunk: ``task = (fun, X, seeds, args, vectorized, timeout,
+    portable)``; ``seeds`` (None, or one per row) go before ``args``.
 
     Returns the values (NaN where the objective raised) and the ``(row, exception)`` failures.
     Runs in worker processes, so it is a module-level function and catches what it can send
     back instead of raising it (``portable``: made able to travel between processes).
     ``timeout`` is per point (a vectorized call gets it times its number of rows).
     """
-    fun, X, args, vectorized, timeout, portable = task
+    fun, X, seeds, args, vectorized, timeout, portable = task
 
     def failure(exc: Exception) -> Exception:
         return _portable(exc) if portable else exc
@@ -146,7 +147,7 @@ def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exc
     if vectorized:
         try:
             with _time_limit(None if timeout is None else timeout * n):
-                values = fun(view, *args)
+                values = fun(view, *args) if seeds is None else fun(view, seeds, *args)
         except Exception as exc:
             exc = failure(exc)
             return np.full(n, np.nan), [(i, exc) for i in range(n)]
@@ -160,7 +161,8 @@ def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exc
     for i in range(n):
         try:
             with _time_limit(timeout):
-                v = fun(view[i], *args)
+                v = (fun(view[i], *args) if seeds is None
+                     else fun(view[i], int(seeds[i]), *args))
         except Exception as exc:
             errors.append((i, failure(exc)))
             continue
@@ -172,6 +174,36 @@ def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exc
                              f"x = {X[i]} (pass vectorized=True for a population objective)")
         values[i] = v.item()
     return values, errors
+
+
+#: What ``eval_seeds=`` takes: every evaluation its own seed, or one seed per population.
+EVAL_SEEDS = ("each", "common")
+#: Seeds for the objective lie in [0, SEED_BOUND): what every seeding API takes.
+SEED_BOUND = 2**32
+
+
+def check_eval_seeds(value: Any) -> str | None:
+    """``eval_seeds`` checked: None, "each" or "common" (True means "each")."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return "each"
+    if not isinstance(value, str) or value not in EVAL_SEEDS:
+        raise ValueError(f"eval_seeds must be None, 'each' (a seed per evaluation) or "
+                         f"'common' (one per population), got {value!r}")
+    return value
+
+
+def draw_seeds(kind: str | None, rng: np.random.Generator, n: int,
+               common: bool = True) -> NDArray[np.int64] | None:
+    """``n`` seeds for the objective from ``rng`` (None for ``kind`` None): all equal for
+    ``"common"`` (unless ``common`` is False: re-evaluations of one point), else distinct."""
+    if kind is None:
+        return None
+    n = integer("n", n, 1)
+    if kind == "common" and common:
+        return np.full(n, rng.integers(SEED_BOUND), dtype=np.int64)
+    return rng.integers(SEED_BOUND, size=n, dtype=np.int64)
 
 
 class Evaluator:
@@ -233,17 +265,19 @@ class Evaluator:
         return dict(vectorized=self.vectorized, on_error=self.on_error, retries=self.retries,
                     worst=self.worst, timeout=self.timeout)
 
-    def __call__(self, X: NDArray) -> NDArray[np.float64]:
-        """Values of the rows of ``X``, shape ``(n,)``, with failures handled by the policy."""
+    def __call__(self, X: NDArray, seeds: NDArray | None = None) -> NDArray[np.float64]:
+        """Values of the rows of ``X``, shape ``(n,)``, with failures handled by the policy;
+        ``seeds``, one per row, are passed to the objective after the point (``fun(x, seed,
+        *args)``; a retry uses the same seed)."""
         X = np.asarray(X, dtype=np.float64)
-        values, errors = self._run(X)
+        values, errors = self._run(X, seeds)
         failed = self._failures(values, errors, np.arange(X.shape[0]))
         for _ in range(self.retries if self.on_error == "retry" else 0):
             if not failed:
                 break
             rows = np.fromiter(failed, dtype=np.intp)
             self.n_retried += rows.size
-            again, again_errors = self._run(X[rows])
+            again, again_errors = self._run(X[rows], None if seeds is None else seeds[rows])
             values[rows] = again
             failed = self._failures(values, again_errors, rows)
         for i, exc in failed.items():
@@ -272,13 +306,14 @@ class Evaluator:
         starts, size = self._chunks(X.shape[0])
         return self.backend.map(fn, [X[s:s + size] for s in starts])
 
-    def _run(self, X: NDArray) -> tuple[NDArray, list[tuple[int, Exception]]]:
+    def _run(self, X: NDArray, seeds: NDArray | None
+             ) -> tuple[NDArray, list[tuple[int, Exception]]]:
         """Evaluate on the backend, chunk by chunk; rows of errors are rows of X."""
         n = X.shape[0]
         starts, size = self._chunks(n)
         portable = not self.backend.in_process
-        tasks = [(self.fun, X[s:s + size], self.args, self.vectorized, self.timeout, portable)
-                 for s in starts]
+        tasks = [(self.fun, X[s:s + size], None if seeds is None else seeds[s:s + size],
+                  self.args, self.vectorized, self.timeout, portable) for s in starts]
         values, errors = np.empty(n), []
         for s, (v, errs) in zip(starts, self.backend.map(evaluate_rows, tasks), strict=True):
             values[s:s + v.size] = v

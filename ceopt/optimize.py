@@ -86,7 +86,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              integrality: ArrayLike | None = None, margin: bool | None = None,
              space: Mapping[str, Variable] | Sequence[Variable] | Space | None = None,
              constraints: Any = None, polish: bool | str | None = None,
-             constraints_first: bool = False,
+             constraints_first: bool = False, noise: bool = False,
+             eval_seeds: str | None = None,
              dist: Distribution | str | None = None, popsize: int | None = None,
              elite_frac: float | None = None, n_elite: int | None = None,
              smoothing: float | None = None, restarts: int | str | Schedule | None = None,
@@ -153,6 +154,19 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         Evaluate ``fun`` only at the samples the constraints call feasible (for cheap
         constraints and an expensive objective): ``nfev`` and ``max_evals`` count those
         evaluations; the constraints' are capped at 10 times ``max_evals``.
+    noise : bool
+        The objective is noisy (``docs/noise.md``): the population grows with the budget, no
+        sample is kept across iterations, only the spread stops a search, and ``res.x`` is
+        the distribution's centre (mean, or mode for discrete variables), re-evaluated when
+        the run ends: ``res.fun`` is the mean of those evaluations, ``res.fun_se`` its
+        standard error, ``res.fun_nfev`` their number (in ``nfev``). Without it every value
+        is taken as exact.
+    eval_seeds : None, "each" or "common"
+        Pass a seed to the objective with every point, ``fun(x, seed, *args)`` (vectorized:
+        ``fun(X, seeds, *args)``, one per row), for an objective that draws random numbers
+        (a simulation, an episode): ``"each"`` evaluation its own seed, ``"common"`` one seed
+        for a whole population (common random numbers). The seeds come from the run's
+        generator, so a run seed gives the same run with any workers and after a resume.
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, optional
         A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
         ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
@@ -214,8 +228,15 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     Returns
     -------
     OptimizeResult
-        ``x`` (best point evaluated; decoded with ``space``), ``fun``, ``nfev``, ``nit``,
-        ``success``, ``status``, ``message``, ``dist`` (final distribution) and ``history``: a
+        ``x``, the recommendation: the best point evaluated, or with ``noise`` the
+        distribution's centre (decoded with ``space``); ``fun``, the estimate of its value:
+        the value itself, or with ``noise`` the mean of ``fun_nfev`` fresh evaluations;
+        ``fun_se``, its standard error (0 without noise: values are taken as exact, and
+        ``fun_nfev`` is 1); ``x_best_sample`` and ``fun_best_sample``, the sample with the
+        best single value (the luckiest one, under noise; ``x`` and ``fun`` without noise);
+        ``nfev``, ``nit``,
+        ``success``, ``status``, ``message``, ``dist`` (the final distribution of the search
+        that produced ``x``: after restarts, not necessarily the last) and ``history``: a
         dict of arrays, one entry per iteration, with ``nfev``, ``gamma`` (the elite
         threshold; with bounds it includes the boundary penalty; NaN for the separability test
         and coordinate sweeps, which have none), ``best`` (best so far),
@@ -234,7 +255,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     """
     return _run(fun, x0, sigma0, bounds=bounds, integrality=integrality, margin=margin,
                 space=space, constraints=constraints, polish=polish,
-                constraints_first=constraints_first, dist=dist, popsize=popsize,
+                constraints_first=constraints_first, noise=noise, eval_seeds=eval_seeds,
+                dist=dist, popsize=popsize,
                 elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing, restarts=restarts,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
                 vectorized=vectorized, callback=callback, args=args, method=method,
@@ -303,6 +325,8 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
     if constraints is not None and not isinstance(constraints, Constraints):
         constraints = Constraints(constraints, dist.dim, vectorized=bool(vectorized),
                                   on_error=on_error)
+    if solver_options.get("noise") and polish:
+        raise ValueError("polish needs exact values: leave it out with noise=True")
     polish = polish_method(polish, constraints, dist, bounds, solver_options.get("max_evals"))
     if polish is not None:
         reserve_polish(dist, bounds, integrality, solver_options)
