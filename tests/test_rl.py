@@ -19,16 +19,19 @@ from ceopt.rl import (
 )
 from ceopt.rl.adam import Adam
 from ceopt.rl.episode import sample_actions
+from ceopt.rl.episode_count import EpisodeCount
 from ceopt.rl.rollout import make_vector_env
+from ceopt.rl.tabular import TabularVectorEnv
 
 CARTPOLE = gym.make("CartPole-v1")
 PENDULUM = gym.make("Pendulum-v1")
 MOUNTAINCAR = gym.make("MountainCar-v0")
 
 
-def single_env_return(env_id, policy, params, seed=None, state=None, max_steps=None):
+def single_env_return(env_id, policy, params, seed=None, state=None, max_steps=None,
+                      **env_kwargs):
     """One episode stepped by hand in a plain ``gymnasium.make`` env: the reference."""
-    env = gym.make(env_id)
+    env = gym.make(env_id, **env_kwargs)
     obs, _ = env.reset(seed=seed)
     if state is not None:  # start where a native vector env's sub-env started
         env.unwrapped.state = state.copy()
@@ -399,16 +402,53 @@ def test_pendulum_actions_stay_in_bounds_for_any_parameters(P):
 # -- spaces beyond the classic-control defaults ------------------------------------------------
 
 def test_discrete_observations_through_a_vector_env_match_the_single_env():
-    # FrozenLake: Discrete(16) observations (one-hot), a slippery (random) transition that
-    # each sub-env draws from its own seed, and a 100-step time limit.
-    lake = gym.make("FrozenLake-v1")
+    # FrozenLake without the slippery ice: Discrete(16) observations (one-hot), stepped by
+    # the tabular vector env from the environment's own tables, and a 100-step time limit.
+    # Deterministic moves must give exactly the single environment's returns.
+    kwargs = {"is_slippery": False}
+    lake = gym.make("FrozenLake-v1", **kwargs)
     policy = LinearPolicy(lake.observation_space, lake.action_space)
-    P = np.random.default_rng(3).normal(size=(6, policy.n_params))
-    f = EpisodeReturn("FrozenLake-v1", policy, seed=0)
+    rng = np.random.default_rng(3)
+    P = rng.normal(size=(200, policy.n_params))
+    # Most policies move only down or right, the way to the goal: some reach it.
+    choice = rng.choice([1, 2], size=(160, 16))
+    P[np.arange(160)[:, None], np.arange(16) * 4 + choice] += 10.0
+    f = EpisodeReturn("FrozenLake-v1", policy, seed=0, **kwargs)
+    assert isinstance(f._env(len(P)), TabularVectorEnv)
     returns = f.rollout(P, seed=11)[:, 0]
-    expected = [single_env_return("FrozenLake-v1", policy, p, seed=11 + i)
+    expected = [single_env_return("FrozenLake-v1", policy, p, seed=11 + i, **kwargs)
                 for i, p in enumerate(P)]
     np.testing.assert_array_equal(returns, expected)
+    assert 0 < returns.sum() < len(P)  # some policies reach the goal, some do not
+
+
+def exact_success(env_id, actions, steps, **kwargs):
+    """The probability that the deterministic policy ``actions[s]`` reaches a reward of 1
+    within ``steps`` steps, from the environment's tables (policy evaluation)."""
+    env = gym.make(env_id, **kwargs)
+    P, start = env.unwrapped.P, env.unwrapped.initial_state_distrib
+    value = np.zeros(len(P))
+    for _ in range(steps):
+        value = np.array([sum(p * (r + (0 if done else value[s2]))
+                              for p, s2, r, done in P[s][int(actions[s])]) for s in P])
+    return float(start @ value)
+
+
+def test_the_tabular_vector_env_draws_the_environments_transitions():
+    """On the slippery lake the share of episodes that reach the goal is, within 4 standard
+    errors, the probability computed from the environment's own tables."""
+    lake = gym.make("FrozenLake-v1")
+    policy = LinearPolicy(lake.observation_space, lake.action_space)
+    optimal = np.array([0, 3, 3, 3, 0, 0, 0, 0, 3, 1, 0, 0, 0, 2, 1, 0])  # value iteration's
+    params = np.zeros(policy.n_params)
+    params[np.arange(16) * 4 + optimal] = 1.0  # weight (state, action): one-hot row -> action
+    assert np.array_equal(policy.act(params, np.arange(16)), optimal)
+    p = exact_success("FrozenLake-v1", optimal, 100)
+    assert p == pytest.approx(0.740, abs=1e-3)  # (0.744 for the best non-stationary policy)
+    n = 20_000
+    f = EpisodeReturn("FrozenLake-v1", policy, episodes=n, seed=5)
+    share = f.rollout(params[None])[0].mean()
+    assert abs(share - p) < 4 * np.sqrt(p * (1 - p) / n)
 
 
 def test_multidimensional_and_half_bounded_box_spaces():
@@ -458,3 +498,67 @@ def test_save_policy_appends_the_suffix_and_returns_the_real_path(tmp_path):
     policy, params, spec = load_policy(path)
     np.testing.assert_array_equal(params, res.x)
     assert spec["env_kwargs"] == {} and spec["seed"] == 0
+
+
+# -- noisy returns: episodes="auto" ------------------------------------------------------------
+
+def test_auto_episodes_add_episodes_until_the_ranking_is_mostly_signal():
+    rng = np.random.default_rng(0)
+    count = EpisodeCount("auto", maximum=64)
+    truth = np.linspace(0.2, 0.8, 50)  # success probabilities of 50 candidates
+    returns = (rng.random((50, count.count)) < truth[:, None]).astype(float)
+    while extra := count.more(returns):
+        returns = np.hstack([returns, (rng.random((50, extra)) < truth[:, None])])
+    # At the end, noise (within-candidate variance / episodes) is at most a quarter of the
+    # variance of the scores, or the maximum was reached.
+    e = returns.shape[1]
+    noise = returns.var(axis=1, ddof=1).mean() / e
+    assert e == 64 or noise <= 0.25 * returns.mean(axis=1).var(ddof=1)
+    assert 2 < e <= 64 and count.count == e
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=hs.integers(2, 30), e=hs.integers(2, 40), seed=hs.integers(0, 2**32 - 1))
+def test_auto_episodes_stay_within_their_bounds(n, e, seed):
+    rng = np.random.default_rng(seed)
+    count = EpisodeCount("auto", maximum=40)
+    extra = count.more(rng.normal(size=(n, e)))
+    assert 0 <= extra <= max(40 - e, 0)
+    assert 2 <= count.count <= 40
+
+
+def test_deterministic_returns_need_two_episodes_and_fixed_counts_never_change():
+    count = EpisodeCount("auto")
+    returns = np.repeat(np.arange(10.0)[:, None], 8, axis=1)  # each candidate's own value
+    assert count.more(returns) == 0 and count.count == 2
+    fixed = EpisodeCount(5)
+    assert fixed.more(np.random.default_rng(0).random((10, 5))) == 0 and fixed.count == 5
+    flat = EpisodeCount("auto")  # no candidate has scored yet: look harder
+    assert flat.more(np.zeros((10, 2))) == 2
+
+
+def test_policy_search_with_auto_episodes_learns_the_slippery_lake():
+    """FrozenLake's 0/1 returns: with episodes chosen from the noise, 20 iterations find a
+    policy that reaches the goal with probability at least 0.6 (a random one: about 0.015;
+    the best, 0.74), and the returned evaluation is played after the run on fresh episodes."""
+    res = policy_search("FrozenLake-v1", seed=0, episodes="auto", max_iter=20,
+                        target_return=2.0, progress=False)  # no stop on the target
+    actions = res.policy.act(res.x, np.arange(16))
+    assert exact_success("FrozenLake-v1", actions, 100) >= 0.6
+    assert res.history["episodes"].max() > 2 and res.eval_returns.size == 100
+    assert res.fun == res.eval_return == res.eval_returns.mean()
+
+
+def test_auto_episodes_report_success_only_on_fresh_episodes():
+    res = policy_search("FrozenLake-v1", seed=3, episodes="auto", max_iter=30,
+                        progress=False)
+    assert res.success == (res.eval_return >= 0.7)
+    if not res.success:
+        assert "not reached" in res.message
+
+
+def test_bad_episodes_raise_value_error():
+    with pytest.raises(ValueError, match="episodes must be a positive int or 'auto'"):
+        policy_search("CartPole-v1", episodes="many", progress=False)
+    with pytest.raises(ValueError, match="max_episodes"):
+        policy_search("CartPole-v1", episodes="auto", max_episodes=1, progress=False)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -23,22 +24,42 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._checks import generator, integer
 from .policies import LinearPolicy, MLPPolicy
+from .tabular import TabularVectorEnv, tabular_model
 
 #: Seeds handed to ``reset`` are drawn below this bound (``SyncVectorEnv`` adds the
 #: sub-environment's index to it, which must stay a valid seed).
 SEED_BOUND = 2**62
 
 
-def has_native_vector_env(env_id: str) -> bool:
-    """Whether ``env_id`` has its own vector implementation (CartPole does): it steps all its
-    copies in one numpy call, where a ``SyncVectorEnv`` steps them one by one."""
-    return gym.spec(env_id).vector_entry_point is not None
+def has_native_vector_env(env_id: str, **env_kwargs) -> bool:
+    """Whether ``env_id`` steps all its copies in one numpy call, where a ``SyncVectorEnv``
+    steps them one by one: it has its own vector implementation (CartPole does), or it is a
+    tabular MDP (:mod:`ceopt.rl.tabular`: FrozenLake, CliffWalking, Taxi)."""
+    return (gym.spec(env_id).vector_entry_point is not None
+            or _tabular(env_id, env_kwargs) is not None)
 
 
 def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv:
-    """``num_envs`` copies of ``env_id``: the native vector env if it has one, else sync."""
-    mode = "vector_entry_point" if has_native_vector_env(env_id) else "sync"
-    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, **env_kwargs)
+    """``num_envs`` copies of ``env_id``: its native vector env, the tabular one, else sync."""
+    if gym.spec(env_id).vector_entry_point is not None:
+        return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point",
+                            **env_kwargs)
+    model = _tabular(env_id, env_kwargs)
+    if model is not None:
+        return TabularVectorEnv(model, num_envs)
+    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync", **env_kwargs)
+
+
+_TABLES: dict[str, Any] = {}
+
+
+def _tabular(env_id: str, env_kwargs: dict) -> dict | None:
+    """The tables of a tabular MDP (None for other environments), read once per id and
+    keyword arguments."""
+    key = f"{env_id}|{sorted(env_kwargs.items())!r}"
+    if key not in _TABLES:
+        _TABLES[key] = tabular_model(env_id, **env_kwargs)
+    return _TABLES[key]
 
 
 def env_spaces(env_id: str, **env_kwargs) -> tuple[gym.Space, gym.Space]:

@@ -12,16 +12,18 @@ from scipy.optimize import OptimizeResult
 from .._checks import generator, integer, real
 from ..cross_entropy import CrossEntropy
 from ..distributions import DiagGaussian
+from .episode_count import MAX_EPISODES, EpisodeCount
 from .loop import Iterations, outcome_message, target_for
 from .policies import MLPPolicy
 from .rollout import EpisodeReturn, has_native_vector_env
 
 HISTORY_FIELDS = ("nfev", "env_steps", "time", "gamma", "best", "mean", "policy_return",
-                  "spread")
+                  "spread", "episodes")
 
 
 def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
-                  popsize: int | None = None, elite_frac: float = 0.1, episodes: int = 1,
+                  popsize: int | None = None, elite_frac: float = 0.1,
+                  episodes: int | str = 1, max_episodes: int = MAX_EPISODES,
                   sigma0: float = 1.0, smoothing: float = 0.7, max_iter: int = 100,
                   max_steps: int | None = None, target_return: float | None = None,
                   eval_episodes: int = 100, check_episodes: int | None = None,
@@ -51,8 +53,15 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
         Of :class:`ceopt.CrossEntropy`; ``popsize`` defaults to max(100, ``n_params``). A vector
         environment steps 100 copies nearly as fast as 10, so a population larger than a
         generic CE loop's costs little and saves iterations.
-    episodes : int
-        Episodes per candidate in training (their mean return is its score).
+    episodes : int or "auto"
+        Episodes per candidate in training (their mean return is its score). ``"auto"``, for
+        noisy returns: a population plays more episodes until noise is at most a quarter of
+        the variance of its scores, up to ``max_episodes`` (:mod:`ceopt.rl.episode_count`),
+        and the next one starts from that many; a check that reaches the target is then confirmed
+        on fresh episodes, and the returned policy's evaluation is played afresh after the
+        run, so no episode that decided anything enters the reported return.
+    max_episodes : int
+        The most episodes per candidate under ``"auto"``.
     sigma0 : float
         Initial standard deviation of every parameter.
     max_iter : int
@@ -113,7 +122,7 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
     env_kwargs = env_kwargs or {}
     eval_episodes = integer("eval_episodes", eval_episodes, 1)
     if check_episodes is None:
-        native = has_native_vector_env(env_id)
+        native = has_native_vector_env(env_id, **env_kwargs)
         check_episodes = eval_episodes if native else min(10, eval_episodes)
     check_episodes = integer("check_episodes", check_episodes, 1)
     if check_episodes > eval_episodes:
@@ -131,7 +140,8 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
     # Method "ce", measured in benchmarks/results/cartpole.md; "adaptive"'s success rule reads
     # a noisy return as progress or stall, and is tuned on deterministic functions (BBOB).
     options.setdefault("method", "ce")
-    train = EpisodeReturn(env_id, policy, episodes=episodes, max_steps=max_steps, seed=rng,
+    count = EpisodeCount(episodes, max_episodes)
+    train = EpisodeReturn(env_id, policy, episodes=count.count, max_steps=max_steps, seed=rng,
                           **env_kwargs)
     policy = train.policy
     if popsize is None:
@@ -142,16 +152,22 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
     evaluation = EpisodeReturn(env_id, policy, episodes=eval_episodes, max_steps=max_steps,
                                seed=rng, **env_kwargs)
     try:
-        passed, log = _search(es, train, evaluation, episodes, check_episodes,
+        passed, log = _search(es, train, evaluation, count, check_episodes,
                               bool(check_best), target, progress, callback, t0)
+        stop_reason = es.stop() or "stopped"
         if passed is not None:
             x, fun, eval_returns = passed
+            if count.adaptive:  # the confirmation decided the stop: report fresh episodes
+                eval_returns = evaluation.rollout(x[None])[0]
+                fun = float(eval_returns.mean())
+                if fun < target:
+                    passed, stop_reason = None, ("a policy passed its check and confirmation, "
+                                                 "not its fresh evaluation")
         else:
             x = es.dist.mode          # the last tell moved the mean: evaluate where it ended
             eval_returns = evaluation.rollout(x[None])[0]
             fun = float(eval_returns.mean())
-        message = outcome_message(target, eval_returns, passed is not None,
-                                  es.stop() or "stopped")
+        message = outcome_message(target, eval_returns, passed is not None, stop_reason)
     finally:
         train.close()
         evaluation.close()
@@ -163,8 +179,9 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
         env_kwargs=env_kwargs, time=time.perf_counter() - t0)
 
 
-def _search(es: CrossEntropy, train: EpisodeReturn, evaluation: EpisodeReturn, episodes: int,
-            check_episodes: int, check_best: bool, target: float | None, progress: bool,
+def _search(es: CrossEntropy, train: EpisodeReturn, evaluation: EpisodeReturn,
+            count: EpisodeCount, check_episodes: int, check_best: bool,
+            target: float | None, progress: bool,
             callback: Callable[[OptimizeResult], Any] | None,
             t0: float) -> tuple[tuple | None, Iterations]:
     """The loop of :func:`policy_search`: ``((x, fun, eval_returns) or None, its log)``."""
@@ -176,24 +193,28 @@ def _search(es: CrossEntropy, train: EpisodeReturn, evaluation: EpisodeReturn, e
             # rollout as the population. The episodes are fresh: the policies were fixed
             # before they were played, and they take no part in selection.
             proposals = [es.dist.mode] + ([es.best_x] if check_best and es.nit else [])
-            k = len(proposals)
+            k, episodes = len(proposals), count.count
             counts = np.r_[np.full(len(X), episodes), np.full(k, check_episodes)]
             returns = train.episode_returns(np.vstack([X, *proposals]), counts)
             n_train = len(X) * episodes
-            scores = returns[:n_train].reshape(len(X), episodes).mean(axis=1)
+            played = returns[:n_train].reshape(len(X), episodes)
+            while extra := count.more(played):  # "auto": until the ranking is mostly signal
+                again = train.episode_returns(X, np.full(len(X), extra))
+                played = np.hstack([played, again.reshape(len(X), extra)])
+            scores = played.mean(axis=1)
             checks = returns[n_train:].reshape(k, check_episodes)
             best = int(np.argmax(checks.mean(axis=1)))  # ties go to the mean
             x, fun = proposals[best], float(checks[best].mean())
             es.tell(X, scores)
             if target is not None and fun >= target:
                 checked = (checks[best] if check_episodes == evaluation.episodes
-                           else evaluation.rollout(x[None])[0])
+                           and not count.adaptive else evaluation.rollout(x[None])[0])
                 if checked.mean() >= target:
                     passed = (x, float(checked.mean()), checked)
             n_checked += k
             row = (es.nfev + n_checked, train.env_steps + evaluation.env_steps,
                    time.perf_counter() - t0, es.gamma, scores.max(), scores.mean(), fun,
-                   es.dist.spread)
+                   es.dist.spread, played.shape[1])
             if log.record(row, x, fun, best=scores.max(), mean=scores.mean(), policy=fun):
                 es.request_stop()
     return passed, log
