@@ -113,6 +113,9 @@ def _add_rl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", type=float, default=None,
                         help="target mean return (default: the env's reward threshold)")
     parser.add_argument("--eval-episodes", type=_positive, default=100)
+    parser.add_argument("--episodes", type=_episodes, default=1,
+                        help="training episodes per candidate of the param method: a number "
+                             "(default 1) or 'auto' for noisy returns (FrozenLake)")
     parser.add_argument("--max-steps", type=_positive, default=None,
                         help="episode length cap (default: the env's time limit; needed "
                              "for envs without one)")
@@ -121,6 +124,10 @@ def _add_rl_arguments(parser: argparse.ArgumentParser) -> None:
                              "default ./ceopt-out")
     parser.add_argument("--no-plot", action="store_true", help="skip the learning-curve PNG")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _episodes(text: str) -> int | str:
+    return "auto" if text == "auto" else _positive(text)
 
 
 def _positive(text: str) -> int:

@@ -193,7 +193,7 @@ class CrossEntropy:
         self._found = Findings(self.noise)
         self._user_stop: StopReason | None = None
         self._history = History()
-        self._search: Search = schedule.first(self._progress())
+        self._search: Search = schedule.first(self._progress(popsize))
 
     # -- read-only state ---------------------------------------------------------------------
     @property
@@ -416,11 +416,14 @@ class CrossEntropy:
                              finite.mean() if finite.size else np.nan, self.dist.spread,
                              1.0 if feasible is None else float(feasible.mean()))
 
-    def _progress(self) -> Progress:
-        """The run as the schedule sees it."""
-        left = np.inf if self.max_evals is None else self.max_evals - self._nfev
+    def _progress(self, popsize: int | None = None) -> Progress:
+        """The run as the schedule sees it (``popsize``: of the search to come, before the
+        first)."""
+        left = (np.inf if self.max_evals is None
+                else self.max_evals - self._nfev - self._reserve(popsize))
         best = self._found.best
-        return Progress(self._nfev, left, self.restarts - self.nrestarts, best.x, best.loss)
+        return Progress(self._nfev, left, self.restarts - self.nrestarts, best.x, best.loss,
+                        estimated=self.noise)
 
     def stop(self) -> str | None:
         """The reason to stop now, or ``None`` to go on."""
@@ -440,7 +443,8 @@ class CrossEntropy:
         # (a sweep the budget cannot hold hands over to a local search of popsize).
         if self.max_evals is not None:
             batch = self._search.batch_size
-            room = self.max_evals - self._reserve()
+            # (noise=True: the search's next population leaves room for its estimate.)
+            room = self.max_evals - (estimate_evals(self.popsize) if self.noise else 0)
             if self._nfev + batch > room:
                 batch = self._search.popsize
             if self._nfev + batch > room:
@@ -479,11 +483,12 @@ class CrossEntropy:
         n = estimate_evals(self.popsize)
         return n if self.max_evals is None else min(n, self.max_evals - self._nfev)
 
-    def _reserve(self) -> int:
-        """Evaluations the budget keeps for an estimate still to come (noise=True)."""
+    def _reserve(self, popsize: int | None = None) -> int:
+        """Evaluations the budget keeps for the current search's estimate (noise=True) until
+        it is made."""
         if not self.noise or self._found.noise.at_nit == self._nit:
             return 0
-        return estimate_evals(self.popsize)
+        return estimate_evals(self.popsize if popsize is None else popsize)
 
     @property
     def search_ended(self) -> bool:

@@ -111,16 +111,19 @@ def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
     with evaluator:
         while not solver.stop():
             X = solver.ask()
+            seeds = solver.evaluation_seeds(X.shape[0])
             if solver.constraints is None:
-                solver.tell(X, evaluator(X, solver.evaluation_seeds(X.shape[0])))
+                solver.tell(X, evaluator(X, seeds))
             else:  # the constraints where the objective runs; it, where they hold if asked
                 checked = solver.check_constraints(X, evaluator.chunked)
                 if solver.constraints_first:
                     values = np.full(X.shape[0], np.nan)
-                    if checked.feasible.any():
-                        values[checked.feasible] = evaluator(X[checked.feasible])
+                    feasible = checked.feasible
+                    if feasible.any():
+                        values[feasible] = evaluator(X[feasible],
+                                                     None if seeds is None else seeds[feasible])
                 else:
-                    values = evaluator(X)
+                    values = evaluator(X, seeds)
                 solver.tell(X, values, checked)
             if phase is not None:
                 phase.after_tell(solver, evaluator)

@@ -61,9 +61,10 @@ def estimate_evals(popsize: int) -> int:
 
 
 def noise_defaults(options: dict[str, Any]) -> None:
-    """The options a noisy run changes, where the caller did not give them."""
+    """The options a noisy run changes, where the caller did not give them (the separability
+    test compares single values too)."""
     options.setdefault("keep_best", False)
-    for name, off in (("tol_fun", 0.0), ("patience", 10**9)):
+    for name, off in (("tol_fun", 0.0), ("patience", 10**9), ("separable", False)):
         if options.get(name) is None:
             options[name] = off
 

@@ -17,6 +17,7 @@ from .distributions import DiagGaussian, Distribution, Gaussian
 from .driver import check_path, drive
 from .evaluation import Evaluator
 from .handlers import BoundaryHandler, Box
+from .noise import noisy_popsize
 from .polish import LocalPhase, constrained_searches, polish_method, reserve_polish
 from .schedules import Schedule
 from .space import Decoded, Space, Variable, integer_margin, with_margin
@@ -321,6 +322,8 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
         if integrality is not None and margin:
             # The margin for the population in force: the one given, else the default.
             popsize = solver_options.get("popsize") or default_popsize(method, dist)
+            if solver_options.get("noise") and not solver_options.get("popsize"):
+                popsize = noisy_popsize(popsize, solver_options.get("max_evals"))
             dist = with_margin(dist, bounds.integral, integer_margin(dist.dim, popsize))
     if constraints is not None and not isinstance(constraints, Constraints):
         constraints = Constraints(constraints, dist.dim, vectorized=bool(vectorized),

@@ -209,8 +209,10 @@ class LocalPhase:
     def _polish(self, solver: CrossEntropy, evaluator: Evaluator, budget: int) -> None:
         start = solver.search_best
         anchor = solver.best_x if solver.best_violation == 0 else None
-        done = self.polish(lambda z: self.sign * evaluator(z[None])[0], start.x, start.loss,
-                           solver.dist.spread, budget, anchor)
+        def fun(z):
+            return self.sign * evaluator(z[None], solver.evaluation_seeds(1))[0]
+
+        done = self.polish(fun, start.x, start.loss, solver.dist.spread, budget, anchor)
         solver.record(done.x, self.sign * done.fun, done.nfev, done.constr_nfev, done.constr)
 
 

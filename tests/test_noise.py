@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.optimize import NonlinearConstraint
 
 import ceopt
 from ceopt import CrossEntropy, Gaussian
@@ -183,3 +184,38 @@ def test_common_seeds_are_shared_by_a_population_but_not_by_re_evaluations():
 def test_bad_noise_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ceopt.minimize(noisy_point, np.ones(10), **kwargs)
+
+
+def test_every_search_gets_its_whole_estimate_within_the_budget():
+    """With restarts under noise, each local search that ran ends with an estimate of a
+    population's worth (at least 30), and the run stays within max_evals."""
+    checked = 0
+    for budget in range(300, 1500, 97):
+        rng = np.random.default_rng(budget)
+        es = CrossEntropy(Gaussian(np.ones(2), np.ones(2)), noise=True, restarts=3,
+                          tol_spread=0.1, max_evals=budget, seed=budget)
+        told = []  # (estimate?, rows, restart)
+        while not es.stop():
+            X = es.ask()
+            estimating = len(X) > 1 and np.all(X == X[0])
+            es.tell(X, true_sphere(X) + NOISE * rng.standard_normal(len(X)))
+            told.append((estimating, len(X), es.nrestarts))
+        assert es.nfev <= budget
+        for restart in {r for _, _, r in told}:
+            pops = [n for est, n, r in told if r == restart and not est]
+            ests = [n for est, n, r in told if r == restart and est]
+            if pops:
+                assert ests and ests[-1] == estimate_evals(pops[-1])
+                checked += 1
+    assert checked > 20
+
+
+def test_seeds_reach_the_objective_with_constraints_and_polish():
+    def f(x, seed):
+        return float(((x - 1) ** 2).sum() + 1e-3 * np.random.default_rng(seed).random())
+
+    constraint = NonlinearConstraint(lambda x: x[0], 0.0, 0.5)
+    for first in (False, True):
+        res = ceopt.minimize(f, np.zeros(2), sigma0=1.0, eval_seeds="each", seed=0,
+                             constraints=constraint, constraints_first=first, max_evals=3000)
+        assert res.constr_violation == 0 and abs(res.x[0] - 0.5) < 0.05

@@ -562,3 +562,16 @@ def test_bad_episodes_raise_value_error():
         policy_search("CartPole-v1", episodes="many", progress=False)
     with pytest.raises(ValueError, match="max_episodes"):
         policy_search("CartPole-v1", episodes="auto", max_episodes=1, progress=False)
+
+
+def test_only_environments_that_step_by_their_tables_are_tabular():
+    from ceopt.rl.tabular import tabular_model
+    assert tabular_model("FrozenLake-v1") is not None
+    assert tabular_model("Taxi-v4") is not None
+    assert tabular_model("Taxi-v4", fickle_passenger=True) is None  # step() changes it
+    assert tabular_model("CartPole-v1") is None
+
+
+def test_auto_episodes_refuse_non_finite_returns():
+    with pytest.raises(ValueError, match="episode returns must be finite"):
+        EpisodeCount("auto").more(np.array([[1.0, np.nan], [0.0, 1.0]]))

@@ -32,6 +32,9 @@ def run(env_id: str, args: argparse.Namespace) -> int:
     if args.method == "episode" and args.policy != "linear":
         return _usage("--policy chooses the param method's policy; --method episode trains "
                       "its own network (set its width with --hidden)")
+    if args.method == "episode" and args.episodes != 1:
+        return _usage("--episodes sets the param method's episodes per candidate; --method "
+                      "episode plays a batch of episodes per iteration")
     if args.method == "param" and args.hidden is not None and args.policy != "mlp":
         return _usage("--hidden sets the width of --policy mlp or of --method episode")
     try:
@@ -44,7 +47,7 @@ def run(env_id: str, args: argparse.Namespace) -> int:
     print(f"{'solved' if res.success else 'not solved'} after {res.nit} iterations, "
           f"{res.env_steps:,} env steps, {res.time:.2f} s")
     returns = res.eval_returns
-    print(f"evaluation over {returns.size} episodes: mean {returns.mean():.1f} "
+    print(f"evaluation over {returns.size} episodes: mean {returns.mean():.4g} "
           f"(min {returns.min():g}, max {returns.max():g})"
           + (f", target {target:g}" if target is not None else
              " (the environment has no target: give --target to set one)"))
@@ -72,7 +75,7 @@ def _train(env_id: str, args: argparse.Namespace) -> tuple[OptimizeResult, str]:
     policy: MLPPolicy | str = args.policy
     if policy == "mlp":
         policy = MLPPolicy(*env_spaces(env_id), hidden=tuple(args.hidden or (16,)))
-    res = policy_search(env_id, policy, **common)
+    res = policy_search(env_id, policy, episodes=args.episodes, **common)
     kind = f"MLP policy {res.policy.hidden}" if res.policy.hidden else "linear policy"
     return res, f"parameter-space CE, {kind} ({res.policy.n_params} parameters)"
 

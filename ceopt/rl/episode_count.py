@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numpy.typing import NDArray
 
 from .._checks import integer
@@ -50,6 +51,9 @@ class EpisodeCount:
         n, e = returns.shape
         if not self.adaptive or n < 2:
             return 0
+        if not np.all(np.isfinite(returns)):
+            raise ValueError("episode returns must be finite to choose the episodes "
+                             "(episodes='auto')")
         wanted = self._wanted(returns)
         if wanted > e and e < self.maximum:
             return min(wanted, self.maximum) - e

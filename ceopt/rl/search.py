@@ -57,9 +57,10 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
         Episodes per candidate in training (their mean return is its score). ``"auto"``, for
         noisy returns: a population plays more episodes until noise is at most a quarter of
         the variance of its scores, up to ``max_episodes`` (:mod:`ceopt.rl.episode_count`),
-        and the next one starts from that many; a check that reaches the target is then confirmed
-        on fresh episodes, and the returned policy's evaluation is played afresh after the
-        run, so no episode that decided anything enters the reported return.
+        and the next one starts from that many. A check that reaches the target is then
+        confirmed on fresh episodes, by their mean less one standard error, and the returned
+        policy's evaluation is played afresh after the run, so no episode that decided
+        anything enters the reported return.
     max_episodes : int
         The most episodes per candidate under ``"auto"``.
     sigma0 : float
@@ -209,7 +210,7 @@ def _search(es: CrossEntropy, train: EpisodeReturn, evaluation: EpisodeReturn,
             if target is not None and fun >= target:
                 checked = (checks[best] if check_episodes == evaluation.episodes
                            and not count.adaptive else evaluation.rollout(x[None])[0])
-                if checked.mean() >= target:
+                if _confirms(checked, target, count.adaptive):
                     passed = (x, float(checked.mean()), checked)
             n_checked += k
             row = (es.nfev + n_checked, train.env_steps + evaluation.env_steps,
@@ -218,3 +219,11 @@ def _search(es: CrossEntropy, train: EpisodeReturn, evaluation: EpisodeReturn,
             if log.record(row, x, fun, best=scores.max(), mean=scores.mean(), policy=fun):
                 es.request_stop()
     return passed, log
+
+
+def _confirms(returns: np.ndarray, target: float, noisy: bool) -> bool:
+    """Whether an evaluation's ``returns`` show the target reached: their mean, or under
+    noisy returns (``episodes="auto"``) their mean less one standard error, so that a policy
+    just short of the target rarely passes by luck."""
+    margin = returns.std(ddof=1) / np.sqrt(returns.size) if noisy and returns.size > 1 else 0
+    return bool(returns.mean() - margin >= target)

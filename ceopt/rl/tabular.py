@@ -21,17 +21,21 @@ import numpy as np
 from gymnasium.vector.utils import batch_space
 from numpy.typing import NDArray
 
+#: The environments whose ``step`` does no more than draw from their tables ``P`` (Taxi's
+#: fickle passenger changes its destination in ``step``: that Taxi is stepped by gymnasium).
+TABULAR = ("FrozenLakeEnv", "CliffWalkingEnv", "TaxiEnv")
+
 
 def tabular_model(env_id: str, **env_kwargs) -> dict[str, NDArray] | None:
-    """The tables of ``env_id``'s MDP, or None when it does not publish them (``P`` and
-    ``initial_state_distrib`` on the unwrapped env, discrete states and actions)."""
+    """The tables of ``env_id``'s MDP, or None unless it is one of :data:`TABULAR` (with
+    ``P`` and ``initial_state_distrib`` on the unwrapped env)."""
     env = gym.make(env_id, **env_kwargs)
     try:
         base = env.unwrapped
         P, start = getattr(base, "P", None), getattr(base, "initial_state_distrib", None)
         spaces = (env.observation_space, env.action_space)
-        if P is None or start is None or not all(isinstance(s, gym.spaces.Discrete)
-                                                 for s in spaces):
+        if (type(base).__name__ not in TABULAR or getattr(base, "fickle_passenger", False)
+                or P is None or start is None):
             return None
         n_states, n_actions = int(spaces[0].n), int(spaces[1].n)
         k = max(len(P[s][a]) for s in P for a in P[s])
@@ -43,11 +47,18 @@ def tabular_model(env_id: str, **env_kwargs) -> dict[str, NDArray] | None:
             for a in P[s]:
                 for j, (p, s2, r, d) in enumerate(P[s][a]):
                     prob[s, a, j], nxt[s, a, j], reward[s, a, j], done[s, a, j] = p, s2, r, d
-        return {"cumprob": np.cumsum(prob, axis=2), "next": nxt, "reward": reward,
-                "done": done, "start": np.cumsum(np.asarray(start, dtype=float)),
+        return {"cumprob": _cumulative(prob), "next": nxt, "reward": reward,
+                "done": done, "start": _cumulative(np.asarray(start, dtype=float)),
                 "obs_space": spaces[0], "act_space": spaces[1]}
     finally:
         env.close()
+
+
+def _cumulative(prob: NDArray) -> NDArray:
+    """Cumulative probabilities along the last axis, ending at exactly 1 (Taxi's start
+    probabilities sum to 1 - 4e-15: a draw above must not pick the last state)."""
+    cum = np.cumsum(prob, axis=-1)
+    return cum / cum[..., -1:]
 
 
 class TabularVectorEnv(gym.vector.VectorEnv):

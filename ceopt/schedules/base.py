@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from .. import distributions
 from ..distributions import Distribution
 from ..local_search import LocalSearch, Search, SearchSettings
+from ..noise import estimate_evals
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,14 @@ class Progress:
     restarts_left: int
     best_x: NDArray | None
     best_loss: float
+    #: noise=True: a search also spends an estimate's evaluations (:mod:`ceopt.noise`).
+    estimated: bool = False
 
     def fits(self, evaluations: int) -> bool:
-        """Whether the budget left holds this many more evaluations."""
-        return evaluations <= self.evals_left
+        """Whether the budget left holds this many more evaluations (a search's population:
+        with its estimate, under noise)."""
+        extra = estimate_evals(evaluations) if self.estimated else 0
+        return evaluations + extra <= self.evals_left
 
 
 class Schedule(ABC):
