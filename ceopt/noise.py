@@ -8,14 +8,16 @@ the noise mode a run therefore
 - **averages through the population**: the CE update's weighted mean over the elites averages
   the noise away, the more so the larger the population. The population is set from the budget
   (:func:`noisy_popsize`); measured on noisy sphere, ellipsoid and Rosenbrock functions in
-  d = 2 and 10 (``benchmarks/results/noise.md``) a fixed large population beat both the
-  default one and a population grown when re-evaluations showed rank changes (pycma's
-  uncertainty measurement): the success rule shrinks the spread once noise dominates, and a
-  population grown after that has too small a spread to move;
+  d = 2 and 10 (``benchmarks/results/noise.md``) a large population beat the default one,
+  and in trials while building this mode a fixed one beat a population grown when
+  re-evaluations showed rank changes (pycma's uncertainty measurement): the success rule
+  shrinks the spread once noise dominates, and a population grown after that has too small
+  a spread to move;
 - **keeps no lucky sample** across iterations (``keep_best=False``);
-- **stops on the spread only**: ``patience`` and ``tol_fun`` compare values, which noise keeps
-  moving, so they are off; no restarts unless asked (a restart would need the old and the new
-  search's centres compared under noise, which :class:`Recommender` does, at a price);
+- **stops on the spread only**: ``patience``, ``tol_fun`` and the separability test compare
+  values, which noise keeps moving, so they are off; no restarts unless asked (a restart
+  would need the old and the new search's centres compared under noise, which
+  :class:`Recommender` does, at a price);
 - **recommends the distribution's centre** (its mean; the mode of a discrete family), never a
   sample, and re-evaluates it :func:`estimate_evals` times on fresh evaluations when a search
   ends: ``res.fun`` is their mean, ``res.fun_se`` its standard error, ``res.fun_nfev`` their
@@ -37,9 +39,10 @@ from .distributions import Distribution
 from .handlers import BoundaryHandler
 
 #: The noisy population is ``POP_SCALE * max_evals ** POP_EXPONENT`` (at least the default):
-#: about 200 of 10,000 evaluations and 1,000 of 100,000. The budget sweep of
-#: ``benchmarks/noise.py --popsize-sweep`` found the best fixed population near ``B / 50`` at
-#: B = 10,000 and ``B / 100`` at B = 100,000 (d = 10), ``B / 25`` at d = 2.
+#: about 200 of 10,000 evaluations and 1,000 of 100,000. The sweep of
+#: ``benchmarks/noise.py --part sweep`` found the best fixed populations between ``B / 25``
+#: and ``B / 200`` at d = 10 (a smaller share of a larger budget, and under milder noise), and
+#: ``B / 10`` to ``B / 100`` at d = 2.
 POP_SCALE = 0.3
 POP_EXPONENT = 0.7
 #: Without ``max_evals`` the noisy population is this multiple of the default.
