@@ -25,6 +25,7 @@ import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ceopt.rl import EpisodeReturn, policy_search  # noqa: E402
+from ceopt.rl.tabular import expected_return  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TASKS = {
@@ -37,18 +38,6 @@ TASKS = {
 VALUE_ITERATION_POLICY = np.array([0, 3, 3, 3, 0, 0, 0, 0, 3, 1, 0, 0, 0, 2, 1, 0])
 #: Seeds of the scoring episodes: apart from every training seed.
 SCORE_SEED = 10**6
-
-
-def exact_success(env_id: str, actions: np.ndarray, steps: int) -> float:
-    """Probability that the deterministic tabular policy ``actions[s]`` reaches a reward of 1
-    within ``steps`` steps (policy evaluation on the environment's ``P``)."""
-    env = gym.make(env_id)
-    P, start = env.unwrapped.P, env.unwrapped.initial_state_distrib
-    value = np.zeros(len(P))
-    for _ in range(steps):
-        value = np.array([sum(p * (r + (0 if done else value[s2]))
-                              for p, s2, r, done in P[s][int(actions[s])]) for s in P])
-    return float(start @ value)
 
 
 def run_task(env_id: str, seed: int) -> dict:
@@ -65,7 +54,7 @@ def run_task(env_id: str, seed: int) -> dict:
            "max_episodes_used": int(res.history["episodes"].max())}
     if env_id.startswith("FrozenLake"):
         actions = res.policy.act(res.x, np.arange(16))
-        row["exact"] = exact_success(env_id, actions, gym.spec(env_id).max_episode_steps)
+        row["exact"] = expected_return(env_id, actions, gym.spec(env_id).max_episode_steps)
     return row
 
 
@@ -97,7 +86,7 @@ def report(runs_csv: Path, out: Path) -> None:
         from scipy.stats import binom
 
         exact = np.array([float(r["exact"]) for r in lake])
-        best = exact_success("FrozenLake-v1", VALUE_ITERATION_POLICY, 100)
+        best = expected_return("FrozenLake-v1", VALUE_ITERATION_POLICY, 100)
         passes = binom.sf(69, 100, best)  # P(at least 70 successes in 100 episodes)
         nine = binom.sf(8, 10, passes)
         lines += ["", "FrozenLake-v1: the exact probability that each returned policy reaches "

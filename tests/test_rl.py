@@ -21,7 +21,7 @@ from ceopt.rl.adam import Adam
 from ceopt.rl.episode import sample_actions
 from ceopt.rl.episode_count import EpisodeCount
 from ceopt.rl.rollout import make_vector_env
-from ceopt.rl.tabular import TabularVectorEnv
+from ceopt.rl.tabular import TabularVectorEnv, expected_return
 
 CARTPOLE = gym.make("CartPole-v1")
 PENDULUM = gym.make("Pendulum-v1")
@@ -423,8 +423,8 @@ def test_discrete_observations_through_a_vector_env_match_the_single_env():
 
 
 def exact_success(env_id, actions, steps, **kwargs):
-    """The probability that the deterministic policy ``actions[s]`` reaches a reward of 1
-    within ``steps`` steps, from the environment's tables (policy evaluation)."""
+    """The reference for ``expected_return``: policy evaluation on ``P`` by hand, outcome by
+    outcome."""
     env = gym.make(env_id, **kwargs)
     P, start = env.unwrapped.P, env.unwrapped.initial_state_distrib
     value = np.zeros(len(P))
@@ -432,6 +432,18 @@ def exact_success(env_id, actions, steps, **kwargs):
         value = np.array([sum(p * (r + (0 if done else value[s2]))
                               for p, s2, r, done in P[s][int(actions[s])]) for s in P])
     return float(start @ value)
+
+
+def test_expected_return_matches_policy_evaluation_by_hand():
+    rng = np.random.default_rng(0)
+    for env_id, kwargs in [("FrozenLake-v1", {}), ("FrozenLake-v1", {"map_name": "8x8"}),
+                           ("CliffWalking-v1", {"is_slippery": True})]:
+        env = gym.make(env_id, **kwargs)
+        actions = rng.integers(env.action_space.n, size=env.observation_space.n)
+        assert expected_return(env_id, actions, 30, **kwargs) == pytest.approx(
+            exact_success(env_id, actions, 30, **kwargs), rel=1e-12, abs=1e-12)
+    with pytest.raises(ValueError, match="transition tables"):
+        expected_return("CartPole-v1", np.zeros(2), 10)
 
 
 def test_the_tabular_vector_env_draws_the_environments_transitions():
@@ -443,7 +455,7 @@ def test_the_tabular_vector_env_draws_the_environments_transitions():
     params = np.zeros(policy.n_params)
     params[np.arange(16) * 4 + optimal] = 1.0  # weight (state, action): one-hot row -> action
     assert np.array_equal(policy.act(params, np.arange(16)), optimal)
-    p = exact_success("FrozenLake-v1", optimal, 100)
+    p = expected_return("FrozenLake-v1", optimal, 100)
     assert p == pytest.approx(0.740, abs=1e-3)  # (0.744 for the best non-stationary policy)
     n = 20_000
     f = EpisodeReturn("FrozenLake-v1", policy, episodes=n, seed=5)
@@ -544,7 +556,7 @@ def test_policy_search_with_auto_episodes_learns_the_slippery_lake():
     res = policy_search("FrozenLake-v1", seed=0, episodes="auto", max_iter=20,
                         target_return=2.0, progress=False)  # no stop on the target
     actions = res.policy.act(res.x, np.arange(16))
-    assert exact_success("FrozenLake-v1", actions, 100) >= 0.6
+    assert expected_return("FrozenLake-v1", actions, 100) >= 0.6
     assert res.history["episodes"].max() > 2 and res.eval_returns.size == 100
     assert res.fun == res.eval_return == res.eval_returns.mean()
 

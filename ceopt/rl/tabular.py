@@ -54,6 +54,27 @@ def tabular_model(env_id: str, **env_kwargs) -> dict[str, NDArray] | None:
         env.close()
 
 
+def expected_return(env_id: str, actions: NDArray, steps: int, **env_kwargs) -> float:
+    """The exact expected return of the deterministic policy ``actions[s]`` over ``steps``
+    steps from the start, by policy evaluation on the tables: for FrozenLake, the probability
+    of reaching the goal within the time limit (what a mean over episodes estimates)."""
+    model = tabular_model(env_id, **env_kwargs)
+    if model is None:
+        raise ValueError(f"{env_id} does not publish its transition tables")
+    s = np.arange(model["next"].shape[0])
+    a = np.asarray(actions, dtype=np.int64)
+    if a.shape != s.shape:
+        raise ValueError(f"actions must have one entry per state, shape {s.shape}, got "
+                         f"{a.shape}")
+    prob = np.diff(model["cumprob"][s, a], prepend=0.0, axis=1)
+    reward, done, nxt = model["reward"][s, a], model["done"][s, a], model["next"][s, a]
+    value = np.zeros(s.size)
+    for _ in range(steps):  # value_t(s) = sum_k p_k (r_k + [not done_k] value_t-1(s'_k))
+        value = (prob * (reward + np.where(done, 0.0, value[nxt]))).sum(axis=1)
+    start = np.diff(model["start"], prepend=0.0)
+    return float(start @ value)
+
+
 def _cumulative(prob: NDArray) -> NDArray:
     """Cumulative probabilities along the last axis, ending at exactly 1 (Taxi's start
     probabilities sum to 1 - 4e-15: a draw above must not pick the last state)."""
