@@ -189,6 +189,26 @@ def _mean_table(rows: list[dict], key, columns: list[str]) -> list[str]:
     return lines
 
 
+def coverage_table(path: Path) -> list[str]:
+    """How often ``fun ± 3 fun_se`` held the true value, as markdown."""
+    if not path.exists():
+        return []
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    lines = ["", "## Is `res.fun` honest?", "",
+             "The noise mode on `sum((x - 1)**2) + N(0, 0.1²)` in [-5, 5]^d: the share of runs "
+             "whose `fun ± 3 fun_se` holds the true value at `x` (`python benchmarks/noise.py "
+             "--part coverage`).", "", "| d | budget | runs | within 3 SE | median abs(z) |",
+             "|---:|---:|---:|---:|---:|"]
+    for d, b, _ in COVERAGE:
+        z = np.array([abs(float(r["z"])) for r in rows
+                      if int(r["d"]) == d and int(r["budget"]) == b])
+        if z.size:
+            lines.append(f"| {d} | {b:,} | {z.size} | {np.mean(z <= 3):.0%} | "
+                         f"{np.median(z):.2f} |")
+    return lines
+
+
 def sweep_table(path: Path) -> list[str]:
     """The population sweep as markdown: median true value per setting and population."""
     if not path.exists():
@@ -245,6 +265,7 @@ def report(bbob_csv: Path, sphere_csv: Path, out: Path) -> None:
         lines.append(f"| {solver} | {np.median(delta):.2g} | {delta.min():.2g} | "
                      f"{delta.max():.2g} | {np.median([int(r['evals']) for r in mine]):.0f} | "
                      f"{np.median([float(r['cpu']) for r in mine]):.2f} |")
+    lines += coverage_table(RESULTS / "noise-coverage-runs.csv")
     lines += sweep_table(RESULTS / "noise-sweep-runs.csv")
     solvers = [s for s in SOLVERS if any(r["solver"] == s for r in runs)]
     for budget in sorted({int(r["budget"]) // int(r["d"]) for r in runs}):
@@ -294,16 +315,36 @@ def sweep_task(task: dict) -> dict:
     return {**task, "popsize": es.popsize, "delta": float(true(es.dist.mean[None])[0])}
 
 
+#: The coverage check: (d, budget, runs) on the shifted sphere with N(0, 0.1²) noise.
+COVERAGE = ((10, 20_000, 100), (5, 5_000, 200), (2, 2_000, 200))
+
+
+def coverage_task(task: dict) -> dict:
+    """One noise-mode run: how many standard errors ``fun`` lies from the true value at x."""
+    d, seed = task["d"], task["seed"]
+    rng = np.random.default_rng(10_000 + seed)
+
+    def noisy(X):
+        return ((X - 1) ** 2).sum(axis=1) + 0.1 * rng.standard_normal(len(X))
+
+    res = ceopt.minimize(noisy, bounds=[(LOW, HIGH)] * d, vectorized=True, noise=True,
+                         max_evals=task["budget"], seed=seed)
+    true = float(((res.x - 1) ** 2).sum())
+    return {**task, "fun": res.fun, "fun_se": res.fun_se, "true": true,
+            "z": (res.fun - true) / res.fun_se}
+
+
 def int_list(text: str) -> list[int]:
     return [int(v) for v in text.split(",")]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", choices=("sphere", "bbob", "sweep", "report"),
+    parser.add_argument("--part", choices=("sphere", "bbob", "sweep", "coverage", "report"),
                         default="sphere",
-                        help="sweep: the fixed populations behind the noise mode's; report: "
-                             "write results/noise.md from the runs' CSV files")
+                        help="sweep: the fixed populations behind the noise mode's; coverage: "
+                             "how often fun ± 3 fun_se holds the true value; report: write "
+                             "results/noise.md from the runs' CSV files")
     parser.add_argument("--solvers", default=";".join(SOLVERS),
                         help="solvers separated by ';' (a ceopt variant names its options: "
                              "'ceopt-noise:weights=equal')")
@@ -326,7 +367,11 @@ def main(argv=None) -> None:
         report(RESULTS / "noise-bbob-runs.csv", RESULTS / "noise-sphere-runs.csv",
                RESULTS / "noise.md")
         return
-    if args.part == "sweep":
+    if args.part == "coverage":
+        tasks = [{"d": d, "budget": b, "seed": seed} for d, b, n in COVERAGE
+                 for seed in range(n)]
+        work = coverage_task
+    elif args.part == "sweep":
         tasks = [{"function": f, "noise": n, "d": d, "budget": b * d, "divisor": div,
                   "seed": seed}
                  for d in (2, 10) for b in (100, 1000, 10000) for f in SWEEP_FUNCTIONS
