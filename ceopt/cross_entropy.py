@@ -144,9 +144,9 @@ class CrossEntropy:
         if not isinstance(dist, Distribution):
             raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
         check_options(options)
-        self.noise = flag("noise", noise)
+        noise = flag("noise", noise)
         self.eval_seeds = check_eval_seeds(eval_seeds)
-        if self.noise:
+        if noise:
             if constraints is not None:
                 raise ValueError("noise=True with constraints is not supported yet: rank by a "
                                  "penalised objective, or leave noise out")
@@ -157,7 +157,7 @@ class CrossEntropy:
             options["separable"] = ConstraintCheck.no_sweeps(options.get("separable"))
         sizes_given = picked(options, SIZE_OPTIONS)
         rule = make_rule(method, dist, picked(options, RULE_OPTIONS))
-        if self.noise and sizes_given["popsize"] is None:  # noise averages out in the fit
+        if noise and sizes_given["popsize"] is None:  # noise averages out in the fit
             budget = None if max_evals is None else integer("max_evals", max_evals, 1)
             sizes_given["popsize"] = noisy_popsize(rule.sizes(dist, **sizes_given)[0], budget)
         popsize, n_elite = rule.sizes(dist, **sizes_given)
@@ -172,7 +172,7 @@ class CrossEntropy:
         self.max_evals = None if max_evals is None else integer("max_evals", max_evals, 1)
         if self.max_evals is not None and self.max_evals < popsize:
             raise ValueError(f"max_evals={max_evals} is smaller than one population ({popsize})")
-        if self.noise and self.max_evals is not None and (
+        if noise and self.max_evals is not None and (
                 self.max_evals < popsize + estimate_evals(popsize)):
             raise ValueError(f"max_evals={max_evals} holds less than one population ({popsize}) "
                              f"and the {estimate_evals(popsize)} re-evaluations of the "
@@ -190,12 +190,17 @@ class CrossEntropy:
         self._nit = 0
         self._nfev = 0
         self.nrestarts = 0
-        self._found = Findings(self.noise)
+        self._found = Findings(noise)
         self._user_stop: StopReason | None = None
         self._history = History()
         self._search: Search = schedule.first(self._progress(popsize))
 
     # -- read-only state ---------------------------------------------------------------------
+    @property
+    def noise(self) -> bool:
+        """Whether the run treats its objective as noisy (``noise=True``)."""
+        return self._found.noise is not None
+
     @property
     def dist(self) -> Distribution:
         """The current sampling distribution."""
@@ -590,7 +595,6 @@ class CrossEntropy:
         run.nrestarts = int(state["nrestarts"])
         run._user_stop = stopping.CALLBACK if state["user_stop"] else None
         run._found = Findings.from_state(state, run.nrestarts)
-        run.noise = run._found.noise is not None
         run.eval_seeds = state.get("eval_seeds")  # (none before noisy objectives were handled)
         run._history = History.from_state(state["history"])
         # (A checkpoint from before constraints existed has none.)
