@@ -3,7 +3,8 @@
 Every parameter vector of a population plays its episodes in its own sub-environment of one
 vector environment, and one ``step`` call advances them all: the policy acts on the whole
 batch of observations at once. Environments with a native vector implementation (CartPole
-steps 0.5 M steps/s at 16 copies, 6 M at 256) use it; the others a ``SyncVectorEnv``.
+steps 0.5 M steps/s at 16 copies, 6 M at 256) use it, as do the tabular MDPs and Pendulum and
+MountainCarContinuous (numpy versions here); the others a ``SyncVectorEnv``.
 
 gymnasium 1.x vector environments reset a finished sub-environment on the *next* step: that
 step ignores the action, returns the first observation of a new episode, reward 0 and
@@ -23,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import generator, integer
+from .classic import classic_vector_env
 from .policies import LinearPolicy, MLPPolicy
 from .tabular import TabularVectorEnv, tabular_model
 
@@ -33,20 +35,26 @@ SEED_BOUND = 2**62
 
 def has_native_vector_env(env_id: str, **env_kwargs) -> bool:
     """Whether ``env_id`` steps all its copies in one numpy call, where a ``SyncVectorEnv``
-    steps them one by one: it has its own vector implementation (CartPole does), or it is a
-    tabular MDP (:mod:`ceopt.rl.tabular`: FrozenLake, CliffWalking, Taxi)."""
+    steps them one by one: it has its own vector implementation (CartPole does), it is a
+    tabular MDP (:mod:`ceopt.rl.tabular`: FrozenLake, CliffWalking, Taxi), or one of
+    :mod:`ceopt.rl.classic` (Pendulum, MountainCarContinuous)."""
     return (gym.spec(env_id).vector_entry_point is not None
-            or _tabular(env_id, env_kwargs) is not None)
+            or _tabular(env_id, env_kwargs) is not None
+            or classic_vector_env(env_id, 1, **env_kwargs) is not None)
 
 
 def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv:
-    """``num_envs`` copies of ``env_id``: its native vector env, the tabular one, else sync."""
+    """``num_envs`` copies of ``env_id``: its native vector env, the tabular or classic one,
+    else sync."""
     if gym.spec(env_id).vector_entry_point is not None:
         return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point",
                             **env_kwargs)
     model = _tabular(env_id, env_kwargs)
     if model is not None:
         return TabularVectorEnv(model, num_envs)
+    classic = classic_vector_env(env_id, num_envs, **env_kwargs)
+    if classic is not None:
+        return classic
     return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync", **env_kwargs)
 
 
