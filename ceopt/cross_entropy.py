@@ -95,7 +95,9 @@ class CrossEntropy:
           ``n_elite`` (``1 <= n_elite < popsize``; default ``round(elite_frac * popsize)``);
         - update rule: ``weights`` ("rank" or "equal"), ``smoothing`` (weight of the new fit),
           ``smoothing_cov`` (of a Gaussian's covariance, where the rule has its own rate),
-          ``scale_control`` (the success rule on a Gaussian's spread), ``keep_best`` (the
+          ``scale_control`` (a factor on a Gaussian's spread: ``"success"``/True, the success
+          rule; ``"path"``, the evolution path of the mean, which noise does not shrink;
+          False), ``keep_best`` (the
           previous population's best sample as a candidate elite of the mean; turn it off for
           a noisy objective);
         - a local search's end: ``tol_spread`` (the spread above the family's floor below this

@@ -140,7 +140,8 @@ class Distribution(ABC):
 class LocationScale(Distribution):
     """A continuous family with a mean and per-coordinate standard deviations.
 
-    Besides :class:`Distribution`, the solver uses: ``fit`` with ``center`` (the spread fitted
+    Besides :class:`Distribution`, the solver uses: ``standardized`` (the path control),
+    ``fit`` with ``center`` (the spread fitted
     about a given mean: the update about the previous mean), ``smooth`` with a separate rate
     for the spread and a ``scale`` factor (the scale control), ``moved`` and ``scaled``
     (where and how wide a restart starts), and ``diagonal`` (the family without correlations,
@@ -156,6 +157,11 @@ class LocationScale(Distribution):
     @abstractmethod
     def std(self) -> NDArray[np.float64]:
         """The marginal standard deviations, shape ``(dim,)``."""
+
+    @abstractmethod
+    def standardized(self, x: ArrayLike) -> NDArray[np.float64]:
+        """One point ``x`` in units of the spread: ``L^-1 (x - mean)`` with ``L L^T`` the
+        covariance (the path control measures the mean's moves in them)."""
 
     @abstractmethod
     def fit(self: D, x: ArrayLike, weights: ArrayLike | None = None, *,

@@ -85,6 +85,10 @@ class DiagGaussian(Normal):
         return -0.5 * np.einsum("ij,ij->i", z, z) - (
             np.log(self._std).sum() + 0.5 * self.dim * LOG_2PI)
 
+    def standardized(self, x: ArrayLike) -> NDArray[np.float64]:
+        """``(x - mean) / std``: where ``x`` lies in units of this distribution's spread."""
+        return (np.asarray(x, dtype=np.float64) - self._mean) / self._std
+
     def fit(self, x: ArrayLike, weights: ArrayLike | None = None, *,
             center: ArrayLike | None = None, overwrite_x: bool = False) -> DiagGaussian:
         """Weighted MLE; ``center`` holds the variances' mean fixed (module docstring).

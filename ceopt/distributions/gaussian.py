@@ -121,6 +121,12 @@ class Gaussian(Normal):
         log_det = 2.0 * np.log(np.diag(self._chol)).sum()
         return -0.5 * (maha + self.dim * LOG_2PI + log_det)
 
+    def standardized(self, x: ArrayLike) -> NDArray[np.float64]:
+        """``L^-1 (x - mean)`` for one point ``x``: where it lies in units of this
+        distribution's spread (standard normal for a sample)."""
+        dev = np.asarray(x, dtype=np.float64) - self._mean
+        return solve_triangular(self._chol, dev, lower=True, check_finite=False)
+
     def fit(self, x: ArrayLike, weights: ArrayLike | None = None, *,
             center: ArrayLike | None = None, overwrite_x: bool = False) -> Gaussian:
         """Weighted MLE; ``center`` holds the covariance's mean fixed (module docstring).

@@ -2,7 +2,7 @@
 
 | method | for | weights | scale control | keep_best | tol_fun | separable | elites | smoothing |
 |---|---|---|---|---|---|---|---|---|
-| ``"adaptive"`` | location-scale (default) | rank | on | on | 1e-11 | tested | 1/2 | 1 |
+| ``"adaptive"`` | location-scale (default) | rank | success | on | 1e-11 | tested | 1/2 | 1 |
 | ``"ce"`` | any (default otherwise) | equal | off | off | 0 | off | 0.1 | 0.7 |
 | ``"textbook"`` | any | equal | off | off | 0 | off | 0.1 | 0.7 |
 

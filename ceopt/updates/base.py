@@ -23,9 +23,12 @@ from numpy.typing import NDArray
 from .._checks import flag, fraction, integer
 from ..distributions import Distribution, LocationScale
 from ..selection import default_n_elite, default_popsize
+from .path_control import PathControl
 from .scale_control import ScaleControl
 
 WEIGHTS = ("rank", "equal")
+#: The scale controls by the name ``scale_control=`` takes (True is "success", False none).
+SCALE_CONTROLS = {"success": ScaleControl, "path": PathControl}
 #: Default smoothing of a full covariance (methods "ce" and "textbook"; benchmarks/results/
 #: defaults.md: with the mean's 0.7, the eigenvalues drift apart until the distribution
 #: collapses into a subspace).
@@ -36,6 +39,18 @@ def correlated(dist: Distribution) -> bool:
     """Whether ``dist`` fits correlations between coordinates (a full covariance): its rate
     and its fewest elites differ from a diagonal family's."""
     return isinstance(dist, LocationScale) and dist.diagonal() is not dist
+
+
+def scale_control_name(value: Any) -> str | bool:
+    """``scale_control`` checked: ``"success"`` (also True), ``"path"`` or False."""
+    if isinstance(value, (bool, np.bool_)):
+        return "success" if value else False
+    if isinstance(value, str) and value in SCALE_CONTROLS:
+        return value
+    error = ValueError if isinstance(value, str) else TypeError
+    raise error(f"scale_control must be 'success' (or True: the success rule on the values), "
+                f"'path' (the evolution path of the mean, robust to noise) or False, got "
+                f"{value!r}")
 
 
 def rank_weights(mu: int) -> NDArray[np.float64]:
@@ -52,8 +67,11 @@ class UpdateRule(ABC):
     ----------
     dist : the run's initial distribution (the options are checked against its family).
     weights : "rank" or "equal", how the elites are weighted in the fit.
-    scale_control : multiply a location-scale family's spread by the success rule's factor
-        after every update (:class:`~ceopt.updates.scale_control.ScaleControl`).
+    scale_control : multiply a location-scale family's spread by a factor after every
+        update: ``"success"`` (or True) from the success rule on the values
+        (:mod:`~ceopt.updates.scale_control`), ``"path"`` from the evolution path of the
+        mean's moves (:mod:`~ceopt.updates.path_control`, CMA-ES's CSA: noise does not
+        shrink it), False for none.
     keep_best : fit the mean to the elites chosen among the new population and the previous
         population's best sample (rules that fit about the previous mean only).
     smoothing : weight of the new fit in ``smoothing * fit + (1 - smoothing) * old``.
@@ -81,8 +99,8 @@ class UpdateRule(ABC):
         weights = self.WEIGHTS if weights is None else weights
         if not isinstance(weights, str) or weights not in WEIGHTS:
             raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
-        scale_control = flag("scale_control",
-                             self.SCALE_CONTROL if scale_control is None else scale_control)
+        scale_control = scale_control_name(
+            self.SCALE_CONTROL if scale_control is None else scale_control)
         if scale_control and not steerable:
             raise ValueError("scale_control applies to Gaussian (location-scale) distributions "
                              "only")
@@ -153,7 +171,12 @@ class UpdateRule(ABC):
         them, and the state that lives for one local search only, afresh."""
         self.elite_weights = rank_weights(n_elite) if self.weights == "rank" else None
         self.smoothing_cov = self.spread_rate(dist, n_elite)
-        self._scale = ScaleControl(dist.dim) if self.scale_control else None
+        self._scale = None
+        if self.scale_control == "success":
+            self._scale = ScaleControl(dist.dim)
+        elif self.scale_control == "path":
+            w = self.elite_weights
+            self._scale = PathControl(dist.dim, n_elite if w is None else 1.0 / (w**2).sum())
 
     def update(self, dist: Distribution, X: NDArray, elites: NDArray,
                ranking: NDArray) -> Distribution:
@@ -178,10 +201,15 @@ class UpdateRule(ABC):
     def _flat(self) -> None:  # noqa: B027 (a hook: most rules have no state to clear)
         """What a flat population leaves of the rule's state."""
 
-    def _scaled(self, ranking: NDArray) -> dict[str, float]:
-        """``smooth``'s keyword for the scale control's factor (none when it is off). Called
-        after the fits, so that a fit that fails leaves the record as it was."""
-        return {} if self._scale is None else {"scale": self._scale.factor(ranking)}
+    def _scaled(self, ranking: NDArray, dist: Distribution,
+                fitted: Distribution) -> dict[str, float]:
+        """``smooth``'s keyword for the scale control's factor (none when it is off), from
+        the losses and the move from ``dist`` to the ``fitted`` mean. Called after the fits,
+        so that a fit that fails leaves the record as it was."""
+        if self._scale is None:
+            return {}
+        step = dist.standardized(fitted.mean) if self.scale_control == "path" else None
+        return {"scale": self._scale.factor(ranking, step)}
 
     # -- checkpoints -------------------------------------------------------------------------
     def search_state(self) -> dict[str, Any]:

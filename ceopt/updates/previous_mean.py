@@ -79,7 +79,8 @@ class PreviousMean(Textbook):
         fitted = dist.fit(chosen, w, center=dist.mean, overwrite_x=True)
         if mean is not None:
             fitted = fitted.moved(mean)
-        new = dist.smooth(fitted, self.smoothing, self.smoothing_cov, **self._scaled(ranking))
+        new = dist.smooth(fitted, self.smoothing, self.smoothing_cov,
+                          **self._scaled(ranking, dist, fitted))
         if self.keep_best:  # this population's best, a candidate elite of the next mean only
             self._kept = Kept(X[elites[0]].copy(), float(ranking[elites[0]]))
         return new

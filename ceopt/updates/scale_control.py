@@ -24,7 +24,8 @@ SUCCESS_SMOOTHING = 0.3
 
 
 class ScaleControl:
-    """``factor(losses)`` is called once per population with its losses (to be minimised) and
+    """``factor(losses, step)`` is called once per population with its losses (to be
+    minimised) and the mean's standardised move (unused: the rule reads only the values), and
     returns the factor to multiply every standard deviation by."""
 
     def __init__(self, dim: int):
@@ -32,7 +33,8 @@ class ScaleControl:
         self.success = 0.0  # s: the smoothed 2p - 1, in [-1, 1]
         self.reference: float | None = None  # the last population's reference quantile
 
-    def factor(self, losses: NDArray[np.float64]) -> float:
+    def factor(self, losses: NDArray[np.float64], step: NDArray[np.float64] | None = None
+               ) -> float:
         finite = losses[~np.isnan(losses)]
         if finite.size == 0:  # nothing to compare (tell never passes this: NaN is no elite)
             return 1.0
