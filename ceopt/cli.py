@@ -113,9 +113,13 @@ def _add_rl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", type=float, default=None,
                         help="target mean return (default: the env's reward threshold)")
     parser.add_argument("--eval-episodes", type=_positive, default=100)
-    parser.add_argument("--episodes", type=_episodes, default=1,
+    parser.add_argument("--episodes", type=_episodes, default=None,
                         help="training episodes per candidate of the param method: a number "
-                             "(default 1) or 'auto' for noisy returns (FrozenLake)")
+                             "(default 1, 4 with --noise) or 'auto' for noisy returns "
+                             "(FrozenLake)")
+    parser.add_argument("--noise", action="store_true",
+                        help="the returns are noisy (Pendulum): the param method's search "
+                             "settings for noise (docs/noise.md)")
     parser.add_argument("--max-steps", type=_positive, default=None,
                         help="episode length cap (default: the env's time limit; needed "
                              "for envs without one)")

@@ -66,6 +66,7 @@ def test_rl_command_exits_one_when_the_target_is_not_reached(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["cartpole", "--method", "episode", "--policy", "mlp"], "--policy chooses"),
     (["cartpole", "--hidden", "8"], "--hidden sets the width"),
+    (["cartpole", "--method", "episode", "--noise"], "--episodes and --noise"),
     (["rl", "NoSuchEnv-v0"], "NoSuchEnv"),
     (["rl", "Pendulum-v1", "--method", "episode"], "Discrete action space"),
     (["rl", "Blackjack-v1"], "Box or Discrete observations"),
@@ -88,6 +89,12 @@ def test_namespaced_env_ids_become_flat_file_names(tmp_path, capsys):
     assert "MLP policy (4,)" in capsys.readouterr().out
     assert [p.name for p in tmp_path.iterdir()] == [
         "CeoptTest_Pole-v1-param-mlp-seed0.npz"]
+
+
+def test_rl_command_with_noise_solves_mountain_car_continuous(tmp_path, capsys):
+    assert main(["rl", "MountainCarContinuous-v0", "--noise", "--out", str(tmp_path),
+                 "--quiet", "--no-plot"]) == 0
+    assert "solved after" in capsys.readouterr().out
 
 
 def test_rl_command_parse_errors(capsys):

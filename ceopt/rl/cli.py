@@ -32,8 +32,8 @@ def run(env_id: str, args: argparse.Namespace) -> int:
     if args.method == "episode" and args.policy != "linear":
         return _usage("--policy chooses the param method's policy; --method episode trains "
                       "its own network (set its width with --hidden)")
-    if args.method == "episode" and args.episodes != 1:
-        return _usage("--episodes sets the param method's episodes per candidate; --method "
+    if args.method == "episode" and (args.episodes is not None or args.noise):
+        return _usage("--episodes and --noise set the param method's search; --method "
                       "episode plays a batch of episodes per iteration")
     if args.method == "param" and args.hidden is not None and args.policy != "mlp":
         return _usage("--hidden sets the width of --policy mlp or of --method episode")
@@ -75,7 +75,7 @@ def _train(env_id: str, args: argparse.Namespace) -> tuple[OptimizeResult, str]:
     policy: MLPPolicy | str = args.policy
     if policy == "mlp":
         policy = MLPPolicy(*env_spaces(env_id), hidden=tuple(args.hidden or (16,)))
-    res = policy_search(env_id, policy, episodes=args.episodes, **common)
+    res = policy_search(env_id, policy, episodes=args.episodes, noise=args.noise, **common)
     kind = f"MLP policy {res.policy.hidden}" if res.policy.hidden else "linear policy"
     return res, f"parameter-space CE, {kind} ({res.policy.n_params} parameters)"
 
