@@ -267,9 +267,12 @@ def report(bbob_csv: Path, sphere_csv: Path, out: Path) -> None:
                      f"{np.median([float(r['cpu']) for r in mine]):.2f} |")
     lines += coverage_table(RESULTS / "noise-coverage-runs.csv")
     lines += sweep_table(RESULTS / "noise-sweep-runs.csv")
-    solvers = [s for s in SOLVERS if any(r["solver"] == s for r in runs)]
     for budget in sorted({int(r["budget"]) // int(r["d"]) for r in runs}):
         mine = [r for r in runs if int(r["budget"]) // int(r["d"]) == budget]
+        # The peers, then any ceopt variant run at this budget (an ablation row).
+        present = {r["solver"] for r in mine}
+        solvers = ([s for s in SOLVERS if s in present]
+                   + sorted(present - set(SOLVERS)))
         instances = sorted({r["inst"] for r in mine})
         lines += ["", f"## bbob with noise, {budget}·d evaluations", "",
                   f"Mean score over f1–f24, instance(s) {', '.join(instances)}.", ""]
