@@ -24,7 +24,8 @@ def pump(obs, rng):
 @pytest.mark.parametrize("env_id, kwargs", CASES)
 def test_the_vector_env_steps_as_gymnasium_does(env_id, kwargs):
     """From the same start states and under the same actions, every copy's observations,
-    rewards and terminations equal gymnasium's, up to float rounding, until it terminates."""
+    rewards and terminations equal gymnasium's, up to float rounding, until it terminates;
+    the registered time limit truncates as gymnasium's TimeLimit wrapper would."""
     n, steps = 6, 400
     singles = [gym.make(env_id, **kwargs).unwrapped for _ in range(n)]
     starts = [env.reset(seed=i)[0] for i, env in enumerate(singles)]
@@ -35,7 +36,8 @@ def test_the_vector_env_steps_as_gymnasium_does(env_id, kwargs):
     obs = np.array(starts)
     live = np.ones(n, dtype=bool)
     reached = np.zeros(n, dtype=bool)
-    for _ in range(steps):
+    limit = gym.spec(env_id).max_episode_steps  # the unwrapped envs have none: compare
+    for t in range(steps):
         actions = pump(obs, rng).astype(np.float32)
         v_obs, v_reward, v_term, v_trunc, _ = vec.step(actions)
         for i, env in enumerate(singles):
@@ -44,7 +46,7 @@ def test_the_vector_env_steps_as_gymnasium_does(env_id, kwargs):
             o, r, term, trunc, _ = env.step(actions[i])
             np.testing.assert_allclose(v_obs[i], o, rtol=1e-5, atol=1e-6)
             assert v_reward[i] == pytest.approx(r, rel=1e-5, abs=1e-6)
-            assert v_term[i] == term and not v_trunc[i] and not trunc
+            assert v_term[i] == term and v_trunc[i] == (t + 1 >= limit) and not trunc
             live[i] &= not term
             reached[i] |= term
         obs = v_obs

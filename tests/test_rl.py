@@ -201,14 +201,25 @@ def test_native_vector_rollout_equals_single_env_episode_by_episode():
     assert f.env_steps == returns.sum() and f.episodes_played == len(P)  # reward 1 per step
 
 
+def make_pendulum(**kwargs):
+    from gymnasium.envs.classic_control.pendulum import PendulumEnv
+    return PendulumEnv(**kwargs)
+
+
 def test_sync_vector_rollout_equals_single_env_episode_by_episode():
-    # Pendulum: no native vector env, Box actions, real-valued rewards; sub-env i of a
-    # SyncVectorEnv reset with seed s starts as a single env reset with seed s + i.
+    # Pendulum registered under an entry point ceopt has no vector env for: a SyncVectorEnv,
+    # Box actions, real-valued rewards; sub-env i of a SyncVectorEnv reset with seed s
+    # starts as a single env reset with seed s + i.
+    if "CeoptTest/SyncPendulum-v1" not in gym.registry:
+        gym.register("CeoptTest/SyncPendulum-v1", entry_point=make_pendulum,
+                     max_episode_steps=200)
+    env_id = "CeoptTest/SyncPendulum-v1"
     policy = MLPPolicy(PENDULUM.observation_space, PENDULUM.action_space, hidden=(4,))
-    f = EpisodeReturn("Pendulum-v1", policy, max_steps=60, seed=0)
+    f = EpisodeReturn(env_id, policy, max_steps=60, seed=0)
+    assert isinstance(f._env(5), gym.vector.SyncVectorEnv)
     P = np.random.default_rng(2).normal(size=(5, policy.n_params))
     returns = f.rollout(P, seed=40)[:, 0]
-    expected = [single_env_return("Pendulum-v1", policy, p, seed=40 + i, max_steps=60)
+    expected = [single_env_return(env_id, policy, p, seed=40 + i, max_steps=60)
                 for i, p in enumerate(P)]
     np.testing.assert_allclose(returns, expected, rtol=1e-12)
     assert f.env_steps == 5 * 60
@@ -242,11 +253,21 @@ def test_episodes_are_cut_at_max_steps_and_nothing_after_an_end_is_counted():
     assert f.env_steps == returns.sum()
 
 
-@pytest.mark.parametrize("env_id, limit", [("CartPole-v1", 500), ("Pendulum-v1", 200)])
-def test_the_environments_own_truncation_ends_an_episode(env_id, limit):
-    # max_steps beyond the time limit: the env truncates first, and what its autoreset
-    # plays afterwards is not counted.
-    f = EpisodeReturn(env_id, seed=0, max_steps=limit + 100)
+@pytest.mark.parametrize("env_id, limit, kwargs", [
+    ("CartPole-v1", 500, {}), ("Pendulum-v1", 200, {}), ("MountainCarContinuous-v0", 999, {}),
+    ("FrozenLake-v1", 100, {"is_slippery": False}), ("CliffWalking-v1", None, {})])
+def test_the_environments_own_truncation_ends_an_episode(env_id, limit, kwargs):
+    # max_steps beyond the time limit: the env truncates first (gymnasium's vector envs, and
+    # ceopt's tabular and classic ones), and what its autoreset plays afterwards is not
+    # counted. All-zero parameters never end an episode otherwise (the first action: left
+    # on the lake, up on the cliff, no force on the car). CliffWalking has no limit of its
+    # own: max_steps ends its episodes.
+    if limit is None:
+        f = EpisodeReturn(env_id, seed=0, max_steps=300, **kwargs)
+        f.rollout(np.zeros((1, f.policy.n_params)))
+        assert f.env_steps == 300
+        return
+    f = EpisodeReturn(env_id, seed=0, max_steps=limit + 100, **kwargs)
     params = np.zeros((1, f.policy.n_params))
     if env_id == "CartPole-v1":
         params[0, [5, 7]], params[0, [4, 6]] = 1.0, -1.0  # a balancer: plays to the limit

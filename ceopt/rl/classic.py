@@ -10,8 +10,9 @@ stream). The classes are chosen by the registered entry point, so an environment
 again with other keyword arguments or another time limit still gets them.
 
 Like gymnasium's vector environments, a finished copy keeps stepping;
-:func:`~ceopt.rl.rollout.play` masks it from the step its episode ended, and applies the
-time limit (``max_steps``).
+:func:`~ceopt.rl.rollout.play` masks it from the step its episode ended. The registered time
+limit truncates an episode as gymnasium's ``TimeLimit`` wrapper does (a shorter
+``max_steps`` of ``play`` cuts it first).
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from numpy.typing import NDArray
 
 class _ClassicVectorEnv(gym.vector.VectorEnv):
     """What both environments share: the spaces of ``num_envs`` copies, a generator seeded by
-    ``reset``, and the state, one row per copy."""
+    ``reset``, the state, one row per copy, and the time limit (None: none)."""
 
-    def __init__(self, num_envs: int, observation_space: spaces.Box, action_space: spaces.Box):
+    def __init__(self, num_envs: int, observation_space: spaces.Box, action_space: spaces.Box,
+                 time_limit: int | None = None):
         self.num_envs = int(num_envs)
+        self.time_limit = time_limit
+        self._elapsed = 0
         self.single_observation_space = observation_space
         self.single_action_space = action_space
         self.observation_space = batch_space(observation_space, self.num_envs)
@@ -44,7 +48,15 @@ class _ClassicVectorEnv(gym.vector.VectorEnv):
         if seed is not None:
             self._rng = np.random.default_rng(seed)
         self.state = self._start()
+        self._elapsed = 0
         return self._observe(), {}
+
+    def _truncated(self) -> NDArray:
+        """One more step taken; whether it reached the time limit (every copy started
+        together and none is reset on its own, so one count serves them all)."""
+        self._elapsed += 1
+        limit_reached = self.time_limit is not None and self._elapsed >= self.time_limit
+        return np.full(self.num_envs, limit_reached)
 
     def close(self, **kwargs: Any) -> None:
         pass
@@ -61,10 +73,11 @@ class PendulumVectorEnv(_ClassicVectorEnv):
 
     max_speed, max_torque, dt, m, length = 8.0, 2.0, 0.05, 1.0, 1.0
 
-    def __init__(self, num_envs: int, g: float = 10.0):
+    def __init__(self, num_envs: int, g: float = 10.0, time_limit: int | None = None):
         high = np.array([1.0, 1.0, self.max_speed], dtype=np.float32)
         super().__init__(num_envs, spaces.Box(-high, high, dtype=np.float32),
-                         spaces.Box(-self.max_torque, self.max_torque, (1,), np.float32))
+                         spaces.Box(-self.max_torque, self.max_torque, (1,), np.float32),
+                         time_limit)
         self.g = float(g)
 
     def _start(self) -> NDArray:
@@ -86,8 +99,8 @@ class PendulumVectorEnv(_ClassicVectorEnv):
                                  + 3.0 / (self.m * self.length**2) * u) * self.dt,
                         -self.max_speed, self.max_speed)
         self.state = np.stack([th + thdot * self.dt, thdot], axis=1)
-        never = np.zeros(self.num_envs, dtype=bool)
-        return self._observe(), -cost, never, never.copy(), {}
+        terminated = np.zeros(self.num_envs, dtype=bool)
+        return self._observe(), -cost, terminated, self._truncated(), {}
 
 
 class MountainCarContinuousVectorEnv(_ClassicVectorEnv):
@@ -97,11 +110,12 @@ class MountainCarContinuousVectorEnv(_ClassicVectorEnv):
     min_position, max_position, max_speed = -1.2, 0.6, 0.07
     goal_position, power = 0.45, 0.0015
 
-    def __init__(self, num_envs: int, goal_velocity: float = 0.0):
+    def __init__(self, num_envs: int, goal_velocity: float = 0.0,
+                 time_limit: int | None = None):
         low = np.array([self.min_position, -self.max_speed], dtype=np.float32)
         high = np.array([self.max_position, self.max_speed], dtype=np.float32)
         super().__init__(num_envs, spaces.Box(low, high, dtype=np.float32),
-                         spaces.Box(-1.0, 1.0, (1,), np.float32))
+                         spaces.Box(-1.0, 1.0, (1,), np.float32), time_limit)
         self.goal_velocity = float(goal_velocity)
 
     def _start(self) -> NDArray:
@@ -124,8 +138,7 @@ class MountainCarContinuousVectorEnv(_ClassicVectorEnv):
         reward = 100.0 * terminated - 0.1 * a**2
         # gymnasium keeps the state in float32 between steps
         self.state = np.stack([position, velocity], axis=1).astype(np.float32).astype(float)
-        truncated = np.zeros(self.num_envs, dtype=bool)
-        return self._observe(), reward, terminated, truncated, {}
+        return self._observe(), reward, terminated, self._truncated(), {}
 
 
 #: gymnasium entry points with a vector environment here.
@@ -137,15 +150,16 @@ CLASSIC = {
 
 
 def classic_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv | None:
-    """``num_envs`` copies of ``env_id`` from :data:`CLASSIC`, or None for other
-    environments (and for keyword arguments other than the physical ones, e.g. a render
-    mode, which gymnasium's own environments handle)."""
-    cls = CLASSIC.get(gym.spec(env_id).entry_point)
+    """``num_envs`` copies of ``env_id`` from :data:`CLASSIC` with its registered time
+    limit, or None for other environments (and for keyword arguments other than the
+    physical ones, e.g. a render mode, which gymnasium's own environments handle)."""
+    spec = gym.spec(env_id)
+    cls = CLASSIC.get(spec.entry_point)
     if cls is None:
         return None
     allowed = {"g"} if cls is PendulumVectorEnv else {"goal_velocity"}
-    kwargs = {key: value for key, value in {**gym.spec(env_id).kwargs, **env_kwargs}.items()
+    kwargs = {key: value for key, value in {**spec.kwargs, **env_kwargs}.items()
               if not (key == "render_mode" and value is None)}
     if set(kwargs) - allowed:
         return None
-    return cls(num_envs, **kwargs)
+    return cls(num_envs, **kwargs, time_limit=spec.max_episode_steps)

@@ -51,7 +51,7 @@ def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.Vect
                             **env_kwargs)
     model = _tabular(env_id, env_kwargs)
     if model is not None:
-        return TabularVectorEnv(model, num_envs)
+        return TabularVectorEnv(model, num_envs, gym.spec(env_id).max_episode_steps)
     classic = classic_vector_env(env_id, num_envs, **env_kwargs)
     if classic is not None:
         return classic

@@ -9,7 +9,8 @@ which is what makes several episodes per candidate affordable. The outcomes are 
 the same distributions as the environment's own ``step`` (not from the same random stream).
 
 Like gymnasium's vector environments, a finished copy keeps stepping; :func:`~ceopt.rl.rollout.play`
-masks it from the step its episode ended. The time limit is ``play``'s ``max_steps``.
+masks it from the step its episode ended. The registered time limit truncates an episode as
+gymnasium's ``TimeLimit`` wrapper does (a shorter ``max_steps`` of ``play`` cuts it first).
 """
 
 from __future__ import annotations
@@ -84,11 +85,13 @@ def _cumulative(prob: NDArray) -> NDArray:
 
 class TabularVectorEnv(gym.vector.VectorEnv):
     """``num_envs`` copies of a tabular MDP (``model`` from :func:`tabular_model`), stepped
-    together."""
+    together, truncated after ``time_limit`` steps (None: never)."""
 
-    def __init__(self, model: dict[str, Any], num_envs: int):
+    def __init__(self, model: dict[str, Any], num_envs: int, time_limit: int | None = None):
         self.model = model
         self.num_envs = int(num_envs)
+        self.time_limit = time_limit
+        self._elapsed = 0
         self.single_observation_space = model["obs_space"]
         self.single_action_space = model["act_space"]
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
@@ -106,6 +109,7 @@ class TabularVectorEnv(gym.vector.VectorEnv):
             self._rng = np.random.default_rng(seed)
         start = self.model["start"]
         self._state = self._draw(np.broadcast_to(start, (self.num_envs, start.size)))
+        self._elapsed = 0
         return self._state.copy(), {}
 
     def step(self, actions: NDArray):
@@ -114,7 +118,9 @@ class TabularVectorEnv(gym.vector.VectorEnv):
         rows = (s, a, j)
         reward, terminated = self.model["reward"][rows], self.model["done"][rows]
         self._state = self.model["next"][rows]
-        truncated = np.zeros(self.num_envs, dtype=bool)
+        self._elapsed += 1  # every copy started together: one count serves them all
+        limit_reached = self.time_limit is not None and self._elapsed >= self.time_limit
+        truncated = np.full(self.num_envs, limit_reached)
         return self._state.copy(), reward, terminated, truncated, {}
 
     def close(self, **kwargs: Any) -> None:
