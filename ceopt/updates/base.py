@@ -27,8 +27,8 @@ from .path_control import PathControl
 from .scale_control import ScaleControl
 
 WEIGHTS = ("rank", "equal")
-#: The scale controls by the name ``scale_control=`` takes (True is "success", False none).
-SCALE_CONTROLS = {"success": ScaleControl, "path": PathControl}
+#: The scale controls ``scale_control=`` names (True is "success", False none).
+SCALE_CONTROLS = ("success", "path")
 #: Default smoothing of a full covariance (methods "ce" and "textbook"; benchmarks/results/
 #: defaults.md: with the mean's 0.7, the eigenvalues drift apart until the distribution
 #: collapses into a subspace).
