@@ -279,8 +279,30 @@ def report(bbob_csv: Path, sphere_csv: Path, out: Path) -> None:
         lines += _mean_table(mine, lambda r: (int(r["d"]), r["noise"]), solvers)
         lines += ["", "By dimension, all noise models:", ""]
         lines += _mean_table(mine, lambda r: (int(r["d"]),), solvers)
+    lines += instances_table(RESULTS / "noise-instances-runs.csv", runs)
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
+
+
+def instances_table(path: Path, runs: list[dict]) -> list[str]:
+    """The 1000·d table over instances 1-5, for the solvers run on instances 2-5 (``path``)
+    with their instance-1 rows from ``runs``, as markdown."""
+    if not path.exists():
+        return []
+    with open(path) as f:
+        more = list(csv.DictReader(f))
+    solvers = [s for s in SOLVERS if any(r["solver"] == s for r in more)]
+    budgets = {(r["d"], r["budget"]) for r in more}
+    rows = more + [r for r in runs if r["solver"] in solvers and r["inst"] == "1"
+                   and (r["d"], r["budget"]) in budgets]
+    return (["", "## bbob with noise, 1000·d, instances 1–5", "",
+             "The same scores over five instances of every function, for ceopt and pycma "
+             "(instances 2–5: `python benchmarks/noise.py --part bbob --solvers "
+             "\"ceopt-noise;ceopt;pycma-uh;pycma\" --instances 2,3,4,5 --budgets 1000 --out "
+             "results/noise-instances-runs.csv`).", ""]
+            + _mean_table(rows, lambda r: (int(r["d"]), r["noise"]), solvers)
+            + ["", "By dimension, all noise models:", ""]
+            + _mean_table(rows, lambda r: (int(r["d"]),), solvers))
 
 
 #: The population sweep: test functions (noise-free value of x, rows) and noise models.
