@@ -9,63 +9,43 @@ start states drawn from the same distributions as its ``reset`` (not from the sa
 stream). The classes are chosen by the registered entry point, so an environment registered
 again with other keyword arguments or another time limit still gets them.
 
-Like gymnasium's vector environments, a finished copy keeps stepping;
-:func:`~ceopt.rl.rollout.play` masks it from the step its episode ended. The registered time
-limit truncates an episode as gymnasium's ``TimeLimit`` wrapper does (a shorter
-``max_steps`` of ``play`` cuts it first).
+Stepping, seeding and the time limit are those of :class:`~ceopt.rl.numpy_env.NumpyVectorEnv`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from abc import abstractmethod
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector.utils import batch_space
 from numpy.typing import NDArray
 
+from .numpy_env import NumpyVectorEnv
 
-class _ClassicVectorEnv(gym.vector.VectorEnv):
-    """What both environments share: the spaces of ``num_envs`` copies, a generator seeded by
-    ``reset``, the state, one row per copy, and the time limit (None: none)."""
+
+class _ClassicVectorEnv(NumpyVectorEnv):
+    """What both environments share: the state, one row per copy, and no reset options (the
+    bounds gymnasium's reset takes there are not implemented)."""
 
     def __init__(self, num_envs: int, observation_space: spaces.Box, action_space: spaces.Box,
                  time_limit: int | None = None):
-        self.num_envs = int(num_envs)
-        self.time_limit = time_limit
-        self._elapsed = 0
-        self.single_observation_space = observation_space
-        self.single_action_space = action_space
-        self.observation_space = batch_space(observation_space, self.num_envs)
-        self.action_space = batch_space(action_space, self.num_envs)
-        self._rng = np.random.default_rng()
+        super().__init__(num_envs, observation_space, action_space, time_limit)
         self.state = np.zeros((self.num_envs, 2))
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def _start(self, options: dict | None) -> NDArray:
         if options:
             raise ValueError("these vector environments take no reset options")
-        if seed is not None:
-            self._rng = np.random.default_rng(seed)
-        self.state = self._start()
-        self._elapsed = 0
-        return self._observe(), {}
+        self.state = self._start_states()
+        return self._observe()
 
-    def _truncated(self) -> NDArray:
-        """One more step taken; whether it reached the time limit (every copy started
-        together and none is reset on its own, so one count serves them all)."""
-        self._elapsed += 1
-        limit_reached = self.time_limit is not None and self._elapsed >= self.time_limit
-        return np.full(self.num_envs, limit_reached)
+    @abstractmethod
+    def _start_states(self) -> NDArray:
+        """A start state per copy, drawn as gymnasium's reset draws it."""
 
-    def close(self, **kwargs: Any) -> None:
-        pass
-
-    def _start(self) -> NDArray:
-        raise NotImplementedError
-
+    @abstractmethod
     def _observe(self) -> NDArray:
-        raise NotImplementedError
+        """The observations of the current states."""
 
 
 class PendulumVectorEnv(_ClassicVectorEnv):
@@ -80,7 +60,7 @@ class PendulumVectorEnv(_ClassicVectorEnv):
                          time_limit)
         self.g = float(g)
 
-    def _start(self) -> NDArray:
+    def _start_states(self) -> NDArray:
         # angle uniform in [-pi, pi], angular velocity in [-1, 1]
         return self._rng.uniform([-np.pi, -1.0], [np.pi, 1.0], size=(self.num_envs, 2))
 
@@ -118,7 +98,7 @@ class MountainCarContinuousVectorEnv(_ClassicVectorEnv):
                          spaces.Box(-1.0, 1.0, (1,), np.float32), time_limit)
         self.goal_velocity = float(goal_velocity)
 
-    def _start(self) -> NDArray:
+    def _start_states(self) -> NDArray:
         # position uniform in [-0.6, -0.4], at rest
         return np.stack([self._rng.uniform(-0.6, -0.4, self.num_envs),
                          np.zeros(self.num_envs)], axis=1)

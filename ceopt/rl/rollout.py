@@ -38,24 +38,32 @@ def has_native_vector_env(env_id: str, **env_kwargs) -> bool:
     steps them one by one: it has its own vector implementation (CartPole does), it is a
     tabular MDP (:mod:`ceopt.rl.tabular`: FrozenLake, CliffWalking, Taxi), or one of
     :mod:`ceopt.rl.classic` (Pendulum, MountainCarContinuous)."""
-    return (gym.spec(env_id).vector_entry_point is not None
-            or _tabular(env_id, env_kwargs) is not None
-            or classic_vector_env(env_id, 1, **env_kwargs) is not None)
+    env = _numpy_vector_env(env_id, 1, **env_kwargs)
+    if env is None:
+        return False
+    env.close()
+    return True
 
 
 def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv:
     """``num_envs`` copies of ``env_id``: its native vector env, the tabular or classic one,
     else sync."""
+    env = _numpy_vector_env(env_id, num_envs, **env_kwargs)
+    if env is not None:
+        return env
+    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync", **env_kwargs)
+
+
+def _numpy_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv | None:
+    """``num_envs`` copies of ``env_id`` stepped in one numpy call (the three kinds of
+    :func:`has_native_vector_env`), or None when there is no such vector env."""
     if gym.spec(env_id).vector_entry_point is not None:
         return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point",
                             **env_kwargs)
     model = _tabular(env_id, env_kwargs)
     if model is not None:
         return TabularVectorEnv(model, num_envs, gym.spec(env_id).max_episode_steps)
-    classic = classic_vector_env(env_id, num_envs, **env_kwargs)
-    if classic is not None:
-        return classic
-    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync", **env_kwargs)
+    return classic_vector_env(env_id, num_envs, **env_kwargs)
 
 
 _TABLES: dict[str, Any] = {}

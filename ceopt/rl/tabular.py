@@ -8,9 +8,7 @@ FrozenLake); stepping every copy from the tables at once in numpy is hundreds of
 which is what makes several episodes per candidate affordable. The outcomes are drawn from
 the same distributions as the environment's own ``step`` (not from the same random stream).
 
-Like gymnasium's vector environments, a finished copy keeps stepping; :func:`~ceopt.rl.rollout.play`
-masks it from the step its episode ended. The registered time limit truncates an episode as
-gymnasium's ``TimeLimit`` wrapper does (a shorter ``max_steps`` of ``play`` cuts it first).
+Stepping, seeding and the time limit are those of :class:`~ceopt.rl.numpy_env.NumpyVectorEnv`.
 """
 
 from __future__ import annotations
@@ -19,8 +17,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector.utils import batch_space
 from numpy.typing import NDArray
+
+from .numpy_env import NumpyVectorEnv
 
 #: The environments whose ``step`` does no more than draw from their tables ``P`` (Taxi's
 #: fickle passenger changes its destination in ``step``: that Taxi is stepped by gymnasium).
@@ -83,20 +82,13 @@ def _cumulative(prob: NDArray) -> NDArray:
     return cum / cum[..., -1:]
 
 
-class TabularVectorEnv(gym.vector.VectorEnv):
+class TabularVectorEnv(NumpyVectorEnv):
     """``num_envs`` copies of a tabular MDP (``model`` from :func:`tabular_model`), stepped
     together, truncated after ``time_limit`` steps (None: never)."""
 
     def __init__(self, model: dict[str, Any], num_envs: int, time_limit: int | None = None):
+        super().__init__(num_envs, model["obs_space"], model["act_space"], time_limit)
         self.model = model
-        self.num_envs = int(num_envs)
-        self.time_limit = time_limit
-        self._elapsed = 0
-        self.single_observation_space = model["obs_space"]
-        self.single_action_space = model["act_space"]
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._rng = np.random.default_rng()
         self._state = np.zeros(self.num_envs, dtype=np.int64)
 
     def _draw(self, cumprob: NDArray) -> NDArray:
@@ -104,13 +96,11 @@ class TabularVectorEnv(gym.vector.VectorEnv):
         u = self._rng.random(cumprob.shape[0])[:, None]
         return np.minimum((cumprob < u).sum(axis=1), cumprob.shape[1] - 1)
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        if seed is not None:
-            self._rng = np.random.default_rng(seed)
+    def _start(self, options: dict | None) -> NDArray:
+        # (The toy-text environments ignore reset options, and so does this one.)
         start = self.model["start"]
         self._state = self._draw(np.broadcast_to(start, (self.num_envs, start.size)))
-        self._elapsed = 0
-        return self._state.copy(), {}
+        return self._state.copy()
 
     def step(self, actions: NDArray):
         s, a = self._state, np.asarray(actions, dtype=np.int64)
@@ -118,10 +108,4 @@ class TabularVectorEnv(gym.vector.VectorEnv):
         rows = (s, a, j)
         reward, terminated = self.model["reward"][rows], self.model["done"][rows]
         self._state = self.model["next"][rows]
-        self._elapsed += 1  # every copy started together: one count serves them all
-        limit_reached = self.time_limit is not None and self._elapsed >= self.time_limit
-        truncated = np.full(self.num_envs, limit_reached)
-        return self._state.copy(), reward, terminated, truncated, {}
-
-    def close(self, **kwargs: Any) -> None:
-        pass
+        return self._state.copy(), reward, terminated, self._truncated(), {}
