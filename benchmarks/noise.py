@@ -173,6 +173,12 @@ def sphere_task(task: dict) -> dict:
             "cpu": time.process_time() - t0}
 
 
+def read_rows(path: Path) -> list[dict]:
+    """The rows of a runs CSV file, as dicts of strings."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def _mean_table(rows: list[dict], key, columns: list[str]) -> list[str]:
     """Markdown rows: mean score per ``key(row)`` and solver, the best of a row in bold."""
     cells: dict = {}
@@ -193,8 +199,7 @@ def coverage_table(path: Path) -> list[str]:
     """How often ``fun ± 3 fun_se`` held the true value, as markdown."""
     if not path.exists():
         return []
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
+    rows = read_rows(path)
     lines = ["", "## Is `res.fun` honest?", "",
              "The noise mode on `sum((x - 1)**2) + N(0, 0.1²)` in [-5, 5]^d: the share of runs "
              "whose `fun ± 3 fun_se` holds the true value at `x` (`python benchmarks/noise.py "
@@ -213,8 +218,7 @@ def sweep_table(path: Path) -> list[str]:
     """The population sweep as markdown: median true value per setting and population."""
     if not path.exists():
         return []
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
+    rows = read_rows(path)
     heads = ["default" if d is None else f"B/{d}" for d in SWEEP_DIVISORS]
     lines = ["", "## Which population, under noise", "",
              "The noise mode's settings (no kept sample, no value-based stop, no restarts) at "
@@ -241,10 +245,8 @@ def sweep_table(path: Path) -> list[str]:
 
 def report(bbob_csv: Path, sphere_csv: Path, out: Path) -> None:
     """``results/noise.md`` from the runs' CSV files."""
-    with open(sphere_csv) as f:
-        sphere = list(csv.DictReader(f))
-    with open(bbob_csv) as f:
-        runs = list(csv.DictReader(f))
+    sphere = read_rows(sphere_csv)
+    runs = read_rows(bbob_csv)
     lines = ["# Noisy objectives", "",
              "Made by `benchmarks/noise.py` (its docstring has the noise models and the "
              "solvers' settings); the score of a run is the fraction of the targets "
@@ -289,8 +291,7 @@ def instances_table(path: Path, runs: list[dict]) -> list[str]:
     with their instance-1 rows from ``runs``, as markdown."""
     if not path.exists():
         return []
-    with open(path) as f:
-        more = list(csv.DictReader(f))
+    more = read_rows(path)
     solvers = [s for s in SOLVERS if any(r["solver"] == s for r in more)]
     budgets = {(r["d"], r["budget"]) for r in more}
     rows = more + [r for r in runs if r["solver"] in solvers and r["inst"] == "1"
