@@ -9,7 +9,11 @@ from .distributions import (
     Distribution,
     Exponential,
     Gaussian,
+    NodeTransition,
     Ordinal,
+    Permutation,
+    PlackettLuce,
+    PositionMatrix,
     Product,
 )
 from .driver import resume
@@ -30,6 +34,10 @@ __all__ = [
     "Exponential",
     "Ordinal",
     "Product",
+    "Permutation",
+    "NodeTransition",
+    "PositionMatrix",
+    "PlackettLuce",
     "Real",
     "Integer",
     "Choice",

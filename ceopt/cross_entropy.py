@@ -320,6 +320,11 @@ class CrossEntropy:
         return self._nit
 
     @property
+    def rng(self) -> np.random.Generator:
+        """The run's generator: everything random in the run draws from it."""
+        return self._rng
+
+    @property
     def nfev(self) -> int:
         return self._nfev
 
@@ -349,7 +354,7 @@ class CrossEntropy:
         return draw_seeds(self.eval_seeds, self._rng, n, common=not estimating)
 
     def tell(self, X: ArrayLike, values: ArrayLike,
-             constraint_values: ArrayLike | None = None) -> None:
+             constraint_values: ArrayLike | None = None, *, extra_nfev: int = 0) -> None:
         """Update the distribution from a population and its objective values.
 
         A constrained run evaluates its constraints at ``X`` unless ``constraint_values``
@@ -363,7 +368,10 @@ class CrossEntropy:
         back as :meth:`ask` returned them. NaN values are never elites. With bounds, the
         population that :meth:`ask` returned is ranked with the boundary penalty and fitted
         as drawn; any other ``X`` is ranked by its values and fitted as it is.
+        ``extra_nfev`` counts evaluations spent beyond ``X``'s rows to get these values (a
+        local improvement's, :mod:`ceopt.improvement`).
         """
+        extra_nfev = integer("extra_nfev", extra_nfev, 0)
         X = check_samples(X, self.dim, "X")
         # A finite sum means finite entries (barring overflow, then checked entry by entry),
         # without an (n, d) temporary.
@@ -386,6 +394,7 @@ class CrossEntropy:
             ranked = self._constraints.rank(X, losses, constraint_values)
             told = self._search.tell(X, ranked.ranking)
         self._found.note(X, losses, ranked, self.nrestarts)
+        self._nfev += extra_nfev
         self._count(X, values, told.gamma, ranked.feasible)
         self._search = self._schedule.after_tell(self._search, self._progress())
 

@@ -21,6 +21,7 @@ from .checkpoint import save as save_checkpoint
 from .constraints import Constraints
 from .cross_entropy import CrossEntropy
 from .evaluation import Evaluator
+from .improvement import Improvement
 from .polish import LocalPhase, polish_method, reserve_polish
 from .space import Decoded, Space
 
@@ -92,15 +93,19 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     evaluator.messages = list(failures["messages"])
     phase = None if polish is None else LocalPhase(polish, solver.constraints, solver.handler,
                                                     solver.maximize)
+    improve = state.get("improve")
+    improvement = None if improve is None else Improvement.parse(improve["moves"],
+                                                                 improve["best"], solver.dist)
     return drive(solver, evaluator, callback, path, checkpoint_every, saved_at=solver.nit,
-                  space=space, phase=phase)
+                  space=space, phase=phase, improvement=improvement)
 
 
 def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
            saved_at: int | None, space: Space | None = None,
-           phase: LocalPhase | None = None) -> OptimizeResult:
-    """The loop: ask, evaluate, tell, polish (``phase``), checkpoint, call back, until a
-    stopping test holds; then the last polish.
+           phase: LocalPhase | None = None,
+           improvement: Improvement | None = None) -> OptimizeResult:
+    """The loop: ask, evaluate, improve (``improvement``), tell, polish (``phase``),
+    checkpoint, call back, until a stopping test holds; then the last polish.
 
     ``saved_at`` is the iteration the checkpoint file holds (None: no file yet); ``space``
     decodes the results' points.
@@ -112,7 +117,11 @@ def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
         while not solver.stop():
             X = solver.ask()
             seeds = solver.evaluation_seeds(X.shape[0])
-            if solver.constraints is None:
+            if solver.constraints is None and improvement is not None:
+                X, values, spent = improved(solver, evaluator, improvement, X,
+                                            evaluator(X, seeds))
+                solver.tell(X, values, extra_nfev=spent)
+            elif solver.constraints is None:
                 solver.tell(X, evaluator(X, seeds))
             else:  # the constraints where the objective runs; it, where they hold if asked
                 checked = solver.check_constraints(X, evaluator.chunked)
@@ -128,7 +137,7 @@ def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
             if phase is not None:
                 phase.after_tell(solver, evaluator)
             if path is not None and solver.nit % every == 0:
-                save(path, solver, evaluator, space)
+                save(path, solver, evaluator, space, improvement)
                 saved_at = solver.nit
             if callback is not None:
                 try:
@@ -140,13 +149,24 @@ def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
         if path is not None and saved_at != solver.nit:
             # The final state: resuming it returns at once, after the same last polish (the
             # file holds the run before it, which a resumed run with a budget goes on from).
-            save(path, solver, evaluator, space)
+            save(path, solver, evaluator, space, improvement)
         if phase is not None:
             phase.finish(solver, evaluator)
     result = result_of(solver, evaluator, space)
     if phase is not None:
         result.message += f"; each local search polished by {phase.polish.method.upper()}"
     return result
+
+
+def improved(solver: CrossEntropy, evaluator: Evaluator, improvement: Improvement,
+             X: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The arguments of ``solver.tell`` for a population whose best rows ``improvement``
+    has improved within the budget left (the population's own evaluations not counted yet)."""
+    sign = -1.0 if solver.maximize else 1.0
+    left = np.inf if solver.max_evals is None else solver.max_evals - solver.nfev - len(X)
+    X, losses, spent = improvement(X, sign * values, lambda B: sign * evaluator(B), left,
+                                   solver.rng)
+    return X, sign * losses, spent
 
 
 def _check_picklable(constraints: Constraints) -> None:
@@ -174,8 +194,11 @@ def check_path(path, solver: CrossEntropy, space: Space | None) -> None:
                       "space": None if space is None else space.state()})
 
 
-def save(path, solver: CrossEntropy, evaluator: Evaluator, space: Space | None) -> None:
+def save(path, solver: CrossEntropy, evaluator: Evaluator, space: Space | None,
+         improvement: Improvement | None = None) -> None:
     save_checkpoint(path, {
+        "improve": None if improvement is None else {"moves": improvement.moves.name,
+                                                     "best": improvement.best},
         "solver": solver.state(),
         "space": None if space is None else space.state(),
         "evaluation": evaluator.policy,

@@ -268,8 +268,11 @@ class Evaluator:
     def __call__(self, X: NDArray, seeds: NDArray | None = None) -> NDArray[np.float64]:
         """Values of the rows of ``X``, shape ``(n,)``, with failures handled by the policy;
         ``seeds``, one per row, are passed to the objective after the point (``fun(x, seed,
-        *args)``; a retry uses the same seed)."""
-        X = np.asarray(X, dtype=np.float64)
+        *args)``; a retry uses the same seed). Integer points (permutations, categories) keep
+        their integer type, so that they can index; others are float."""
+        X = np.asarray(X)
+        if X.dtype.kind not in "iu":
+            X = X.astype(np.float64)
         values, errors = self._run(X, seeds)
         failed = self._failures(values, errors, np.arange(X.shape[0]))
         for _ in range(self.retries if self.on_error == "retry" else 0):

@@ -17,6 +17,8 @@ from .distributions import DiagGaussian, Distribution, Gaussian
 from .driver import check_path, drive
 from .evaluation import Evaluator
 from .handlers import BoundaryHandler, Box
+from .improvement import Improvement
+from .moves import Moves
 from .noise import noisy_popsize
 from .polish import LocalPhase, constrained_searches, polish_method, reserve_polish
 from .schedules import Schedule
@@ -88,7 +90,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              space: Mapping[str, Variable] | Sequence[Variable] | Space | None = None,
              constraints: Any = None, polish: bool | str | None = None,
              constraints_first: bool = False, noise: bool = False,
-             eval_seeds: str | None = None,
+             eval_seeds: str | None = None, improve: str | Moves | None = None,
+             improve_best: int | None = None,
              dist: Distribution | str | None = None, popsize: int | None = None,
              elite_frac: float | None = None, n_elite: int | None = None,
              smoothing: float | None = None, restarts: int | str | Schedule | None = None,
@@ -168,6 +171,13 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         (a simulation, an episode): ``"each"`` evaluation its own seed, ``"common"`` one seed
         for a whole population (common random numbers). The seeds come from the run's
         generator, so a run seed gives the same run with any workers and after a resume.
+    improve : "2opt", "swap", "insert", "flip" or a ceopt.moves.Moves, optional
+        Local improvement (:mod:`ceopt.improvement`): after each population is evaluated, its
+        ``improve_best`` (default 1) best samples descend by the moves named (2-opt, swap or
+        insertion for a permutation family, bit flips for ``Bernoulli``), a whole
+        neighbourhood per step, until no neighbour is better; they replace the originals
+        before the fit. Every neighbour is evaluated through ``fun`` and counted in ``nfev``
+        and ``max_evals``. Not with constraints, ``space``, ``noise`` or ``eval_seeds``.
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, optional
         A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
         ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
@@ -257,7 +267,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     return _run(fun, x0, sigma0, bounds=bounds, integrality=integrality, margin=margin,
                 space=space, constraints=constraints, polish=polish,
                 constraints_first=constraints_first, noise=noise, eval_seeds=eval_seeds,
-                dist=dist, popsize=popsize,
+                improve=improve, improve_best=improve_best, dist=dist, popsize=popsize,
                 elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing, restarts=restarts,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
                 vectorized=vectorized, callback=callback, args=args, method=method,
@@ -282,7 +292,8 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
 
 
 def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=None,
-         constraints=None, polish=None, dist=None, vectorized=False, callback=None, args=(),
+         constraints=None, polish=None, improve=None, improve_best=None, dist=None,
+         vectorized=False, callback=None, args=(),
          workers=None, chunksize=None, on_error="raise", retries=2, timeout=None,
          checkpoint=None, checkpoint_every=1, **solver_options) -> OptimizeResult:
     if not callable(fun):
@@ -335,6 +346,9 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
         reserve_polish(dist, bounds, integrality, solver_options)
         if constraints is not None:
             constrained_searches(solver_options, dist.dim)
+    improvement = _improvement(improve, improve_best, dist, constraints=constraints,
+                               space=space, noise=solver_options.get("noise"),
+                               eval_seeds=solver_options.get("eval_seeds"))
     solver = CrossEntropy(dist, bounds=bounds, constraints=constraints, **solver_options)
     if checkpoint is not None:
         check_path(checkpoint, solver, space)
@@ -344,7 +358,22 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
     phase = None if polish is None else LocalPhase(polish, constraints, bounds,
                                                     solver.maximize)
     return drive(solver, evaluator, callback, checkpoint, checkpoint_every, saved_at=None,
-                  space=space, phase=phase)
+                  space=space, phase=phase, improvement=improvement)
+
+
+def _improvement(improve, best, dist: Distribution, **excluded) -> Improvement | None:
+    """``improve=`` as an :class:`Improvement` (None without it), refused beside the options
+    it does not work with."""
+    if improve is None:
+        if best is not None:
+            raise ValueError("improve_best applies with improve=: pass improve='2opt' (or "
+                             "'swap', 'insert', 'flip')")
+        return None
+    for name, value in excluded.items():
+        if value:
+            raise ValueError(f"improve= with {name}= is not supported: the descent compares "
+                             f"exact objective values of unconstrained points")
+    return Improvement.parse(improve, best, dist)
 
 
 def _handler(bounds, dim: int | None, integrality) -> BoundaryHandler | None:

@@ -22,13 +22,17 @@ from .diag_gaussian import DiagGaussian
 from .exponential import Exponential
 from .gaussian import Gaussian
 from .ordinal import Ordinal
+from .permutation import Permutation, PermutationModel
+from .plackett_luce import PlackettLuce
+from .position import PositionMatrix
 from .product import Product
+from .transition import NodeTransition
 
 #: The families a checkpoint may name, by class name.
 FAMILIES = Registry("distribution family", Distribution, "ceopt.distributions",
                     key=lambda family: family.__name__,
                     parts=(Gaussian, DiagGaussian, Bernoulli, Categorical, Exponential,
-                           Ordinal, Product))
+                           Ordinal, Product, NodeTransition, PositionMatrix, PlackettLuce))
 #: Make a family of your own known to checkpoints (usable as a class decorator).
 register = FAMILIES.register
 
@@ -44,5 +48,7 @@ def from_state(state: dict[str, Any]) -> Distribution:
 
 
 __all__ = ["Distribution", "LocationScale", "UnsupportedOperation", "Gaussian", "DiagGaussian",
-           "Bernoulli", "Categorical", "Exponential", "Ordinal", "Product", "FAMILIES", "register",
+           "Bernoulli", "Categorical", "Exponential", "Ordinal", "Product", "Permutation",
+           "PermutationModel", "NodeTransition", "PositionMatrix", "PlackettLuce", "FAMILIES",
+           "register",
            "check_samples", "normalized_weights"]

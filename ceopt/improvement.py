@@ -1,0 +1,104 @@
+"""Local improvement of the best samples of each population: ``minimize(..., improve=...)``.
+
+On combinatorial problems the CE method learns *where* good solutions lie faster than it
+polishes one: a tour drawn from a nearly converged distribution still has a few crossed
+edges that a 2-opt move would undo. So an improved run takes, after each population is
+evaluated, its ``improve_best`` best samples and lets each descend by the moves of
+:mod:`ceopt.moves` until none improves it (a local optimum), or the budget is spent. The
+improved samples replace the originals before the distribution is fitted, so the CE update
+learns from local optima (a memetic, or Lamarckian, scheme).
+
+The descent is first-improvement in batches: each sample goes through its moves in its own
+random order, :data:`BATCH` per dimension at a time, all of the batch evaluated in one call;
+the best of a batch is taken if it improves, and a sample is a local optimum when a whole
+round of its moves has passed without improvement. (Best-improvement over whole
+neighbourhoods spent 5-6 times more evaluations for the same tours on eil51.) Every
+neighbour is evaluated through the objective and counted in ``nfev`` and ``max_evals``; the
+move orders come from the run's generator, so a seed gives the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._checks import integer
+from .distributions import Distribution
+from .moves import MOVES, Moves
+
+#: Moves evaluated per sample and step, per dimension.
+BATCH = 1
+
+
+@dataclass
+class Improvement:
+    """Descents from the ``best`` best samples of each population by ``moves``."""
+
+    moves: Moves
+    best: int = 1
+
+    @classmethod
+    def parse(cls, improve: str | Moves, best: int | None, dist: Distribution) -> Improvement:
+        """``improve=`` and ``improve_best=`` checked against the run's family."""
+        if isinstance(improve, str):
+            if improve not in MOVES:
+                raise ValueError(f"improve must be one of {tuple(MOVES)} or a "
+                                 f"ceopt.moves.Moves, got {improve!r}")
+            moves = MOVES[improve]()
+        elif isinstance(improve, Moves):
+            moves = improve
+        else:
+            raise TypeError(f"improve must be one of {tuple(MOVES)} or a ceopt.moves.Moves, "
+                            f"got {type(improve).__name__}")
+        if not moves.suits(dist):
+            fitting = [name for name, kind in MOVES.items() if kind().suits(dist)]
+            hint = f"use {' or '.join(map(repr, fitting))}" if fitting else \
+                "no built-in moves suit it; pass a ceopt.moves.Moves of your own"
+            raise ValueError(f"improve={moves.name!r} does not apply to a "
+                             f"{type(dist).__name__}: {hint}")
+        return cls(moves, 1 if best is None else integer("improve_best", best, 1))
+
+    def __call__(self, X: NDArray, losses: NDArray[np.float64],
+                 evaluate: Callable[[NDArray], NDArray[np.float64]], budget: float,
+                 rng: np.random.Generator) -> tuple[NDArray, NDArray[np.float64], int]:
+        """``X`` and ``losses`` with the best rows improved, and the evaluations spent.
+
+        ``evaluate`` returns the losses (values to minimise) of a batch of points; at most
+        ``budget`` points are evaluated.
+        """
+        X, losses = X.copy(), losses.copy()
+        n = X.shape[1]
+        k = self.moves.count(n)
+        batch = min(k, BATCH * n)
+        ranked = np.argsort(np.where(np.isnan(losses), np.inf, losses), kind="stable")
+        active = ranked[:min(self.best, X.shape[0])]
+        active = active[np.isfinite(losses[active])]
+        order = rng.permuted(np.tile(np.arange(k), (active.size, 1)), axis=1)
+        at = np.zeros(active.size, dtype=np.intp)      # next place in each sample's order
+        quiet = np.zeros(active.size, dtype=np.intp)   # moves tried since the last gain
+        spent = 0
+        while active.size:
+            fits = active.size if budget == np.inf else int((budget - spent) // batch)
+            if fits < 1:
+                break
+            keep = slice(0, fits)
+            active, order, at, quiet = active[keep], order[keep], at[keep], quiet[keep]
+            rows = np.arange(active.size)
+            which = order[rows[:, None], (at[:, None] + np.arange(batch)) % k]
+            tried = self.moves.neighbours(X[active], which)      # (a, batch, n)
+            values = evaluate(tried.reshape(-1, n)).reshape(active.size, batch)
+            spent += values.size
+            values = np.where(np.isnan(values), np.inf, values)
+            step = values.argmin(axis=1)
+            found = values[rows, step]
+            better = found < losses[active]
+            X[active[better]] = tried[better, step[better]]
+            losses[active[better]] = found[better]
+            at = (at + batch) % k
+            quiet = np.where(better, 0, quiet + batch)
+            going = quiet < k
+            active, order, at, quiet = active[going], order[going], at[going], quiet[going]
+        return X, losses, spent

@@ -1,0 +1,175 @@
+"""Local improvement (improve=): the moves make neighbours, the descent ends at a local
+optimum, every neighbour is counted in nfev and the budget holds; and the instance readers."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+import ceopt
+from ceopt.improvement import Improvement
+from ceopt.instances import assignment_cost, read_qaplib, read_tsplib, tour_length
+from ceopt.moves import MOVES, Flip, Insert, Swap, TwoOpt
+
+INSTANCES = Path(__file__).parents[1] / "benchmarks" / "instances"
+PERMUTATION_MOVES = (TwoOpt, Swap, Insert)
+
+
+@pytest.mark.parametrize("moves, count", [(TwoOpt, lambda n: n * (n - 1) // 2),
+                                          (Swap, lambda n: n * (n - 1) // 2),
+                                          (Insert, lambda n: (n - 1) ** 2),
+                                          (Flip, lambda n: n)])
+@pytest.mark.parametrize("n", [2, 3, 7])
+def test_each_move_set_makes_distinct_neighbours(moves, count, n):
+    moves = moves()
+    assert moves.count(n) == count(n)
+    x = np.random.default_rng(n).permutation(n)[None, :]
+    if isinstance(moves, Flip):
+        x = x > n / 2
+    out = moves.neighbours(x, np.arange(moves.count(n))[None, :])[0]
+    assert out.shape == (count(n), n)
+    assert len({tuple(row) for row in out}) == count(n)  # no duplicates
+    assert not (out == x).all(axis=1).any()               # none is the point itself
+    if not isinstance(moves, Flip):
+        assert np.array_equal(np.sort(out, axis=1), np.tile(np.arange(n), (count(n), 1)))
+
+
+def test_the_moves_do_what_they_say():
+    x = np.array([[0, 1, 2, 3, 4]])
+    assert [2, 1, 0, 3, 4] in TwoOpt().neighbours(x, np.arange(10)[None, :])[0].tolist()
+    assert [3, 1, 2, 0, 4] in Swap().neighbours(x, np.arange(10)[None, :])[0].tolist()
+    assert [1, 2, 3, 0, 4] in Insert().neighbours(x, np.arange(16)[None, :])[0].tolist()
+
+
+@given(n=hs.integers(4, 9), seed=hs.integers(0, 2**32 - 1),
+       moves=hs.sampled_from(PERMUTATION_MOVES))
+@settings(max_examples=30, deadline=None)
+def test_the_descent_ends_at_a_local_optimum_and_counts_its_evaluations(n, seed, moves):
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(0, 1, (n, n))
+    fun = tour_length(cost)
+    calls = []
+
+    def counted(X):
+        calls.append(len(X))
+        return fun(X)
+
+    X = np.array([rng.permutation(n) for _ in range(6)])
+    losses = fun(X)
+    improvement = Improvement.parse(moves.name, 3, ceopt.Permutation(n))
+    better_X, better, spent = improvement(X, losses, counted, np.inf, rng)
+    assert spent == sum(calls)
+    assert np.all(better <= losses) and np.array_equal(better, fun(better_X))
+    best3 = np.argsort(losses, kind="stable")[:3]
+    rest = np.setdiff1d(np.arange(6), best3)
+    assert np.array_equal(better_X[rest], X[rest])
+    every = np.arange(moves().count(n))[None, :]
+    for row in best3:  # no single move improves an improved sample
+        around = moves().neighbours(better_X[row][None, :], every)[0]
+        assert fun(around).min() >= better[row]
+
+
+def test_the_descent_keeps_to_its_budget():
+    rng = np.random.default_rng(0)
+    fun = tour_length(rng.uniform(0, 1, (30, 30)))
+    X = np.array([rng.permutation(30) for _ in range(4)])
+    improvement = Improvement.parse("2opt", 4, ceopt.Permutation(30))
+    _, _, spent = improvement(X, fun(X), fun, 500, rng)
+    assert 0 < spent <= 500
+
+
+def test_an_improved_run_counts_every_evaluation_and_keeps_the_budget():
+    rng = np.random.default_rng(1)
+    fun = tour_length(rng.uniform(0, 1, (15, 15)))
+    calls = []
+
+    def counted(X):
+        calls.append(len(X))
+        return fun(X)
+
+    res = ceopt.minimize(counted, dist=ceopt.Permutation(15), vectorized=True, seed=0,
+                         improve="2opt", improve_best=3, max_evals=20_000)
+    assert res.nfev == sum(calls) <= 20_000
+    assert res.history["nfev"][-1] == res.nfev
+    assert res.fun == fun(res.x[None, :])[0]
+
+
+def test_bit_flips_cut_more_of_a_graph():
+    """Max-cut on G(40, 0.3) with 10 000 evaluations: a bit-flip descent from each
+    population's best ends every seed at a cut at least as large as plain CE's on the same
+    seed, and larger on average."""
+    rng = np.random.default_rng(1000)
+    upper = np.triu(rng.random((40, 40)) < 0.3, 1)
+    W = (upper | upper.T).astype(float)
+
+    def cut(B):
+        s = 2.0 * B - 1
+        return (W.sum() / 2 - 0.5 * np.einsum("ij,jk,ik->i", s, W, s)) / 2
+
+    kwargs = dict(dist=ceopt.Bernoulli(np.full(40, 0.5)), vectorized=True, max_evals=10_000)
+    plain = np.array([ceopt.maximize(cut, seed=s, **kwargs).fun for s in range(5)])
+    flips = np.array([ceopt.maximize(cut, seed=s, improve="flip", **kwargs).fun
+                      for s in range(5)])
+    assert np.all(flips >= plain) and flips.mean() > plain.mean()
+
+
+def test_an_improved_run_resumes_bit_for_bit(tmp_path):
+    fun = tour_length(np.random.default_rng(2).uniform(0, 1, (12, 12)))
+    kwargs = dict(dist=ceopt.Permutation(12), vectorized=True, seed=3, improve="2opt")
+    full = ceopt.minimize(fun, max_iter=10, **kwargs)
+    ceopt.minimize(fun, max_iter=4, checkpoint=tmp_path / "run.ckpt", **kwargs)
+    rest = ceopt.resume(tmp_path / "run.ckpt", fun, max_iter=10)
+    assert rest.nfev == full.nfev and rest.fun == full.fun
+    assert np.array_equal(rest.history["best"], full.history["best"])
+
+
+def test_bad_improve_arguments_say_what_to_pass():
+    fun = tour_length(np.ones((5, 5)))
+    with pytest.raises(ValueError, match="use 'flip'"):
+        ceopt.minimize(fun, dist=ceopt.Bernoulli(np.full(5, .5)), improve="2opt")
+    with pytest.raises(ValueError, match="improve must be one of"):
+        ceopt.minimize(fun, dist=ceopt.Permutation(5), improve="3opt")
+    with pytest.raises(ValueError, match="improve_best applies with improve="):
+        ceopt.minimize(fun, dist=ceopt.Permutation(5), improve_best=3)
+    with pytest.raises(ValueError, match="improve= with noise= is not supported"):
+        ceopt.minimize(fun, dist=ceopt.Permutation(5), improve="swap", noise=True)
+    assert set(MOVES) == {"2opt", "swap", "insert", "flip"}
+
+
+# -- instances ---------------------------------------------------------------------------------
+def read_tour(path):
+    import tsplib95
+    return np.array(tsplib95.load(path).tours[0]) - 1
+
+
+@pytest.mark.parametrize("name, optimum", [("eil51", 426), ("berlin52", 7542), ("st70", 675)])
+def test_tsplib_optimal_tours_have_their_published_lengths(name, optimum):
+    tsp = read_tsplib(INSTANCES / f"{name}.tsp")
+    assert tsp.symmetric and tsp.n == int(name.strip("abcdefghijklmnopqrstuvwxyz"))
+    tour = read_tour(INSTANCES / f"{name}.opt.tour")
+    assert tour_length(tsp.distances)(tour[None, :])[0] == optimum
+
+
+def test_an_asymmetric_instance_reads_as_one():
+    tsp = read_tsplib(INSTANCES / "ftv33.atsp")
+    assert tsp.n == 34 and not tsp.symmetric
+    tour = np.arange(34)[None, :]
+    assert tour_length(tsp.distances)(tour)[0] != tour_length(tsp.distances)(tour[:, ::-1])[0]
+
+
+@pytest.mark.parametrize("name", ["nug12", "chr12a", "nug20", "tai20a"])
+def test_qaplib_solutions_have_their_published_costs(name):
+    qap = read_qaplib(INSTANCES / f"{name}.dat")
+    numbers = (INSTANCES / f"{name}.sln").read_text().split()
+    n, value, perm = int(numbers[0]), float(numbers[1]), np.array(numbers[2:], int) - 1
+    assert qap.n == n
+    assert assignment_cost(qap.flow, qap.distance)(perm[None, :])[0] == value
+
+
+def test_a_damaged_qaplib_file_is_refused(tmp_path):
+    path = tmp_path / "bad.dat"
+    path.write_text("3\n1 2 3\n")
+    with pytest.raises(ValueError, match="needs 18 matrix entries"):
+        read_qaplib(path)
