@@ -165,7 +165,7 @@ def improved(solver: CrossEntropy, evaluator: Evaluator, improvement: Improvemen
     sign = -1.0 if solver.maximize else 1.0
     left = np.inf if solver.max_evals is None else solver.max_evals - solver.nfev - len(X)
     X, losses, spent = improvement(X, sign * values, lambda B: sign * evaluator(B), left,
-                                   solver.rng)
+                                   solver.rng, solver.n_elite)
     return X, sign * losses, spent
 
 

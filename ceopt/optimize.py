@@ -17,7 +17,7 @@ from .distributions import DiagGaussian, Distribution, Gaussian
 from .driver import check_path, drive
 from .evaluation import Evaluator
 from .handlers import BoundaryHandler, Box
-from .improvement import Improvement
+from .improvement import Improvement, improved_popsize
 from .moves import Moves
 from .noise import noisy_popsize
 from .polish import LocalPhase, constrained_searches, polish_method, reserve_polish
@@ -173,11 +173,12 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         generator, so a run seed gives the same run with any workers and after a resume.
     improve : "2opt", "swap", "insert", "flip" or a ceopt.moves.Moves, optional
         Local improvement (:mod:`ceopt.improvement`): after each population is evaluated, its
-        ``improve_best`` (default 1) best samples descend by the moves named (2-opt, swap or
-        insertion for a permutation family, bit flips for ``Bernoulli``), a whole
-        neighbourhood per step, until no neighbour is better; they replace the originals
-        before the fit. Every neighbour is evaluated through ``fun`` and counted in ``nfev``
-        and ``max_evals``. Not with constraints, ``space``, ``noise`` or ``eval_seeds``.
+        ``improve_best`` best samples (default: its elites) descend by the moves named
+        (2-opt, swap or insertion for a permutation family, bit flips for ``Bernoulli``)
+        until no move improves them; they replace the originals before the fit. The
+        population then defaults to ``max(50, 2 * dim)``. Every neighbour is evaluated
+        through ``fun`` and counted in ``nfev`` and ``max_evals``. Not with constraints,
+        ``space``, ``noise`` or ``eval_seeds``.
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, optional
         A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
         ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
@@ -349,6 +350,8 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
     improvement = _improvement(improve, improve_best, dist, constraints=constraints,
                                space=space, noise=solver_options.get("noise"),
                                eval_seeds=solver_options.get("eval_seeds"))
+    if improvement is not None and solver_options.get("popsize") is None:
+        solver_options["popsize"] = improved_popsize(dist.dim)
     solver = CrossEntropy(dist, bounds=bounds, constraints=constraints, **solver_options)
     if checkpoint is not None:
         check_path(checkpoint, solver, space)
