@@ -8,9 +8,9 @@ wall time. The instances and their optima are in ``benchmarks/instances`` (``SOU
 Solvers:
 
 - ``ceopt``: ``Permutation(n)`` (the node-transition model) for tours, ``"position"`` for
-  assignments, with local improvement (``improve=``: 2-opt on symmetric tours, insertion on
-  asymmetric ones, swaps on assignments); restarts spend the budget (the default with
-  ``max_evals``).
+  assignments, with local improvement by the family's usual moves (``improve=True``: 2-opt
+  and Or's moves on tours, swaps on assignments); restarts spend the budget (the default
+  with ``max_evals``).
 - ``ceopt-plain``: the same without local improvement (the ablation).
 - ``ceopt-classic``: with improvement of the best sample only, in the classic CE population
   (two samples per parameter, about 2 n²) instead of the improved run's default of 2n.
@@ -75,7 +75,6 @@ def problem(name: str):
 
 
 MODEL = {"tsp": "transition", "atsp": "transition", "qap": "position"}
-MOVES = {"tsp": "2opt", "atsp": "insert", "qap": "swap"}
 
 
 class Counted:
@@ -95,7 +94,7 @@ def run_ceopt(fun, n, kind, seed, budget, model=None, improve=True, classic=Fals
     dist = ceopt.Permutation(n, model or MODEL[kind])
     options = {"popsize": default_popsize(None, dist), "improve_best": 1} if classic else {}
     res = ceopt.minimize(fun, dist=dist, vectorized=True, seed=seed, max_evals=budget,
-                         improve=MOVES[kind] if improve else None, **options)
+                         improve=improve, **options)
     return res.fun, res.nfev
 
 
@@ -111,7 +110,7 @@ def run_pycma(fun, n, kind, seed, budget):
 def run_local_restarts(fun, n, kind, seed, budget):
     """Local optima from random permutations, one after another, until the budget is spent."""
     rng = np.random.default_rng(seed)
-    improvement = Improvement.parse(MOVES[kind], 1, ceopt.Permutation(n, MODEL[kind]))
+    improvement = Improvement.parse(True, 1, ceopt.Permutation(n, MODEL[kind]))
     counted = Counted(fun)
     while counted.nfev < budget:
         x = rng.permutation(n)[None, :]

@@ -30,11 +30,23 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import integer
-from .distributions import Distribution
-from .moves import MOVES, Moves
+from .distributions import (
+    Bernoulli,
+    Distribution,
+    NodeTransition,
+    PlackettLuce,
+    PositionMatrix,
+)
+from .moves import MOVES, Moves, moves_named
 
 #: Moves evaluated per sample and step, per dimension.
 BATCH = 1
+
+
+#: The moves ``improve=True`` takes, by family: tours (2-opt and Or's moves did best on
+#: symmetric and asymmetric TSPLIB instances), assignments (swaps), rankings, bits.
+DEFAULT_MOVES = {NodeTransition: "2opt+oropt", PositionMatrix: "swap", PlackettLuce: "insert",
+                 Bernoulli: "flip"}
 
 
 def improved_popsize(dim: int) -> int:
@@ -51,13 +63,19 @@ class Improvement:
     best: int | None = None
 
     @classmethod
-    def parse(cls, improve: str | Moves, best: int | None, dist: Distribution) -> Improvement:
-        """``improve=`` and ``improve_best=`` checked against the run's family."""
+    def parse(cls, improve: bool | str | Moves, best: int | None,
+              dist: Distribution) -> Improvement:
+        """``improve=`` and ``improve_best=`` checked against the run's family; True takes
+        the family's :data:`DEFAULT_MOVES`."""
+        if improve is True:
+            kind = next((k for k in DEFAULT_MOVES if isinstance(dist, k)), None)
+            if kind is None:
+                raise ValueError(f"improve=True has no default moves for a "
+                                 f"{type(dist).__name__}: name them (one of {tuple(MOVES)}) "
+                                 f"or pass a ceopt.moves.Moves of your own")
+            improve = DEFAULT_MOVES[kind]
         if isinstance(improve, str):
-            if improve not in MOVES:
-                raise ValueError(f"improve must be one of {tuple(MOVES)} or a "
-                                 f"ceopt.moves.Moves, got {improve!r}")
-            moves = MOVES[improve]()
+            moves = moves_named(improve)
         elif isinstance(improve, Moves):
             moves = improve
         else:

@@ -9,9 +9,11 @@ in one call of a vectorised objective:
 | ``"2opt"`` | permutations | ``x[i..j]`` reversed (a tour: two edges replaced) | n (n - 1) / 2 |
 | ``"swap"`` | permutations | two items exchanged | n (n - 1) / 2 |
 | ``"insert"`` | permutations | one item moved to another place, the rest shifted | (n - 1)² |
+| ``"oropt"`` | permutations | a stretch of 1-3 items moved, in its order | about 3 n² |
 | ``"flip"`` | bits | one bit flipped | n |
 
-The permutation moves rearrange places, the same way for every point: each set is a table of
+Names joined by ``+`` combine permutation moves (``"2opt+oropt"``: :class:`Combined`). The
+permutation moves rearrange places, the same way for every point: each set is a table of
 places, ``(n_moves, n)``, and move ``m`` takes ``x`` to ``x[table[m]]``.
 """
 
@@ -57,6 +59,7 @@ class Rearrangement(Moves):
         return isinstance(dist, PermutationModel)
 
     def _table(self, n: int) -> NDArray[np.intp]:
+        # Built once per size (``table`` may take a while: or-opt at n = 100, 0.1 s).
         if n not in self._tables:
             self._tables[n] = self.table(n)
         return self._tables[n]
@@ -68,9 +71,8 @@ class Rearrangement(Moves):
         places = self._table(X.shape[1])[which]                # (m, c, n)
         return np.take_along_axis(X[:, None, :], places, axis=2)
 
-    @staticmethod
     @abstractmethod
-    def table(n: int) -> NDArray[np.intp]:
+    def table(self, n: int) -> NDArray[np.intp]:
         """``(n_moves, n)``: row ``m`` lists which place each place takes its item from."""
 
 
@@ -116,6 +118,39 @@ class Insert(Rearrangement):
         return out
 
 
+class OrOpt(Rearrangement):
+    """A stretch of one to three items moved elsewhere, in its order (Or's moves: nothing is
+    reversed, which suits asymmetric tours)."""
+
+    name = "oropt"
+    LENGTHS = (1, 2, 3)
+
+    @staticmethod
+    def table(n: int) -> NDArray[np.intp]:
+        rows = []
+        for length in OrOpt.LENGTHS:
+            for i in range(n - length + 1):
+                stretch = np.arange(i, i + length)
+                rest = np.delete(np.arange(n), stretch)
+                for p in range(n - length + 1):
+                    if p != i:
+                        rows.append(np.concatenate([rest[:p], stretch, rest[p:]]))
+        # Some moves coincide (a stretch moved on by one = its neighbour moved back).
+        return np.unique(np.array(rows, dtype=np.intp).reshape(-1, n), axis=0)
+
+
+class Combined(Rearrangement):
+    """The moves of several rearrangements together: ``improve="2opt+oropt"``."""
+
+    def __init__(self, parts: list[Rearrangement]):
+        super().__init__()
+        self.parts = parts
+        self.name = "+".join(part.name for part in parts)
+
+    def table(self, n: int) -> NDArray[np.intp]:
+        return np.unique(np.vstack([part.table(n) for part in self.parts]), axis=0)
+
+
 class Flip(Moves):
     name = "flip"
 
@@ -130,4 +165,17 @@ class Flip(Moves):
 
 
 #: The move sets by name.
-MOVES = Registry("move set", Moves, "ceopt.moves", parts=(TwoOpt, Swap, Insert, Flip))
+MOVES = Registry("move set", Moves, "ceopt.moves", parts=(TwoOpt, Swap, Insert, OrOpt, Flip))
+
+
+def moves_named(name: str) -> Moves:
+    """The move set ``name`` names; permutation moves joined by ``+`` are combined."""
+    names = name.split("+")
+    unknown = [part for part in names if part not in MOVES]
+    if unknown or (len(names) > 1 and not all(issubclass(MOVES[p], Rearrangement)
+                                               for p in names)):
+        raise ValueError(f"improve must be one of {tuple(MOVES)}, permutation moves joined "
+                         f"by '+' (e.g. '2opt+oropt'), or a ceopt.moves.Moves; got {name!r}")
+    if len(names) == 1:
+        return MOVES[name]()
+    return Combined([MOVES[part]() for part in names])

@@ -90,7 +90,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              space: Mapping[str, Variable] | Sequence[Variable] | Space | None = None,
              constraints: Any = None, polish: bool | str | None = None,
              constraints_first: bool = False, noise: bool = False,
-             eval_seeds: str | None = None, improve: str | Moves | None = None,
+             eval_seeds: str | None = None, improve: bool | str | Moves | None = None,
              improve_best: int | None = None,
              dist: Distribution | str | None = None, popsize: int | None = None,
              elite_frac: float | None = None, n_elite: int | None = None,
@@ -171,11 +171,14 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         (a simulation, an episode): ``"each"`` evaluation its own seed, ``"common"`` one seed
         for a whole population (common random numbers). The seeds come from the run's
         generator, so a run seed gives the same run with any workers and after a resume.
-    improve : "2opt", "swap", "insert", "flip" or a ceopt.moves.Moves, optional
+    improve : True, "2opt", "swap", "insert", "oropt", "flip" or a ceopt.moves.Moves
         Local improvement (:mod:`ceopt.improvement`): after each population is evaluated, its
         ``improve_best`` best samples (default: its elites) descend by the moves named
-        (2-opt, swap or insertion for a permutation family, bit flips for ``Bernoulli``)
-        until no move improves them; they replace the originals before the fit. The
+        (2-opt, swap, insertion or Or's stretch moves for a permutation family, joined by
+        ``+`` to combine them; bit flips for ``Bernoulli``) until no move improves them;
+        they replace the originals before the fit. True: the family's usual moves
+        (``"2opt+oropt"`` for the transition model, ``"swap"`` for the position model,
+        ``"insert"`` for Plackett–Luce, ``"flip"`` for bits). The
         population then defaults to ``max(50, 2 * dim)``. Every neighbour is evaluated
         through ``fun`` and counted in ``nfev`` and ``max_evals``. Not with constraints,
         ``space``, ``noise`` or ``eval_seeds``.
@@ -367,7 +370,7 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
 def _improvement(improve, best, dist: Distribution, **excluded) -> Improvement | None:
     """``improve=`` as an :class:`Improvement` (None without it), refused beside the options
     it does not work with."""
-    if improve is None:
+    if improve is None or improve is False:
         if best is not None:
             raise ValueError("improve_best applies with improve=: pass improve='2opt' (or "
                              "'swap', 'insert', 'flip')")

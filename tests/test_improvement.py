@@ -11,15 +11,16 @@ from hypothesis import strategies as hs
 import ceopt
 from ceopt.improvement import Improvement
 from ceopt.instances import assignment_cost, read_qaplib, read_tsplib, tour_length
-from ceopt.moves import MOVES, Flip, Insert, Swap, TwoOpt
+from ceopt.moves import MOVES, Flip, Insert, OrOpt, Swap, TwoOpt, moves_named
 
 INSTANCES = Path(__file__).parents[1] / "benchmarks" / "instances"
-PERMUTATION_MOVES = (TwoOpt, Swap, Insert)
+PERMUTATION_MOVES = (TwoOpt, Swap, Insert, OrOpt)
 
 
 @pytest.mark.parametrize("moves, count", [(TwoOpt, lambda n: n * (n - 1) // 2),
                                           (Swap, lambda n: n * (n - 1) // 2),
                                           (Insert, lambda n: (n - 1) ** 2),
+                                          (OrOpt, lambda n: OrOpt.table(n).shape[0]),
                                           (Flip, lambda n: n)])
 @pytest.mark.parametrize("n", [2, 3, 7])
 def test_each_move_set_makes_distinct_neighbours(moves, count, n):
@@ -41,6 +42,21 @@ def test_the_moves_do_what_they_say():
     assert [2, 1, 0, 3, 4] in TwoOpt().neighbours(x, np.arange(10)[None, :])[0].tolist()
     assert [3, 1, 2, 0, 4] in Swap().neighbours(x, np.arange(10)[None, :])[0].tolist()
     assert [1, 2, 3, 0, 4] in Insert().neighbours(x, np.arange(16)[None, :])[0].tolist()
+    every = np.arange(OrOpt().count(5))[None, :]
+    assert [2, 3, 0, 1, 4] in OrOpt().neighbours(x, every)[0].tolist()      # 0 1 moved on
+    assert [0, 4, 1, 2, 3] in OrOpt().neighbours(x, every)[0].tolist()      # 4 moved back
+    assert [0, 3, 2, 1, 4] not in OrOpt().neighbours(x, every)[0].tolist()  # no reversal
+
+
+def test_or_moves_hold_every_insertion_and_combinations_hold_their_parts():
+    n = 8
+    rows = {tuple(row) for row in OrOpt.table(n)}
+    assert {tuple(row) for row in Insert.table(n)} <= rows
+    both = moves_named("2opt+oropt")
+    assert both.name == "2opt+oropt" and both.count(n) == len(rows | {
+        tuple(row) for row in TwoOpt.table(n)})
+    with pytest.raises(ValueError, match="joined by"):
+        moves_named("2opt+flip")
 
 
 @given(n=hs.integers(4, 9), seed=hs.integers(0, 2**32 - 1),
@@ -136,7 +152,7 @@ def test_bad_improve_arguments_say_what_to_pass():
         ceopt.minimize(fun, dist=ceopt.Permutation(5), improve_best=3)
     with pytest.raises(ValueError, match="improve= with noise= is not supported"):
         ceopt.minimize(fun, dist=ceopt.Permutation(5), improve="swap", noise=True)
-    assert set(MOVES) == {"2opt", "swap", "insert", "flip"}
+    assert set(MOVES) == {"2opt", "swap", "insert", "oropt", "flip"}
 
 
 # -- instances ---------------------------------------------------------------------------------
@@ -193,3 +209,16 @@ def test_by_default_the_elites_of_a_small_population_descend():
     ceopt.minimize(counted, dist=ceopt.Permutation(40), vectorized=True, improve="swap",
                    max_iter=1, seed=0)
     assert calls[0] == 80  # max(50, 2 * 40)
+
+
+@pytest.mark.parametrize("dist, name", [(ceopt.Permutation(6), "2opt+oropt"),
+                                        (ceopt.Permutation(6, "position"), "swap"),
+                                        (ceopt.Permutation(6, "plackett-luce"), "insert"),
+                                        (ceopt.Bernoulli(np.full(6, .5)), "flip")])
+def test_improve_true_takes_the_familys_usual_moves(dist, name):
+    assert Improvement.parse(True, None, dist).moves.name == name
+
+
+def test_improve_true_without_usual_moves_says_what_to_pass():
+    with pytest.raises(ValueError, match="no default moves for a Categorical"):
+        Improvement.parse(True, None, ceopt.Categorical.uniform([3, 3]))
