@@ -19,7 +19,7 @@ from .distributions import (
 from .driver import resume
 from .optimize import maximize, minimize
 from .rare_event import RareEventResult, RareEventWarning, estimate_rare_event
-from .space import Choice, Integer, Real, Space
+from .space import Choice, Integer, Ordering, Real, Space
 
 __all__ = [
     "CrossEntropy",
@@ -41,6 +41,7 @@ __all__ = [
     "Real",
     "Integer",
     "Choice",
+    "Ordering",
     "Space",
     "estimate_rare_event",
     "RareEventResult",

@@ -182,7 +182,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         population then defaults to ``max(50, 2 * dim)``. Every neighbour is evaluated
         through ``fun`` and counted in ``nfev`` and ``max_evals``. Not with constraints,
         ``space``, ``noise`` or ``eval_seeds``.
-    space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, optional
+    space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, ceopt.Ordering, optional
         A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
         ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
         decoded the same way, ``res.x_encoded`` is the point searched, ``res.space`` the

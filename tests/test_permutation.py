@@ -254,3 +254,78 @@ def test_a_run_resumes_bit_for_bit(tmp_path):
     rest = ceopt.resume(path, circle_tour_length, max_iter=12)
     assert rest.fun == full.fun and np.array_equal(rest.x, full.x)
     assert np.array_equal(rest.history["gamma"], full.history["gamma"])
+
+
+def test_a_permutation_block_beside_a_gaussian():
+    """A schedule (the order of six jobs) and a real setting in one run: a Product. Smith's
+    rule (jobs by weight / time, largest first) orders them optimally."""
+    times, weights = np.array([3, 1, 4, 1, 5, 2.0]), np.array([1, 3, 1, 2, 1, 1.0])
+
+    def cost(Z):
+        order = Z[:, 1:].astype(int)
+        done = np.cumsum(times[order], axis=1)
+        return (weights[order] * done).sum(axis=1) + 10 * (Z[:, 0] - 2) ** 2
+
+    dist = ceopt.Product([ceopt.DiagGaussian(np.zeros(1), 1.0), Permutation(6)])
+    res = ceopt.minimize(cost, dist=dist, vectorized=True, seed=0, max_evals=20_000)
+    smith = np.argsort(-weights / times, kind="stable")
+    assert res.fun == pytest.approx(cost(np.r_[2.0, smith][None, :])[0], abs=1e-6)
+    assert is_permutation(res.x[1:], 6)
+
+
+# -- an ordering in a space ------------------------------------------------------------------
+TIMES = {"a": 3, "b": 1, "c": 4, "d": 1, "e": 5, "f": 2}
+WEIGHTS = {"a": 1, "b": 3, "c": 1, "d": 2, "e": 1, "f": 1}
+SCHEDULE = {"speed": ceopt.Real(0, 5), "order": ceopt.Ordering(list("abcdef")),
+            "mode": ceopt.Choice(["slow", "fast"])}
+
+
+def schedule_cost(v):
+    t = c = 0
+    for job in v["order"]:
+        t += TIMES[job]
+        c += WEIGHTS[job] * t
+    return c + 10 * (v["speed"] - 2) ** 2 + (0 if v["mode"] == "fast" else 5)
+
+
+def schedule_costs(v):
+    t = np.vectorize(TIMES.get)(v["order"])
+    w = np.vectorize(WEIGHTS.get)(v["order"])
+    return ((w * np.cumsum(t, axis=1)).sum(axis=1) + 10 * (v["speed"] - 2) ** 2
+            + np.where(v["mode"] == "fast", 0, 5))
+
+
+@pytest.mark.parametrize("vectorized", [False, True])
+def test_an_ordering_in_a_space_is_searched_with_the_other_variables(vectorized):
+    fun = schedule_costs if vectorized else schedule_cost
+    res = ceopt.minimize(fun, space=SCHEDULE, seed=0, max_evals=20_000, vectorized=vectorized)
+    smith = sorted("abcdef", key=lambda job: -WEIGHTS[job] / TIMES[job])
+    assert res.x["order"] == smith and res.x["mode"] == "fast"
+    assert res.fun == pytest.approx(45.0, abs=1e-6)
+    assert res.x_encoded.shape == (8,)  # speed, mode, then six places
+
+
+def test_an_ordering_decodes_to_its_items():
+    space = ceopt.Space([ceopt.Ordering(3), ceopt.Ordering([(1, 2), "x"])])
+    X = np.array([[2, 0, 1, 1, 0], [0, 1, 2, 0, 1]], dtype=float)
+    first, second = space.decode(X)
+    assert first.tolist() == [[2, 0, 1], [0, 1, 2]] and first.dtype.kind == "i"
+    assert space.decode_point(X[0]) == [[2, 0, 1], ["x", (1, 2)]]
+    assert space.width == 5 and space.dim == 2
+
+
+def test_a_run_over_an_ordering_resumes_bit_for_bit(tmp_path):
+    kwargs = dict(space=SCHEDULE, seed=2, vectorized=True)
+    full = ceopt.minimize(schedule_costs, max_iter=8, **kwargs)
+    ceopt.minimize(schedule_costs, max_iter=3, checkpoint=tmp_path / "run.ckpt", **kwargs)
+    rest = ceopt.resume(tmp_path / "run.ckpt", schedule_costs, max_iter=8)
+    assert rest.x == full.x and rest.fun == full.fun
+
+
+def test_ordering_errors_say_what_to_pass():
+    with pytest.raises(TypeError, match="sequence of items or their number"):
+        ceopt.Ordering("abc")
+    with pytest.raises(ValueError, match="at least two items"):
+        ceopt.Ordering([1])
+    with pytest.raises(ValueError, match="distinct"):
+        ceopt.Ordering([1, 1, 2])

@@ -1,13 +1,14 @@
 """A search space of named (a dict) or positional (a list) variables, and its encoding.
 
 The search works on a real vector, the *encoding*: one column per real or integer variable
-(in their order), then one column per choice, holding the option's index. The space makes
+(in their order), then one column per choice, holding the option's index, then ``k``
+columns per ordering of ``k`` items, holding a permutation of their indices. The space makes
 what a run of the encoding needs:
 
 - the initial distribution: a Gaussian over the real and integer columns, centred in their
   box and 0.3 of its width wide (full covariance up to 100 of them), beside a
-  :class:`~ceopt.Categorical` over the choices, uniform: a :class:`~ceopt.distributions.Product`
-  when there are both;
+  :class:`~ceopt.Categorical` over the choices, uniform, and a uniform node-transition
+  model per ordering: a :class:`~ceopt.distributions.Product` when there are several;
 - the boundary handler: a :class:`~ceopt.handlers.Box` over the encoding that rounds the
   integer columns (and holds the choices' indices in range);
 - the floors that keep a search from settling too early: the integer columns' margin
@@ -26,12 +27,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..distributions import Categorical, DiagGaussian, Distribution, Gaussian
+from ..distributions import Categorical, DiagGaussian, Distribution, Gaussian, NodeTransition
 from ..distributions.product import Product
 from ..handlers import Box
 from ..updates import default_popsize
 from . import variables
-from .variables import Choice, Integer, Real, Variable, integer_margin, with_margin
+from .variables import Choice, Integer, Ordering, Real, Variable, integer_margin, with_margin
 
 #: Largest number of real and integer variables whose Gaussian has a full covariance (as
 #: ``ceopt.optimize.FULL_MAX_DIM`` for plain vectors).
@@ -77,17 +78,25 @@ class Space:
         if not items:
             raise ValueError("space is empty: give at least one variable")
         for i, item in enumerate(items):
-            if not isinstance(item, (Real, Integer, Choice)):
+            if not isinstance(item, (Real, Integer, Choice, Ordering)):
                 label = repr(names[i]) if names else f"#{i}"
                 raise TypeError(f"space: variable {label} is {item!r}; use ceopt.Real(low, "
-                                f"high), ceopt.Integer(low, high) or ceopt.Choice(options)")
+                                f"high), ceopt.Integer(low, high), ceopt.Choice(options) or "
+                                f"ceopt.Ordering(items)")
         self.names: list[str] | None = names
         self.variables: tuple[Variable, ...] = tuple(items)
-        # The encoding's column of each variable: the reals and integers first, then choices.
-        numeric = [i for i, v in enumerate(items) if not isinstance(v, Choice)]
+        # The variables in the encoding's order: reals and integers, choices, orderings.
+        numeric = [i for i, v in enumerate(items) if isinstance(v, (Real, Integer))]
         choices = [i for i, v in enumerate(items) if isinstance(v, Choice)]
-        self.order = numeric + choices  # variable index of each column
+        orderings = [i for i, v in enumerate(items) if isinstance(v, Ordering)]
+        self.order = numeric + choices + orderings
         self.n_numeric = len(numeric)
+        self.n_choices = len(choices)
+        # The encoding's columns of each variable (an ordering spans one per item).
+        widths = [items[i].k if isinstance(items[i], Ordering) else 1 for i in self.order]
+        ends = np.cumsum(widths)
+        self.slices = {i: slice(int(end - w), int(end))
+                       for i, w, end in zip(self.order, widths, ends, strict=True)}
 
     @property
     def spec(self) -> dict[str, Variable] | list[Variable]:
@@ -98,7 +107,13 @@ class Space:
 
     @property
     def dim(self) -> int:
+        """The number of variables (an ordering is one)."""
         return len(self.variables)
+
+    @property
+    def width(self) -> int:
+        """The number of the encoding's columns."""
+        return sum(sl.stop - sl.start for sl in self.slices.values())
 
     def label(self, i: int) -> str:
         """How errors name variable ``i``."""
@@ -113,7 +128,9 @@ class Space:
         which are rounded after ``exp`` by the decoding) and the choices' indices."""
         columns = []  # (low, high, rounded) of each column
         for v in self._columns():
-            if isinstance(v, Choice):
+            if isinstance(v, Ordering):  # drawn as permutations: nothing to repair
+                columns += [(0.0, v.k - 1.0, True)] * v.k
+            elif isinstance(v, Choice):
                 columns.append((0.0, v.k - 1.0, True))
             else:
                 low, high = v.encoded_bounds()
@@ -128,7 +145,8 @@ class Space:
         run with a budget, whose restarts explore instead)."""
         box = self.handler()
         n = self.n_numeric
-        sizes = [v.k for v in self._columns()[n:]]
+        sizes = [v.k for v in self._columns()[n:n + self.n_choices]]
+        orderings = [NodeTransition.uniform(v.k) for v in self._columns()[n + self.n_choices:]]
         gaussian: Gaussian | DiagGaussian | None = None
         if n:
             mean = 0.5 * (box.low[:n] + box.high[:n])
@@ -138,6 +156,7 @@ class Space:
         if popsize is None:  # the population the run will draw: its update rule's default
             plain = [gaussian] if gaussian is not None else []
             plain += [Categorical.uniform(sizes)] if sizes else []
+            plain += orderings
             popsize = default_popsize(method, plain[0] if len(plain) == 1 else Product(plain))
         blocks: list[Distribution] = []
         if gaussian is not None:
@@ -148,17 +167,20 @@ class Space:
         if sizes:
             floor = [choice_floor(self.dim, popsize, k) for k in sizes]
             blocks.append(Categorical.uniform(sizes, min_prob=floor))
+        blocks += orderings
         return blocks[0] if len(blocks) == 1 else Product(blocks)
 
     # -- decoding ----------------------------------------------------------------------------
     def decode(self, X: NDArray) -> dict[str, NDArray] | list[NDArray]:
         """The encoded rows ``X`` as one column of values per variable: floats for a real,
         int64 for an integer, the options (their own dtype when they are plain numbers or
-        strings, else objects) for a choice."""
+        strings, else objects) for a choice, and for an ordering an ``(n, k)`` array of its
+        items, a row per sample."""
         X = np.asarray(X, dtype=np.float64)
         columns: list[NDArray | None] = [None] * self.dim
-        for col, i in enumerate(self.order):
-            columns[i] = self.variables[i].decode(X[:, col])
+        for i, cols in self.slices.items():
+            v = self.variables[i]
+            columns[i] = v.decode(X[:, cols] if isinstance(v, Ordering) else X[:, cols.start])
         if self.names is None:
             return columns
         return dict(zip(self.names, columns, strict=True))
@@ -168,7 +190,8 @@ class Space:
         options themselves."""
         columns = self.decode(np.asarray(x, dtype=np.float64)[None, :])
         values = columns.values() if isinstance(columns, dict) else columns
-        plain = [column[0].item() if isinstance(column[0], np.generic) else column[0]
+        plain = [column[0].tolist() if isinstance(column[0], np.ndarray)  # an ordering
+                 else column[0].item() if isinstance(column[0], np.generic) else column[0]
                  for column in values]
         return plain if self.names is None else dict(zip(self.names, plain, strict=True))
 

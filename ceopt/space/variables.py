@@ -11,7 +11,10 @@ Each says how its values are *encoded* for the search and *decoded* for the obje
   ``log=True`` the coordinate is ``log v`` and ``v`` is rounded after ``exp`` (no margin:
   the cells' widths vary);
 - ``Choice(options)``: one categorical variable over the options, which carry no order; a
-  categorical distribution learns the probability of each (:class:`ceopt.Categorical`).
+  categorical distribution learns the probability of each (:class:`ceopt.Categorical`);
+- ``Ordering(items)``: the items in some order (a tour, a schedule), encoded as ``len(items)``
+  columns holding a permutation of their indices, which a permutation model learns
+  (:func:`ceopt.Permutation`, the node-transition model).
 """
 
 from __future__ import annotations
@@ -152,13 +155,61 @@ class Choice:
         return hash(self.options)
 
 
+@dataclass(frozen=True, eq=False)
+class Ordering:
+    """The ``items`` (at least two, no repeats; an int ``n`` means ``0 .. n-1``) in an order
+    the search chooses. ``fun`` gets them as a list in that order (vectorized: an array of
+    rows, one ordering per row)."""
+
+    items: Sequence[Hashable] | int
+
+    def __post_init__(self):
+        items = self.items
+        if isinstance(items, (int, np.integer)) and not isinstance(items, bool):
+            items = range(int(items))
+        if isinstance(items, (str, bytes)) or not isinstance(items, (Sequence, range)):
+            raise TypeError(f"Ordering needs a sequence of items or their number, got "
+                            f"{self.items!r}")
+        items = tuple(items)
+        if len(items) < 2:
+            raise ValueError(f"Ordering needs at least two items, got {list(items)!r}")
+        try:
+            distinct = len(set(items)) == len(items)
+        except TypeError:
+            raise TypeError(f"Ordering items must be hashable, got {items!r}") from None
+        if not distinct:
+            raise ValueError(f"Ordering items must be distinct, got {list(items)!r}")
+        object.__setattr__(self, "items", items)
+        values = np.empty(len(items), dtype=object)
+        values[:] = items
+        object.__setattr__(self, "_values", np.asarray(items) if _plain(items) else values)
+
+    @property
+    def k(self) -> int:
+        """The number of items, and of the encoding's columns."""
+        return len(self.items)
+
+    def decode(self, columns: np.ndarray) -> np.ndarray:
+        """``(m, k)`` encoded rows (item indices) as ``(m, k)`` items."""
+        return self._values[columns.astype(np.int64)]
+
+    def state(self) -> dict[str, Any]:
+        return {"kind": "ordering", "items": list(self.items)}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ordering) and self.items == other.items
+
+    def __hash__(self) -> int:
+        return hash(self.items)
+
+
 def _plain(options: tuple) -> bool:
     """Whether numpy keeps ``options`` exactly as plain numbers or strings of one kind."""
     kinds = {type(o) for o in options}
     return len(kinds) == 1 and kinds.pop() in (int, float, str)
 
 
-Variable = Real | Integer | Choice
+Variable = Real | Integer | Choice | Ordering
 
 
 def integer_margin(dim: int, popsize: int) -> float:
@@ -190,4 +241,6 @@ def from_state(state: dict[str, Any]) -> Variable:
         return Integer(state["low"], state["high"], state["log"])
     if kind == "choice":
         return Choice(state["options"])
+    if kind == "ordering":
+        return Ordering(state["items"])
     raise LookupError(f"the variable kind {kind!r}, which this ceopt does not know")
