@@ -30,11 +30,17 @@ class PermutationModel(Distribution):
     """What the permutation models share: ``n`` items, integer samples, the checks."""
 
     discrete = True
+    _min_prob: float
 
     @property
     @abstractmethod
     def n(self) -> int:
         """The number of items."""
+
+    @property
+    def min_prob(self) -> float:
+        """The model's floor (see each model)."""
+        return self._min_prob
 
     @property
     def dim(self) -> int:
@@ -82,8 +88,7 @@ def check_permutations(x: ArrayLike, n: int, name: str = "x") -> NDArray[np.int6
 
 
 def check_n(n) -> int:
-    n = integer("n", n, 2)
-    return n
+    return integer("n", n, 2)
 
 
 def default_floor(k: int) -> float:
@@ -215,6 +220,7 @@ def Permutation(n: int, model: str = "transition", *,  # noqa: N802 (reads as a 
     >>> x.shape, bool((np.sort(x, axis=1) == np.arange(5)).all())
     ((3, 5), True)
     """
+    # Imported here: the models' modules import this one for what they share.
     from .plackett_luce import PlackettLuce
     from .position import PositionMatrix
     from .transition import NodeTransition

@@ -90,10 +90,6 @@ class PlackettLuce(PermutationModel):
         return self._theta
 
     @property
-    def min_prob(self) -> float:
-        return self._min_prob
-
-    @property
     def n_params(self) -> int:
         return self.n - 1
 

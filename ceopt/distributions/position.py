@@ -77,10 +77,6 @@ class PositionMatrix(PermutationModel):
         return self._probs
 
     @property
-    def min_prob(self) -> float:
-        return self._min_prob
-
-    @property
     def n_params(self) -> int:
         return self.n * (self.n - 1)
 

@@ -111,10 +111,6 @@ class NodeTransition(PermutationModel):
         return self._cyclic
 
     @property
-    def min_prob(self) -> float:
-        return self._min_prob
-
-    @property
     def n_params(self) -> int:
         # n rows of n - 1 successors (n - 2 free each), and the start's n - 1.
         return self.n * (self.n - 2) + (0 if self._cyclic else self.n - 1)
