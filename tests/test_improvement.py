@@ -222,3 +222,18 @@ def test_improve_true_takes_the_familys_usual_moves(dist, name):
 def test_improve_true_without_usual_moves_says_what_to_pass():
     with pytest.raises(ValueError, match="no default moves for a Categorical"):
         Improvement.parse(True, None, ceopt.Categorical.uniform([3, 3]))
+
+
+def test_a_small_budget_finishes_the_best_descents_first():
+    """OneMax over 300 bits: one flip descent from a random point takes about 150 steps of
+    300 evaluations. A budget for a little more than one descent finishes the best sample's
+    (all ones) and leaves the worst chosen sample as it was."""
+    rng = np.random.default_rng(0)
+    X = rng.random((6, 300)) < 0.5
+    losses = -X.sum(axis=1).astype(float)
+    improvement = Improvement.parse("flip", 6, ceopt.Bernoulli(np.full(300, 0.5)))
+    better_X, better, spent = improvement(X, losses, lambda B: -B.sum(axis=1).astype(float),
+                                          60_000, rng)
+    ranked = np.argsort(losses, kind="stable")
+    assert better[ranked[0]] == -300 and spent <= 60_000
+    assert np.array_equal(better_X[ranked[-1]], X[ranked[-1]])
