@@ -13,7 +13,7 @@ from scipy.optimize import linear_sum_assignment
 import ceopt
 from ceopt import NodeTransition, Permutation, PlackettLuce, PositionMatrix
 from ceopt.distributions import FAMILIES, from_state, to_state
-from ceopt.distributions.permutation import Remaining, RowSampler
+from ceopt.distributions._permutation import Remaining, RowSampler
 
 MODELS = ("transition", "position", "plackett-luce")
 SEEDS = hs.integers(0, 2**32 - 1)

@@ -16,13 +16,14 @@ from ._base import (
     check_samples,
     normalized_weights,
 )
+from ._permutation import PermutationModel
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .diag_gaussian import DiagGaussian
 from .exponential import Exponential
 from .gaussian import Gaussian
 from .ordinal import Ordinal
-from .permutation import Permutation, PermutationModel
+from .permutation import Permutation
 from .plackett_luce import PlackettLuce
 from .position import PositionMatrix
 from .product import Product

@@ -41,7 +41,7 @@ from ._base import (
     normalized_weights,
     short,
 )
-from .permutation import PermutationModel, check_n, check_permutations, permutation_rows
+from ._permutation import PermutationModel, check_n, check_permutations, permutation_rows
 
 #: MM steps per fit (each O(samples x n)).
 MM_STEPS = 10

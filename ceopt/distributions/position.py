@@ -20,7 +20,7 @@ from scipy.optimize import linear_sum_assignment
 
 from .._checks import float_array
 from ._base import check_alpha, check_same_family, frozen, normalized_weights, short
-from .permutation import (
+from ._permutation import (
     PermutationModel,
     Remaining,
     RowSampler,

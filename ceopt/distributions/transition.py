@@ -31,7 +31,7 @@ from ._base import (
     normalized_weights,
     short,
 )
-from .permutation import (
+from ._permutation import (
     PermutationModel,
     Remaining,
     RowSampler,
