@@ -8,7 +8,7 @@ by the moves of :mod:`ceopt.moves` until none improves it (a local optimum), or 
 is spent. The improved samples replace the originals before the distribution is fitted, so
 the CE update learns from local optima (a memetic, or Lamarckian, scheme). Local optima say
 far more than raw samples, so an improved run draws a small population,
-:func:`improved_popsize` (``benchmarks/results/combinatorial.md``: on eil51, ftv38, st70
+:func:`improved_defaults` (``benchmarks/results/combinatorial.md``: on eil51, ftv38, st70
 and nug20 at 100 and 400 n² evaluations, 2n samples with every elite improved did better
 than the classic 2 n² with the best one improved, or 20n).
 
@@ -53,9 +53,20 @@ DEFAULT_MOVES = {NodeTransition: "2opt+oropt", PositionMatrix: "swap", PlackettL
                  Bernoulli: "flip"}
 
 
-def improved_popsize(dim: int) -> int:
-    """The population of an improved run when none is given: ``max(50, 2 dim)``."""
-    return max(50, 2 * dim)
+#: The smoothing of an improved run of the position model (assignments) when none is given:
+#: on nug12, chr12a, nug20 and tai20a (10 seeds, 400 n² evaluations) 0.3 left median errors
+#: of 0, 0, 0 and 1.1 % against 0, 3.8, 0.3 and 1.2 % at the usual 0.7. On tours (the
+#: transition model) it helped on two instances of seven and cost on three: kept at 0.7.
+POSITION_SMOOTHING = 0.3
+
+
+def improved_defaults(dist: Distribution) -> dict[str, float]:
+    """The options an improved run takes when they are not given: the population,
+    ``max(50, 2 dim)``, and for the position model the smoothing."""
+    defaults: dict[str, float] = {"popsize": max(50, 2 * dist.dim)}
+    if isinstance(dist, PositionMatrix):
+        defaults["smoothing"] = POSITION_SMOOTHING
+    return defaults
 
 
 @dataclass

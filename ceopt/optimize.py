@@ -17,7 +17,7 @@ from .distributions import DiagGaussian, Distribution, Gaussian
 from .driver import check_path, drive
 from .evaluation import Evaluator
 from .handlers import BoundaryHandler, Box
-from .improvement import Improvement, improved_popsize
+from .improvement import Improvement, improved_defaults
 from .moves import Moves
 from .noise import noisy_popsize
 from .polish import LocalPhase, constrained_searches, polish_method, reserve_polish
@@ -179,7 +179,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         they replace the originals before the fit. True: the family's usual moves
         (``"2opt+oropt"`` for the transition model, ``"swap"`` for the position model,
         ``"insert"`` for Plackett–Luce, ``"flip"`` for bits). The
-        population then defaults to ``max(50, 2 * dim)``. Every neighbour is evaluated
+        population then defaults to ``max(50, 2 * dim)`` (and the position model's
+        smoothing to 0.3). Every neighbour is evaluated
         through ``fun`` and counted in ``nfev`` and ``max_evals``. Not with constraints,
         ``space``, ``noise`` or ``eval_seeds``.
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, ceopt.Ordering, optional
@@ -353,8 +354,10 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
     improvement = _improvement(improve, improve_best, dist, constraints=constraints,
                                space=space, noise=solver_options.get("noise"),
                                eval_seeds=solver_options.get("eval_seeds"))
-    if improvement is not None and solver_options.get("popsize") is None:
-        solver_options["popsize"] = improved_popsize(dist.dim)
+    if improvement is not None:
+        for name, value in improved_defaults(dist).items():
+            if solver_options.get(name) is None:
+                solver_options[name] = value
     solver = CrossEntropy(dist, bounds=bounds, constraints=constraints, **solver_options)
     if checkpoint is not None:
         check_path(checkpoint, solver, space)

@@ -237,3 +237,10 @@ def test_a_small_budget_finishes_the_best_descents_first():
     ranked = np.argsort(losses, kind="stable")
     assert better[ranked[0]] == -300 and spent <= 60_000
     assert np.array_equal(better_X[ranked[-1]], X[ranked[-1]])
+
+
+def test_an_improved_run_of_the_position_model_smooths_slower():
+    from ceopt.improvement import improved_defaults
+    assert improved_defaults(ceopt.Permutation(30, "position")) == {"popsize": 60,
+                                                                    "smoothing": 0.3}
+    assert improved_defaults(ceopt.Permutation(30)) == {"popsize": 60}
