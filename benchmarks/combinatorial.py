@@ -14,7 +14,8 @@ Solvers:
 - ``ceopt-plain``: the same without local improvement (the ablation).
 - ``ceopt-classic``: with improvement of the best sample only, in the classic CE population
   (two samples per parameter, about 2 n²) instead of the improved run's default of 2n.
-- ``ceopt-<model>``: another permutation model, with the same improvement (``--models``).
+- ``ceopt-<model>``: a permutation model named, with the instance's moves whatever the model
+  (2-opt and Or's moves on tours, swaps on assignments), so that only the model differs.
 - ``pycma-rk``: pycma on random keys (a point of [0, 1]^n, ranked by ``argsort``), IPOP
   restarts until the budget is spent, its default settings otherwise.
 - ``local-restarts``: the same local search as ``ceopt``'s improvement, from random
@@ -75,6 +76,7 @@ def problem(name: str):
 
 
 MODEL = {"tsp": "transition", "atsp": "transition", "qap": "position"}
+MOVES = {"tsp": "2opt+oropt", "atsp": "2opt+oropt", "qap": "swap"}
 
 
 class Counted:
@@ -137,7 +139,8 @@ def one(task):
     elif solver == "ceopt-classic":
         best, nfev = run_ceopt(fun, n, kind, seed, budget, classic=True)
     elif solver.startswith("ceopt-"):
-        best, nfev = run_ceopt(fun, n, kind, seed, budget, model=solver[len("ceopt-"):])
+        best, nfev = run_ceopt(fun, n, kind, seed, budget, model=solver[len("ceopt-"):],
+                               improve=MOVES[kind])
     elif solver == "pycma-rk":
         best, nfev = run_pycma(fun, n, kind, seed, budget)
     elif solver == "local-restarts":
