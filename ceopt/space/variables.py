@@ -120,23 +120,11 @@ class Choice:
         if isinstance(self.options, (str, bytes)) or not isinstance(self.options, Sequence):
             raise TypeError(f"Choice needs a sequence of options (a list or tuple), got "
                             f"{self.options!r}")
-        options = tuple(self.options)
-        if len(options) < 2:
-            raise ValueError(f"Choice({list(options)!r}) needs at least two options (a single "
-                             "one is a constant: leave it out of the space)")
-        try:
-            distinct = len(set(options)) == len(options)
-        except TypeError:
-            raise TypeError(f"Choice options must be hashable, got {options!r}") from None
-        if not distinct:
-            raise ValueError(f"Choice options must be distinct, got {list(options)!r}")
+        options, values = distinct_values("Choice", "options", self.options,
+                                          " (a single one is a constant: leave it out of the "
+                                          "space)")
         object.__setattr__(self, "options", options)
-        # The decoded column: the options' own dtype when numpy holds them as they are
-        # (numbers, strings), else objects.
-        values = np.empty(len(options), dtype=object)
-        values[:] = options
-        plain = np.asarray(options) if _plain(options) else values
-        object.__setattr__(self, "_values", plain)
+        object.__setattr__(self, "_values", values)
 
     @property
     def k(self) -> int:
@@ -170,19 +158,9 @@ class Ordering:
         if isinstance(items, (str, bytes)) or not isinstance(items, (Sequence, range)):
             raise TypeError(f"Ordering needs a sequence of items or their number, got "
                             f"{self.items!r}")
-        items = tuple(items)
-        if len(items) < 2:
-            raise ValueError(f"Ordering needs at least two items, got {list(items)!r}")
-        try:
-            distinct = len(set(items)) == len(items)
-        except TypeError:
-            raise TypeError(f"Ordering items must be hashable, got {items!r}") from None
-        if not distinct:
-            raise ValueError(f"Ordering items must be distinct, got {list(items)!r}")
+        items, values = distinct_values("Ordering", "items", items)
         object.__setattr__(self, "items", items)
-        values = np.empty(len(items), dtype=object)
-        values[:] = items
-        object.__setattr__(self, "_values", np.asarray(items) if _plain(items) else values)
+        object.__setattr__(self, "_values", values)
 
     @property
     def k(self) -> int:
@@ -201,6 +179,25 @@ class Ordering:
 
     def __hash__(self) -> int:
         return hash(self.items)
+
+
+def distinct_values(kind: str, noun: str, given: Sequence[Hashable],
+                    hint: str = "") -> tuple[tuple, np.ndarray]:
+    """``given`` checked (at least two, hashable, no repeats) as a tuple, and as the array the
+    decoding indexes: their own dtype when numpy holds them as they are (numbers, strings),
+    else objects."""
+    values = tuple(given)
+    if len(values) < 2:
+        raise ValueError(f"{kind}({list(values)!r}) needs at least two {noun}{hint}")
+    try:
+        distinct = len(set(values)) == len(values)
+    except TypeError:
+        raise TypeError(f"{kind} {noun} must be hashable, got {values!r}") from None
+    if not distinct:
+        raise ValueError(f"{kind} {noun} must be distinct, got {list(values)!r}")
+    objects = np.empty(len(values), dtype=object)
+    objects[:] = values
+    return values, np.asarray(values) if _plain(values) else objects
 
 
 def _plain(options: tuple) -> bool:
