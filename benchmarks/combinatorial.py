@@ -15,7 +15,8 @@ Solvers:
 - ``ceopt-classic``: with improvement of the best sample only, in the classic CE population
   (two samples per parameter, about 2 n²) instead of the improved run's default of 2n.
 - ``ceopt-<model>``: a permutation model named, with the instance's moves whatever the model
-  (2-opt and Or's moves on tours, swaps on assignments), so that only the model differs.
+  (2-opt and Or's moves on tours, swaps on assignments), so that only the model differs;
+  ``ceopt-plain-<model>`` the model without improvement.
 - ``pycma-rk``: pycma on random keys (a point of [0, 1]^n, ranked by ``argsort``), IPOP
   restarts until the budget is spent, its default settings otherwise.
 - ``local-restarts``: the same local search as ``ceopt``'s improvement, from random
@@ -138,6 +139,9 @@ def one(task):
         best, nfev = run_ceopt(fun, n, kind, seed, budget, improve=False)
     elif solver == "ceopt-classic":
         best, nfev = run_ceopt(fun, n, kind, seed, budget, classic=True)
+    elif solver.startswith("ceopt-plain-"):
+        best, nfev = run_ceopt(fun, n, kind, seed, budget, model=solver[len("ceopt-plain-"):],
+                               improve=False)
     elif solver.startswith("ceopt-"):
         best, nfev = run_ceopt(fun, n, kind, seed, budget, model=solver[len("ceopt-"):],
                                improve=MOVES[kind])
