@@ -8,17 +8,18 @@ by the moves of :mod:`ceopt.moves` until none improves it (a local optimum), or 
 is spent. The improved samples replace the originals before the distribution is fitted, so
 the CE update learns from local optima (a memetic, or Lamarckian, scheme). Local optima say
 far more than raw samples, so an improved run draws a small population,
-:func:`improved_defaults` (``benchmarks/results/combinatorial.md``: on eil51, ftv38, st70
-and nug20 at 100 and 400 n² evaluations, 2n samples with every elite improved did better
-than the classic 2 n² with the best one improved, or 20n).
+:func:`improved_defaults` (``benchmarks/results/combinatorial-tuning.md``: on eil51, ftv38,
+st70 and nug20 at 100 and 400 n² evaluations, 2n samples with every elite improved did
+better than the classic 2 n² with the best one improved on all eight, and than 20n on
+seven; max(50, n) or 100 samples were not consistently better over five seeds).
 
 The descent is first-improvement in batches: each sample goes through its moves in its own
 random order, :data:`BATCH` per dimension at a time, the batches of a few samples evaluated
 in one call (:data:`CALL` points or more); the best of a batch is taken if it improves, and a
 sample is a local optimum when a whole round of its moves has passed without improvement.
 The best samples descend first, so that a budget too small for every descent is spent on
-them. (Best-improvement over whole
-neighbourhoods spent 5-6 times more evaluations for the same tours on eil51.) Every
+them. Descents stopped after 2n or 8n moves without a gain, to spare evaluations, left
+symmetric tours 8-24 % above the optimum (st70, eil76; sweep 3 of the same file). Every
 neighbour is evaluated through the objective and counted in ``nfev`` and ``max_evals``; the
 move orders come from the run's generator, so a seed gives the same run.
 """
@@ -56,7 +57,8 @@ DEFAULT_MOVES = {NodeTransition: "2opt+oropt", PositionMatrix: "swap", PlackettL
 #: The smoothing of an improved run of the position model (assignments) when none is given:
 #: on nug12, chr12a, nug20 and tai20a (10 seeds, 400 n² evaluations) 0.3 left median errors
 #: of 0, 0, 0 and 1.1 % against 0, 3.8, 0.3 and 1.2 % at the usual 0.7. On tours (the
-#: transition model) it helped on two instances of seven and cost on three: kept at 0.7.
+#: transition model) it helped on two instances of seven and cost on three: kept at 0.7
+#: (``benchmarks/results/combinatorial-tuning.md``, sweeps 4 and 5).
 POSITION_SMOOTHING = 0.3
 
 
