@@ -49,7 +49,8 @@ CALL = 256
 
 
 #: The moves ``improve=True`` takes, by family: tours (2-opt and Or's moves did best on
-#: symmetric and asymmetric TSPLIB instances), assignments (swaps), rankings, bits.
+#: symmetric and asymmetric TSPLIB instances: ``combinatorial-tuning.md``, sweep 2c),
+#: assignments (swaps), rankings, bits.
 DEFAULT_MOVES = {NodeTransition: "2opt+oropt", PositionMatrix: "swap", PlackettLuce: "insert",
                  Bernoulli: "flip"}
 
