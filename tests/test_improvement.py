@@ -244,3 +244,15 @@ def test_an_improved_run_of_the_position_model_smooths_slower():
     assert improved_defaults(ceopt.Permutation(30, "position")) == {"popsize": 60,
                                                                     "smoothing": 0.3}
     assert improved_defaults(ceopt.Permutation(30)) == {"popsize": 60}
+
+
+def test_an_improved_run_is_the_same_on_a_thread_pool():
+    from concurrent.futures import ThreadPoolExecutor
+    fun = tour_length(np.random.default_rng(5).uniform(0, 1, (20, 20)))
+    kwargs = dict(dist=ceopt.Permutation(20), vectorized=True, seed=1, improve=True,
+                  max_evals=30_000)
+    serial = ceopt.minimize(fun, **kwargs)
+    with ThreadPoolExecutor(2) as pool:
+        pooled = ceopt.minimize(fun, workers=pool, **kwargs)
+    assert pooled.fun == serial.fun and pooled.nfev == serial.nfev
+    assert np.array_equal(pooled.history["best"], serial.history["best"])
