@@ -117,12 +117,11 @@ def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
         while not solver.stop():
             X = solver.ask()
             seeds = solver.evaluation_seeds(X.shape[0])
-            if solver.constraints is None and improvement is not None:
-                X, values, spent = improved(solver, evaluator, improvement, X,
-                                            evaluator(X, seeds))
+            if solver.constraints is None:
+                values, spent = evaluator(X, seeds), 0
+                if improvement is not None:  # the best rows descend before the fit
+                    X, values, spent = improved(solver, evaluator, improvement, X, values)
                 solver.tell(X, values, extra_nfev=spent)
-            elif solver.constraints is None:
-                solver.tell(X, evaluator(X, seeds))
             else:  # the constraints where the objective runs; it, where they hold if asked
                 checked = solver.check_constraints(X, evaluator.chunked)
                 if solver.constraints_first:

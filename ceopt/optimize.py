@@ -18,7 +18,7 @@ from .driver import check_path, drive
 from .evaluation import Evaluator
 from .handlers import BoundaryHandler, Box
 from .improvement import Improvement, improved_defaults
-from .moves import Moves
+from .moves import MOVES, Moves
 from .noise import noisy_popsize
 from .polish import LocalPhase, constrained_searches, polish_method, reserve_polish
 from .schedules import Schedule
@@ -375,8 +375,8 @@ def _improvement(improve, best, dist: Distribution, **excluded) -> Improvement |
     it does not work with."""
     if improve is None or improve is False:
         if best is not None:
-            raise ValueError("improve_best applies with improve=: pass improve='2opt' (or "
-                             "'swap', 'insert', 'flip')")
+            raise ValueError(f"improve_best applies with improve=: pass improve=True (the "
+                             f"family's usual moves) or one of {tuple(MOVES)}")
         return None
     for name, value in excluded.items():
         if value:

@@ -263,9 +263,11 @@ DEFAULT_FLOOR = 1e-3
 
 
 def check_floor(min_prob: float | None, k: int) -> float:
-    """``min_prob`` validated; ``None`` gives the default ``DEFAULT_FLOOR / (k - 1)``."""
+    """``min_prob`` for ``k`` values, validated; ``None`` gives the default
+    ``DEFAULT_FLOOR / (k - 1)`` (``DEFAULT_FLOOR`` for a single value, which has nowhere to
+    leave to: a transition row of a permutation of two items)."""
     if min_prob is None:
-        return DEFAULT_FLOOR / (k - 1)
+        return DEFAULT_FLOOR / max(k - 1, 1)
     min_prob = float(min_prob)
     if not (np.isfinite(min_prob) and 0 <= min_prob < 1.0 / k):
         raise ValueError(f"min_prob must be in [0, 1/{k}) for {k} values, got {min_prob}")

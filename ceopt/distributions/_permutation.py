@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import integer
-from ._base import DEFAULT_FLOOR, Distribution, check_samples
+from ._base import Distribution, check_samples
 
 
 class PermutationModel(Distribution):
@@ -76,23 +76,6 @@ def check_permutations(x: ArrayLike, n: int, name: str = "x") -> NDArray[np.int6
 
 def check_n(n) -> int:
     return integer("n", n, 2)
-
-
-def default_floor(k: int) -> float:
-    """The floor of a probability row over ``k`` values: ``DEFAULT_FLOOR / (k - 1)``, so that
-    a row keeps probability 1e-3 of leaving its mode (as :class:`Categorical`)."""
-    return DEFAULT_FLOOR / max(k - 1, 1)
-
-
-def check_min_prob(min_prob: float | None, k: int) -> float:
-    """``min_prob`` for rows over ``k`` values; None gives :func:`default_floor`."""
-    if min_prob is None:
-        return default_floor(k)
-    value = float(min_prob)
-    if not (np.isfinite(value) and 0 <= value < 1.0 / k):
-        raise ValueError(f"min_prob must be in [0, 1/{k}) for rows over {k} values, got "
-                         f"{min_prob}")
-    return value
 
 
 def floored(freq: NDArray[np.float64], allowed: NDArray[np.bool_] | None,

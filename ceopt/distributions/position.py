@@ -19,12 +19,11 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
 from .._checks import float_array
-from ._base import check_alpha, check_same_family, frozen, normalized_weights, short
+from ._base import check_alpha, check_floor, check_same_family, frozen, normalized_weights, short
 from ._permutation import (
     PermutationModel,
     Remaining,
     RowSampler,
-    check_min_prob,
     check_n,
     check_permutations,
     floored,
@@ -60,7 +59,7 @@ class PositionMatrix(PermutationModel):
             raise ValueError(f"row {bad[0]} of probs must sum to 1, sums to "
                              f"{sums[bad[0]]:.10g}")
         self._probs = frozen(probs / sums[:, None])
-        self._min_prob = check_min_prob(min_prob, probs.shape[0])
+        self._min_prob = check_floor(min_prob, probs.shape[0])
 
     @classmethod
     def uniform(cls, n: int, *, min_prob: float | None = None) -> PositionMatrix:

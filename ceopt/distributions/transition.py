@@ -25,6 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._checks import flag, float_array
 from ._base import (
     check_alpha,
+    check_floor,
     check_same_family,
     check_samples,
     frozen,
@@ -35,7 +36,6 @@ from ._permutation import (
     PermutationModel,
     Remaining,
     RowSampler,
-    check_min_prob,
     check_n,
     check_permutations,
     floored,
@@ -84,7 +84,7 @@ class NodeTransition(PermutationModel):
         self._cyclic = flag("cyclic", cyclic)
         self._start = frozen(np.full(n, 1.0 / n) if self._cyclic else start / start.sum())
         self._trans = frozen(trans / trans.sum(axis=1, keepdims=True))
-        self._min_prob = check_min_prob(min_prob, n - 1)
+        self._min_prob = check_floor(min_prob, n - 1)
 
     @classmethod
     def uniform(cls, n: int, *, min_prob: float | None = None,
