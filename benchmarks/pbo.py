@@ -11,6 +11,8 @@ the optimum.
 
 Solvers: ``ceopt`` (``Bernoulli``, the defaults with ``max_evals``, restarts at the same
 population), ``ceopt-flip`` (with ``improve=True``: bit-flip descents of the elites),
+``ceopt-tree`` and ``ceopt-tree-flip`` (the same with ``BernoulliTree``, bits with a tree of
+dependencies),
 ``umda`` (the textbook CE method as UMDA: ``method="textbook"``, no smoothing, the better
 half of the population as elites; ceopt's default for bits, method ``"ce"``, is the
 textbook update with smoothing 0.7 and 10 % elites),
@@ -49,6 +51,12 @@ FIELDS = ["n", "problem", "name", "solver", "seed", "budget", "optimum", "best",
           "nfev", "seconds"]
 #: Problems whose optimum ioh knows (LABS, 18, and NK landscapes, 25, it does not).
 KNOWN = [p for p in range(1, 26) if p not in (18, 25)]
+#: ceopt's solvers: the family and the options.
+CEOPT = {"ceopt": (ceopt.Bernoulli, {}),
+         "ceopt-flip": (ceopt.Bernoulli, {"improve": True}),
+         "ceopt-tree": (ceopt.BernoulliTree, {}),
+         "ceopt-tree-flip": (ceopt.BernoulliTree, {"improve": True}),
+         "umda": (ceopt.Bernoulli, {"method": "textbook", "smoothing": 1.0, "elite_frac": 0.5})}
 NEVERGRAD = ("DiscreteOnePlusOne", "DiscreteLenglerOnePlusOne", "PortfolioDiscreteOnePlusOne",
              "NGOpt")
 
@@ -79,11 +87,9 @@ def one(task):
     budget = min(100 * n * n, 1_000_000)
     tracked = Tracked(problem)
     start = time.perf_counter()
-    if solver in ("ceopt", "ceopt-flip", "umda"):
-        options = {"improve": True} if solver == "ceopt-flip" else \
-            {"method": "textbook", "smoothing": 1.0, "elite_frac": 0.5} \
-            if solver == "umda" else {}
-        ceopt.maximize(tracked, dist=ceopt.Bernoulli(np.full(n, 0.5)), vectorized=True,
+    if solver in CEOPT:
+        family, options = CEOPT[solver]
+        ceopt.maximize(tracked, dist=family(np.full(n, 0.5)), vectorized=True,
                        seed=seed, max_evals=budget, ftarget=tracked.target - 1e-9, **options)
     elif solver == "one-plus-one":
         rng = np.random.default_rng(seed)
@@ -159,7 +165,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--problems", default=",".join(map(str, KNOWN)))
     parser.add_argument("--solvers",
-                        default="ceopt,ceopt-flip,umda,one-plus-one," + ",".join(NEVERGRAD))
+                        default=",".join(CEOPT) + ",one-plus-one," + ",".join(NEVERGRAD))
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--report", action="store_true", help="only rewrite the report")
     args = parser.parse_args()

@@ -4,6 +4,7 @@ from ._version import __version__ as __version__
 from .cross_entropy import CrossEntropy
 from .distributions import (
     Bernoulli,
+    BernoulliTree,
     Categorical,
     DiagGaussian,
     Distribution,
@@ -30,6 +31,7 @@ __all__ = [
     "Gaussian",
     "DiagGaussian",
     "Bernoulli",
+    "BernoulliTree",
     "Categorical",
     "Exponential",
     "Ordinal",

@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 from ._checks import integer
 from .distributions import (
     Bernoulli,
+    BernoulliTree,
     Distribution,
     NodeTransition,
     PlackettLuce,
@@ -52,7 +53,7 @@ CALL = 256
 #: symmetric and asymmetric TSPLIB instances: ``combinatorial-tuning.md``, sweep 2c),
 #: assignments (swaps), rankings, bits.
 DEFAULT_MOVES = {NodeTransition: "2opt+oropt", PositionMatrix: "swap", PlackettLuce: "insert",
-                 Bernoulli: "flip"}
+                 Bernoulli: "flip", BernoulliTree: "flip"}
 
 
 #: The smoothing of an improved run of the position model (assignments) when none is given:

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._registry import Registry
-from .distributions import Bernoulli, Distribution, PermutationModel
+from .distributions import Bernoulli, BernoulliTree, Distribution, PermutationModel
 
 
 class Moves(ABC):
@@ -155,7 +155,7 @@ class Flip(Moves):
     name = "flip"
 
     def suits(self, dist: Distribution) -> bool:
-        return isinstance(dist, Bernoulli)
+        return isinstance(dist, (Bernoulli, BernoulliTree))
 
     def count(self, n: int) -> int:
         return n

@@ -18,6 +18,7 @@ from ._base import (
 )
 from ._permutation import PermutationModel
 from .bernoulli import Bernoulli
+from .bernoulli_tree import BernoulliTree
 from .categorical import Categorical
 from .diag_gaussian import DiagGaussian
 from .exponential import Exponential
@@ -32,8 +33,9 @@ from .transition import NodeTransition
 #: The families a checkpoint may name, by class name.
 FAMILIES = Registry("distribution family", Distribution, "ceopt.distributions",
                     key=lambda family: family.__name__,
-                    parts=(Gaussian, DiagGaussian, Bernoulli, Categorical, Exponential,
-                           Ordinal, Product, NodeTransition, PositionMatrix, PlackettLuce))
+                    parts=(Gaussian, DiagGaussian, Bernoulli, BernoulliTree, Categorical,
+                           Exponential, Ordinal, Product, NodeTransition, PositionMatrix,
+                           PlackettLuce))
 #: Make a family of your own known to checkpoints (usable as a class decorator).
 register = FAMILIES.register
 
@@ -49,7 +51,8 @@ def from_state(state: dict[str, Any]) -> Distribution:
 
 
 __all__ = ["Distribution", "LocationScale", "UnsupportedOperation", "Gaussian", "DiagGaussian",
-           "Bernoulli", "Categorical", "Exponential", "Ordinal", "Product", "Permutation",
+           "Bernoulli", "BernoulliTree", "Categorical", "Exponential", "Ordinal", "Product",
+           "Permutation",
            "PermutationModel", "NodeTransition", "PositionMatrix", "PlackettLuce", "FAMILIES",
            "register",
            "check_samples", "normalized_weights"]
