@@ -11,8 +11,9 @@ the optimum.
 
 Solvers: ``ceopt`` (``Bernoulli``, the defaults with ``max_evals``, restarts at the same
 population), ``ceopt-flip`` (with ``improve=True``: bit-flip descents of the elites),
-``ceopt-tree`` and ``ceopt-tree-flip`` (the same with ``BernoulliTree``, bits with a tree of
-dependencies),
+``ceopt-smooth0.3`` (``Bernoulli`` with the tree's smoothing, 0.3, in place of 0.7),
+``ceopt-tree`` and ``ceopt-tree-flip`` (the same as the first two with ``BernoulliTree``, bits
+with a tree of dependencies, which smooths at 0.3),
 ``umda`` (the textbook CE method as UMDA: ``method="textbook"``, no smoothing, the better
 half of the population as elites; ceopt's default for bits, method ``"ce"``, is the
 textbook update with smoothing 0.7 and 10 % elites),
@@ -54,6 +55,7 @@ KNOWN = [p for p in range(1, 26) if p not in (18, 25)]
 #: ceopt's solvers: the family and the options.
 CEOPT = {"ceopt": (ceopt.Bernoulli, {}),
          "ceopt-flip": (ceopt.Bernoulli, {"improve": True}),
+         "ceopt-smooth0.3": (ceopt.Bernoulli, {"smoothing": 0.3}),
          "ceopt-tree": (ceopt.BernoulliTree, {}),
          "ceopt-tree-flip": (ceopt.BernoulliTree, {"improve": True}),
          "umda": (ceopt.Bernoulli, {"method": "textbook", "smoothing": 1.0, "elite_frac": 0.5})}

@@ -228,3 +228,10 @@ def test_a_tree_proposal_estimates_a_rare_event_of_independent_bits():
                                     final_samples=20_000)
     exact = 4526 / 2**30
     assert abs(res.probability - exact) < 4 * res.std_error
+
+
+def test_a_tree_learns_at_its_own_default_rate_unless_told():
+    tree = BernoulliTree(np.full(4, 0.5))
+    assert ceopt.CrossEntropy(dist=tree).update_rule.smoothing == 0.3
+    assert ceopt.CrossEntropy(dist=tree, smoothing=0.9).update_rule.smoothing == 0.9
+    assert ceopt.CrossEntropy(dist=tree, method="textbook").update_rule.smoothing == 0.7

@@ -108,10 +108,14 @@ class UpdateRule(ABC):
         if keep_best:
             self._check_keep_best(steerable)
         self.weights, self.scale_control, self.keep_best = weights, scale_control, keep_best
-        self.smoothing = fraction("smoothing", self.SMOOTHING if smoothing is None else smoothing,
-                                  high_open=False)
+        self.smoothing = fraction("smoothing", self.default_smoothing(dist)
+                                  if smoothing is None else smoothing, high_open=False)
         self.smoothing_cov_given = (None if smoothing_cov is None else
                                     fraction("smoothing_cov", smoothing_cov, high_open=False))
+
+    def default_smoothing(self, dist: Distribution) -> float:
+        """The smoothing when none is given: this method's preset."""
+        return self.SMOOTHING
 
     def _check_keep_best(self, steerable: bool) -> None:
         raise ValueError(f"keep_best is part of the previous-mean update of methods 'adaptive' "
