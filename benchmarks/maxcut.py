@@ -9,7 +9,9 @@ each node; the objective is the cut's weight on whole populations.
 
 Reported: runs that found the planted cut, and the median evaluations to find it. Solvers:
 ``ceopt`` (``Bernoulli``, the defaults with ``max_evals``), ``ceopt-flip`` (with
-``improve=True``: bit-flip descents of each population's elites) and ``hill-climb`` (first-
+``improve=True``: bit-flip descents of each population's elites), ``ceopt-smooth0.3``
+(``Bernoulli`` smoothed at 0.3 instead of 0.7), ``ceopt-tree`` and ``ceopt-tree-flip`` (the
+first two with ``BernoulliTree``, bits with a tree of dependencies) and ``hill-climb`` (first-
 improvement bit-flip descents, the same as ceopt's, from random points until the budget is
 spent).
 
@@ -66,14 +68,22 @@ class Tracked:
         return values
 
 
+#: ceopt's solvers: the family and the options.
+CEOPT = {"ceopt": (ceopt.Bernoulli, {}),
+         "ceopt-flip": (ceopt.Bernoulli, {"improve": True}),
+         "ceopt-smooth0.3": (ceopt.Bernoulli, {"smoothing": 0.3}),
+         "ceopt-tree": (ceopt.BernoulliTree, {}),
+         "ceopt-tree-flip": (ceopt.BernoulliTree, {"improve": True})}
+
+
 def run(solver, n, instance, seed, budget):
     fun, target = planted(n, instance)
     tracked = Tracked(fun, target)
     start = time.perf_counter()
-    if solver in ("ceopt", "ceopt-flip"):
-        ceopt.maximize(tracked, dist=ceopt.Bernoulli(np.full(n, 0.5)), vectorized=True,
-                       seed=seed, max_evals=budget, ftarget=target - 1e-9,
-                       improve=True if solver == "ceopt-flip" else None)
+    if solver in CEOPT:
+        family, options = CEOPT[solver]
+        ceopt.maximize(tracked, dist=family(np.full(n, 0.5)), vectorized=True,
+                       seed=seed, max_evals=budget, ftarget=target - 1e-9, **options)
     elif solver == "hill-climb":
         rng = np.random.default_rng(seed)
         descent = Improvement.parse("flip", 1, ceopt.Bernoulli(np.full(n, 0.5)))
@@ -89,7 +99,7 @@ def main():
     parser.add_argument("--sizes", default="200,400,800")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int, default=500, help="evaluations per node")
-    parser.add_argument("--solvers", default="ceopt,ceopt-flip,hill-climb")
+    parser.add_argument("--solvers", default=",".join(CEOPT) + ",hill-climb")
     args = parser.parse_args()
     lines = ["# Planted max-cut (`benchmarks/maxcut.py`)", "",
              f"Graphs with a planted cut of known value (module docstring), one instance per "

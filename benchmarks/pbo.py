@@ -13,7 +13,8 @@ Solvers: ``ceopt`` (``Bernoulli``, the defaults with ``max_evals``, restarts at 
 population), ``ceopt-flip`` (with ``improve=True``: bit-flip descents of the elites),
 ``ceopt-smooth0.3`` (``Bernoulli`` with the tree's smoothing, 0.3, in place of 0.7),
 ``ceopt-tree`` and ``ceopt-tree-flip`` (the same as the first two with ``BernoulliTree``, bits
-with a tree of dependencies, which smooths at 0.3),
+with a tree of dependencies, which smooths at 0.3), ``ceopt-tree-smooth0.7`` (the tree at
+the usual 0.7),
 ``umda`` (the textbook CE method as UMDA: ``method="textbook"``, no smoothing, the better
 half of the population as elites; ceopt's default for bits, method ``"ce"``, is the
 textbook update with smoothing 0.7 and 10 % elites),
@@ -58,6 +59,7 @@ CEOPT = {"ceopt": (ceopt.Bernoulli, {}),
          "ceopt-smooth0.3": (ceopt.Bernoulli, {"smoothing": 0.3}),
          "ceopt-tree": (ceopt.BernoulliTree, {}),
          "ceopt-tree-flip": (ceopt.BernoulliTree, {"improve": True}),
+         "ceopt-tree-smooth0.7": (ceopt.BernoulliTree, {"smoothing": 0.7}),
          "umda": (ceopt.Bernoulli, {"method": "textbook", "smoothing": 1.0, "elite_frac": 0.5})}
 NEVERGRAD = ("DiscreteOnePlusOne", "DiscreteLenglerOnePlusOne", "PortfolioDiscreteOnePlusOne",
              "NGOpt")
