@@ -27,11 +27,11 @@ no information and the family draws what ``Bernoulli(p)`` with the same floor dr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 from scipy.special import xlogy
 
 from .._checks import float_array
@@ -48,6 +48,16 @@ from ._base import (
 
 #: How far ``pair`` may stray from a valid table of joint probabilities (rounding).
 TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The tree the moments give: each bit's ``parent`` (-1 for the root), an ``order`` in
+    which parents come before their children, and ``table[j, a] = P(x_j = 1 | parent = a)``."""
+
+    parent: NDArray[np.intp]
+    order: NDArray[np.intp]
+    table: NDArray[np.float64]
 
 
 class BernoulliTree(Distribution):
@@ -71,7 +81,7 @@ class BernoulliTree(Distribution):
     """
 
     discrete = True
-    __slots__ = ("_p", "_pair", "_min_prob", "_parent", "_order", "_table")
+    __slots__ = ("_p", "_pair", "_min_prob", "_tree")
 
     def __init__(self, p: ArrayLike, pair: ArrayLike | None = None, *,
                  min_prob: float | None = None):
@@ -90,8 +100,14 @@ class BernoulliTree(Distribution):
         self._pair = frozen(np.clip(pair, np.maximum(p[:, None] + p[None, :] - 1, 0),
                                     np.minimum(p[:, None], p[None, :])))
         self._min_prob = check_floor(min_prob, 2)
-        self._parent, self._order = chow_liu(self._p, self._pair)
-        self._table = frozen(conditionals(self._p, self._pair, self._parent, self._min_prob))
+        self._tree: Tree | None = None  # built when first drawn from: a fit is often only mixed
+
+    def _built(self) -> Tree:
+        if self._tree is None:
+            parent, order = chow_liu(self._p, self._pair)
+            table = frozen(conditionals(self._p, self._pair, parent, self._min_prob))
+            self._tree = Tree(frozen(parent, np.intp), frozen(order, np.intp), table)
+        return self._tree
 
     # -- parameters -------------------------------------------------------------------------
     @property
@@ -111,12 +127,12 @@ class BernoulliTree(Distribution):
     @property
     def parent(self) -> NDArray[np.intp]:
         """Each bit's parent in the tree; -1 for the root."""
-        return self._parent
+        return self._built().parent
 
     @property
     def table(self) -> NDArray[np.float64]:
         """``table[j, a]``: the probability that bit ``j`` is 1 when its parent's is ``a``."""
-        return self._table
+        return self._built().table
 
     @property
     def min_prob(self) -> float:
@@ -125,12 +141,12 @@ class BernoulliTree(Distribution):
     @property
     def marginals(self) -> NDArray[np.float64]:
         """The probability that each bit is 1 under the tree (floor included)."""
+        t = self._built()
         q = np.empty(self.dim)
-        root, rest = self._order[0], self._order[1:]
-        q[root] = self._table[root, 0]
-        for j in rest:  # parents come first in the order
-            q[j] = q[self._parent[j]] * self._table[j, 1] \
-                + (1 - q[self._parent[j]]) * self._table[j, 0]
+        root = t.order[0]
+        q[root] = t.table[root, 0]
+        for j in t.order[1:]:  # parents come first in the order
+            q[j] = q[t.parent[j]] * t.table[j, 1] + (1 - q[t.parent[j]]) * t.table[j, 0]
         return q
 
     @property
@@ -140,13 +156,15 @@ class BernoulliTree(Distribution):
     @property
     def mode(self) -> NDArray[np.bool_]:
         """The most likely bit string, by max-product over the tree (ties to 0)."""
-        logc = self._log_conditionals()  # (dim, parent value, own value)
+        t = self._built()
+        with np.errstate(divide="ignore"):  # (dim, parent's value, own value)
+            logc = np.stack([np.log1p(-t.table), np.log(t.table)], axis=2)
         below = np.zeros((self.dim, 2))  # best log mass of j's subtree given x_j, j excluded
-        for j in self._order[:0:-1]:  # children before parents
-            below[self._parent[j]] += (logc[j] + below[j]).max(axis=1)
+        for j in t.order[:0:-1]:  # children before parents
+            below[t.parent[j]] += (logc[j] + below[j]).max(axis=1)
         x = np.zeros(self.dim, dtype=bool)
-        for j in self._order:
-            a = int(x[self._parent[j]]) if self._parent[j] >= 0 else 0
+        for j in t.order:
+            a = int(x[t.parent[j]]) if t.parent[j] >= 0 else 0
             x[j] = np.argmax(logc[j, a] + below[j]) == 1
         return x
 
@@ -165,22 +183,25 @@ class BernoulliTree(Distribution):
 
     # -- the CE update ----------------------------------------------------------------------
     def sample(self, n: int, rng: np.random.Generator) -> NDArray[np.bool_]:
-        u = rng.random((n, self.dim))
-        x = np.zeros((n, self.dim), dtype=bool)
-        root = self._order[0]
-        x[:, root] = u[:, root] < self._table[root, 0]
-        for j in self._order[1:]:  # one column at a time, each for the whole population
-            x[:, j] = u[:, j] < np.where(x[:, self._parent[j]], self._table[j, 1],
-                                         self._table[j, 0])
-        return x
+        t = self._built()
+        # Bit by bit, each for the whole population: rows of the transposed array are
+        # contiguous, which makes the loop over bits about 5x faster at 1000 bits.
+        u = rng.random((self.dim, n))
+        x = np.zeros((self.dim, n), dtype=bool)
+        root = t.order[0]
+        x[root] = u[root] < t.table[root, 0]
+        for j in t.order[1:]:
+            x[j] = u[j] < np.where(x[t.parent[j]], t.table[j, 1], t.table[j, 0])
+        return np.ascontiguousarray(x.T)
 
     def log_prob(self, x: ArrayLike) -> NDArray[np.float64]:
         """Log mass; a row with a value other than 0/1 has log mass ``-inf``."""
         x = check_samples(x, self.dim)
         bits = (x == 0) | (x == 1)
         ones = x == 1
-        parents = np.where(self._parent >= 0, self._parent, self._order[0])
-        p1 = np.where(ones[:, parents], self._table[:, 1], self._table[:, 0])
+        t = self._built()
+        parents = np.where(t.parent >= 0, t.parent, t.order[0])
+        p1 = np.where(ones[:, parents], t.table[:, 1], t.table[:, 0])
         with np.errstate(divide="ignore"):
             terms = np.where(ones, np.log(p1), np.log1p(-p1))
         return np.where(bits, terms, -np.inf).sum(axis=1)
@@ -205,9 +226,9 @@ class BernoulliTree(Distribution):
         return np.stack([q < 1, q > 0], axis=1)
 
     def entropy(self) -> float:
-        q = self.marginals
-        h = -(xlogy(self._table, self._table) + xlogy(1 - self._table, 1 - self._table))
-        weight = np.where(self._parent >= 0, q[self._parent], 0.0)  # P(parent = 1)
+        t, q = self._built(), self.marginals
+        h = -(xlogy(t.table, t.table) + xlogy(1 - t.table, 1 - t.table))
+        weight = np.where(t.parent >= 0, q[t.parent], 0.0)  # P(parent = 1)
         return float(((1 - weight) * h[:, 0] + weight * h[:, 1]).sum())
 
     def state(self) -> dict[str, Any]:
@@ -217,13 +238,9 @@ class BernoulliTree(Distribution):
     def from_state(cls, state: dict[str, Any]) -> BernoulliTree:
         return cls(state["p"], state["pair"], min_prob=state["min_prob"])
 
-    def _log_conditionals(self) -> NDArray[np.float64]:
-        with np.errstate(divide="ignore"):
-            return np.stack([np.log1p(-self._table), np.log(self._table)], axis=2)
-
     def __repr__(self) -> str:
         return (f"BernoulliTree(dim={self.dim}, marginals={short(self.marginals, 3)}, "
-                f"parent={short(self._parent)})")
+                f"parent={short(self.parent)})")
 
 
 def check_pair(pair: NDArray[np.float64], p: NDArray[np.float64]) -> None:
@@ -250,21 +267,25 @@ def chow_liu(p: NDArray[np.float64],
     """The maximum spanning tree of the bits' mutual information, rooted at bit 0: each
     bit's parent (-1 for the root) and an order in which parents precede their children."""
     d = p.size
-    if d == 1:
-        return np.array([-1]), np.array([0])
     # The four cells of each pair's joint table.
     cells = [pair, p[:, None] - pair, p[None, :] - pair, 1 - p[:, None] - p[None, :] + pair]
     joint = sum(xlogy(c, c) for c in np.clip(cells, 0, None))  # rounding may leave -1e-17
     single = xlogy(p, p) + xlogy(1 - p, 1 - p)
     info = np.clip(joint - single[:, None] - single[None, :], 0, None)  # I(x_i; x_j)
-    # The spanning tree routine minimises and reads zeros as missing edges: a cost that is
-    # positive everywhere off the diagonal and falls as the information grows.
-    cost = info.max() + 1.0 - info
-    np.fill_diagonal(cost, 0.0)
-    tree = minimum_spanning_tree(cost)
-    order, parent = breadth_first_order(tree, 0, directed=False)
-    parent = np.where(parent < 0, -1, parent).astype(np.intp)
-    return parent, order.astype(np.intp)
+    # Prim's algorithm on the dense graph: grow the tree from bit 0, each time by the bit
+    # with the most information about a bit already in it (O(d²), one pass per bit).
+    parent = np.zeros(d, dtype=np.intp)
+    parent[0] = -1
+    order = np.zeros(d, dtype=np.intp)
+    best = info[0].copy()  # each bit's most information with a bit in the tree
+    outside = np.ones(d, dtype=bool)
+    outside[0] = False
+    for k in range(1, d):
+        j = int(np.argmax(np.where(outside, best, -1.0)))
+        order[k], outside[j] = j, False
+        closer = outside & (info[j] > best)
+        best[closer], parent[closer] = info[j, closer], j
+    return parent, order
 
 
 def conditionals(p: NDArray[np.float64], pair: NDArray[np.float64], parent: NDArray[np.intp],
