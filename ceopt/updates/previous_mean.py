@@ -34,9 +34,8 @@ from .textbook import Textbook
 #: ring in 5-7k evaluations where 0.7 needed 38-48k, and LeadingOnes in 12-16k where 0.5
 #: needed 37-57k (``benchmarks/results/pbo.md`` has the whole suite at both settings); on
 #: 50-bit max-cut 0.3 scored 1.7 more than 0.7 (+0.6 and -1.1, each ± 0.4 against independent
-#: bits at 0.7: ``bit-models.md``). Independent bits
-#: stay at 0.7: 0.3 helped them on max-cut (+0.8 ± 0.3) and PBO but lost 1.0 ± 0.1 on
-#: deceptive traps.
+#: bits at 0.7: ``bit-models.md``). Independent bits stay at 0.7: 0.3 helped them on
+#: max-cut (+0.8 ± 0.3) and PBO but lost 1.0 ± 0.1 on deceptive traps.
 FAMILY_SMOOTHING: dict[type, float] = {BernoulliTree: 0.3}
 
 
