@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._checks import float_array
+
 D = TypeVar("D", bound="Distribution")
 
 
@@ -236,6 +238,17 @@ def normalized_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64]
     # 1e-300) from underflowing in the sum.
     w = w / w.max()
     return w / w.sum()
+
+
+def bit_probabilities(p: ArrayLike) -> NDArray[np.float64]:
+    """``p``, the probability that each bit is 1, checked: a non-empty 1-D array in [0, 1],
+    clipped (weighted sums may round a hair past 1)."""
+    p = float_array("p", p)
+    if p.ndim != 1 or p.size == 0:
+        raise ValueError(f"p must be a non-empty 1-D array, got shape {p.shape}")
+    if not np.all(np.isfinite(p) & (p >= -1e-12) & (p <= 1 + 1e-12)):
+        raise ValueError("p must hold probabilities in [0, 1]")
+    return np.clip(p, 0.0, 1.0)
 
 
 def check_alpha(alpha: float) -> float:

@@ -17,9 +17,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import xlogy
 
-from .._checks import float_array
 from ._base import (
     Distribution,
+    bit_probabilities,
     check_alpha,
     check_floor,
     check_same_family,
@@ -48,12 +48,7 @@ class Bernoulli(Distribution):
     __slots__ = ("_p", "_min_prob")
 
     def __init__(self, p: ArrayLike, *, min_prob: float | None = None):
-        p = float_array("p", p)
-        if p.ndim != 1 or p.size == 0:
-            raise ValueError(f"p must be a non-empty 1-D array, got shape {p.shape}")
-        if not np.all(np.isfinite(p) & (p >= -1e-12) & (p <= 1 + 1e-12)):
-            raise ValueError("p must hold probabilities in [0, 1]")
-        self._p = frozen(np.clip(p, 0.0, 1.0))  # weighted sums may round a hair past 1
+        self._p = frozen(bit_probabilities(p))
         self._min_prob = check_floor(min_prob, 2)
 
     @property

@@ -37,6 +37,7 @@ from scipy.special import xlogy
 from .._checks import float_array
 from ._base import (
     Distribution,
+    bit_probabilities,
     check_alpha,
     check_floor,
     check_same_family,
@@ -85,12 +86,7 @@ class BernoulliTree(Distribution):
 
     def __init__(self, p: ArrayLike, pair: ArrayLike | None = None, *,
                  min_prob: float | None = None):
-        p = float_array("p", p)
-        if p.ndim != 1 or p.size == 0:
-            raise ValueError(f"p must be a non-empty 1-D array, got shape {p.shape}")
-        if not np.all(np.isfinite(p) & (p >= -TOLERANCE) & (p <= 1 + TOLERANCE)):
-            raise ValueError("p must hold probabilities in [0, 1]")
-        p = np.clip(p, 0.0, 1.0)
+        p = bit_probabilities(p)
         if pair is None:  # independent bits
             pair = np.outer(p, p)
             np.fill_diagonal(pair, p)
