@@ -94,8 +94,9 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     phase = None if polish is None else LocalPhase(polish, solver.constraints, solver.handler,
                                                     solver.maximize)
     improve = state.get("improve")
-    improvement = None if improve is None else Improvement.parse(improve["moves"],
-                                                                 improve["best"], solver.dist)
+    # A checkpoint written before the model ordered the moves tried them at random.
+    improvement = None if improve is None else Improvement.parse(
+        improve["moves"], improve["best"], solver.dist, improve.get("order", "random"))
     return drive(solver, evaluator, callback, path, checkpoint_every, saved_at=solver.nit,
                   space=space, phase=phase, improvement=improvement)
 
@@ -164,7 +165,7 @@ def improved(solver: CrossEntropy, evaluator: Evaluator, improvement: Improvemen
     sign = -1.0 if solver.maximize else 1.0
     left = np.inf if solver.max_evals is None else solver.max_evals - solver.nfev - len(X)
     X, losses, spent = improvement(X, sign * values, lambda B: sign * evaluator(B), left,
-                                   solver.rng, solver.n_elite)
+                                   solver.rng, solver.n_elite, solver.dist)
     return X, sign * losses, spent
 
 
@@ -197,7 +198,8 @@ def save(path, solver: CrossEntropy, evaluator: Evaluator, space: Space | None,
          improvement: Improvement | None = None) -> None:
     save_checkpoint(path, {
         "improve": None if improvement is None else {"moves": improvement.moves.name,
-                                                     "best": improvement.best},
+                                                     "best": improvement.best,
+                                                     "order": improvement.order},
         "solver": solver.state(),
         "space": None if space is None else space.state(),
         "evaluation": evaluator.policy,

@@ -91,7 +91,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              constraints: Any = None, polish: bool | str | None = None,
              constraints_first: bool = False, noise: bool = False,
              eval_seeds: str | None = None, improve: bool | str | Moves | None = None,
-             improve_best: int | None = None,
+             improve_best: int | None = None, improve_order: str = "model",
              dist: Distribution | str | None = None, popsize: int | None = None,
              elite_frac: float | None = None, n_elite: int | None = None,
              smoothing: float | None = None, restarts: int | str | Schedule | None = None,
@@ -183,6 +183,9 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         smoothing to 0.3). Every neighbour is evaluated
         through ``fun`` and counted in ``nfev`` and ``max_evals``. Not with constraints,
         ``space``, ``noise`` or ``eval_seeds``.
+    improve_order : "model" (default) or "random"
+        The order in which a descent tries its moves: drawn from the distribution (the
+        neighbours it finds likelier first) or uniformly at random.
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, ceopt.Ordering, optional
         A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
         ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
@@ -272,7 +275,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     return _run(fun, x0, sigma0, bounds=bounds, integrality=integrality, margin=margin,
                 space=space, constraints=constraints, polish=polish,
                 constraints_first=constraints_first, noise=noise, eval_seeds=eval_seeds,
-                improve=improve, improve_best=improve_best, dist=dist, popsize=popsize,
+                improve=improve, improve_best=improve_best, improve_order=improve_order,
+                dist=dist, popsize=popsize,
                 elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing, restarts=restarts,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
                 vectorized=vectorized, callback=callback, args=args, method=method,
@@ -297,7 +301,8 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
 
 
 def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=None,
-         constraints=None, polish=None, improve=None, improve_best=None, dist=None,
+         constraints=None, polish=None, improve=None, improve_best=None,
+         improve_order="model", dist=None,
          vectorized=False, callback=None, args=(),
          workers=None, chunksize=None, on_error="raise", retries=2, timeout=None,
          checkpoint=None, checkpoint_every=1, **solver_options) -> OptimizeResult:
@@ -351,7 +356,8 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
         reserve_polish(dist, bounds, integrality, solver_options)
         if constraints is not None:
             constrained_searches(solver_options, dist.dim)
-    improvement = _improvement(improve, improve_best, dist, constraints=constraints,
+    improvement = _improvement(improve, improve_best, improve_order, dist,
+                               constraints=constraints,
                                space=space, noise=solver_options.get("noise"),
                                eval_seeds=solver_options.get("eval_seeds"))
     if improvement is not None:
@@ -370,7 +376,8 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
                   space=space, phase=phase, improvement=improvement)
 
 
-def _improvement(improve, best, dist: Distribution, **excluded) -> Improvement | None:
+def _improvement(improve, best, order, dist: Distribution,
+                 **excluded) -> Improvement | None:
     """``improve=`` as an :class:`Improvement` (None without it), refused beside the options
     it does not work with."""
     if improve is None or improve is False:
@@ -382,7 +389,7 @@ def _improvement(improve, best, dist: Distribution, **excluded) -> Improvement |
         if value:
             raise ValueError(f"improve= with {name}= is not supported: the descent compares "
                              f"exact objective values of unconstrained points")
-    return Improvement.parse(improve, best, dist)
+    return Improvement.parse(improve, best, dist, order)
 
 
 def _handler(bounds, dim: int | None, integrality) -> BoundaryHandler | None:

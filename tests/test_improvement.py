@@ -152,7 +152,63 @@ def test_bad_improve_arguments_say_what_to_pass():
         ceopt.minimize(fun, dist=ceopt.Permutation(5), improve_best=3)
     with pytest.raises(ValueError, match="improve= with noise= is not supported"):
         ceopt.minimize(fun, dist=ceopt.Permutation(5), improve="swap", noise=True)
+    with pytest.raises(ValueError, match=r"improve_order must be one of \('model', 'random'\)"):
+        ceopt.minimize(fun, dist=ceopt.Permutation(5), improve="swap", improve_order="best")
     assert set(MOVES) == {"2opt", "swap", "insert", "oropt", "flip"}
+
+
+# -- the order of the moves -------------------------------------------------------------------
+def test_the_first_move_is_drawn_in_proportion_to_its_neighbours_mass():
+    """order="model": P(move j first) = exp(affinity_j) / sum exp(affinity), here the
+    probability of the bit string with bit j flipped under independent bits."""
+    p = np.array([0.9, 0.6, 0.5, 0.2, 0.05])
+    dist = ceopt.Bernoulli(p, min_prob=0)
+    x = np.zeros((1, 5), dtype=bool)
+    mass = np.exp(dist.log_prob(Flip().neighbours(x, np.arange(5)[None, :])[0]))
+    expected = mass / mass.sum()
+    m = 20_000
+    X = np.zeros((m, 5), dtype=bool)
+    first = Improvement(Flip())._orders(X, 5, np.random.default_rng(0), dist)[:, 0]
+    freq = np.bincount(first, minlength=5) / m
+    # 5 cells: |z| < 4 everywhere has probability > 0.999.
+    assert np.all(np.abs(freq - expected) < 4 * np.sqrt(expected * (1 - expected) / m))
+
+
+def test_random_order_and_a_family_without_affinity_try_every_move_uniformly():
+    X = np.zeros((20_000, 4), dtype=bool)
+    for improvement, dist in [(Improvement(Flip(), order="random"), ceopt.Bernoulli([.9] * 4)),
+                              (Improvement(Flip()), None)]:
+        orders = improvement._orders(X, 4, np.random.default_rng(1), dist)
+        assert np.array_equal(np.sort(orders, axis=1), np.tile(np.arange(4), (len(X), 1)))
+        freq = np.bincount(orders[:, 0], minlength=4) / len(X)
+        assert np.all(np.abs(freq - 0.25) < 4 * np.sqrt(0.25 * 0.75 / len(X)))
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")  # log of the zero diagonal
+def test_the_permutation_models_affinities():
+    rng = np.random.default_rng(5)
+    x = np.array([rng.permutation(6) for _ in range(4)])
+    tours = ceopt.NodeTransition.uniform(6).fit(x, rng.uniform(0.1, 1, 4))
+    logs, logt = np.log(tours.start), np.log(tours.trans)
+    walk = [logs[r[0]] + logt[r[:-1], r[1:]].sum() for r in x]
+    np.testing.assert_allclose(tours.affinity(x), walk)
+    closed = ceopt.NodeTransition.uniform(6, cyclic=True).fit(x)
+    ring = [np.log(1 / 6) + np.log(closed.trans)[r, np.roll(r, -1)].sum() for r in x]
+    np.testing.assert_allclose(closed.affinity(x), ring)
+    places = ceopt.PositionMatrix.uniform(6).fit(x)
+    np.testing.assert_allclose(places.affinity(x),
+                               np.log(places.probs)[np.arange(6), x].sum(axis=1))
+    ranks = ceopt.Permutation(6, "plackett-luce").fit(x)
+    np.testing.assert_allclose(ranks.affinity(x), ranks.log_prob(x))
+
+
+def test_a_run_tries_the_moves_in_random_order_when_told():
+    fun = tour_length(np.random.default_rng(2).uniform(0, 1, (12, 12)))
+    kwargs = dict(dist=ceopt.Permutation(12), vectorized=True, seed=3, improve="2opt",
+                  max_iter=3)
+    guided = ceopt.minimize(fun, **kwargs)
+    plain = ceopt.minimize(fun, improve_order="random", **kwargs)
+    assert guided.nfev != plain.nfev or not np.array_equal(guided.x, plain.x)
 
 
 # -- instances ---------------------------------------------------------------------------------

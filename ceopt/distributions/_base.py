@@ -107,6 +107,12 @@ class Distribution(ABC):
             f"{type(self).__name__} does not define log_prob(x), which rare-event estimation "
             f"needs (the likelihood ratio)")
 
+    def affinity(self, x: ArrayLike) -> NDArray[np.float64]:
+        """How strongly the distribution favours each row of ``x``, larger for likelier rows:
+        what orders the candidates of a local improvement (``improve=``). ``log_prob``
+        unless the family has something cheaper that ranks alike."""
+        return self.log_prob(x)
+
     def entropy(self) -> float:
         """Differential entropy (continuous) or Shannon entropy in nats (discrete)."""
         raise UnsupportedOperation(f"{type(self).__name__} does not define its entropy")

@@ -50,6 +50,12 @@ class PermutationModel(Distribution):
     def _draw(self, n: int, rng: np.random.Generator) -> NDArray[np.int64]:
         """``n`` permutations (``n`` checked)."""
 
+    @abstractmethod
+    def affinity(self, x: ArrayLike) -> NDArray[np.float64]:
+        """The summed log-probabilities of each row's parts under the model (see each
+        model), for rows that are permutations (not checked: a local search asks it of
+        thousands of neighbours)."""
+
     def support(self) -> NDArray[np.bool_]:
         """Every item may take every place (the floors keep all probabilities positive)."""
         return np.ones((self.n, self.n), dtype=bool)

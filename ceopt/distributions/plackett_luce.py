@@ -123,10 +123,14 @@ class PlackettLuce(PermutationModel):
         valid = permutation_rows(x, self.n)
         out = np.full(x.shape[0], -np.inf)
         if valid.any():
-            t = self._theta[x[valid].astype(np.int64)]
-            left = np.logaddexp.accumulate(t[:, ::-1], axis=1)[:, ::-1]
-            out[valid] = (t - left).sum(axis=1)
+            out[valid] = self.affinity(x[valid])
         return out
+
+    def affinity(self, x: ArrayLike) -> NDArray[np.float64]:
+        """The exact log mass (cheap for this model)."""
+        t = self._theta[check_samples(x, self.n).astype(np.intp, copy=False)]
+        left = np.logaddexp.accumulate(t[:, ::-1], axis=1)[:, ::-1]
+        return (t - left).sum(axis=1)
 
     def fit(self, x: ArrayLike, weights: ArrayLike | None = None) -> PlackettLuce:
         x = check_permutations(x, self.n)

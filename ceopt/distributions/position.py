@@ -19,7 +19,15 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
 from .._checks import float_array
-from ._base import check_alpha, check_floor, check_same_family, frozen, normalized_weights, short
+from ._base import (
+    check_alpha,
+    check_floor,
+    check_same_family,
+    check_samples,
+    frozen,
+    normalized_weights,
+    short,
+)
 from ._permutation import (
     PermutationModel,
     Remaining,
@@ -96,6 +104,13 @@ class PositionMatrix(PermutationModel):
         cost[~np.isfinite(cost)] = 1e300
         places, items = linear_sum_assignment(cost)
         return items[np.argsort(places)].astype(np.int64)
+
+    def affinity(self, x: ArrayLike) -> NDArray[np.float64]:
+        """``sum_i log Q[i, x_i]``: each place's log-probability of its item (the model's
+        log mass up to the normaliser of the draw, which depends on the place order)."""
+        x = check_samples(x, self.n).astype(np.intp, copy=False)
+        with np.errstate(divide="ignore"):
+            return np.log(self._probs)[np.arange(self.n), x].sum(axis=1)
 
     def _draw(self, n: int, rng: np.random.Generator) -> NDArray[np.int64]:
         m = self.n

@@ -186,6 +186,18 @@ class NodeTransition(PermutationModel):
             out[valid] = self._log_prob(x[valid].astype(np.int64))
         return out
 
+    def affinity(self, x: ArrayLike) -> NDArray[np.float64]:
+        """``log start[x_0] + sum_t log P[x_t, x_t+1]`` (and the step back to ``x_0`` when
+        cyclic): the walk's log mass without the renormalisation over unvisited items, one
+        gather per step instead of a row sum."""
+        x = check_samples(x, self.n).astype(np.intp, copy=False)
+        with np.errstate(divide="ignore"):
+            log_trans = np.log(self._trans)
+            out = np.log(self._start[x[:, 0]]) + log_trans[x[:, :-1], x[:, 1:]].sum(axis=1)
+        if self._cyclic:
+            out += log_trans[x[:, -1], x[:, 0]]
+        return out
+
     def _log_prob(self, x: NDArray[np.int64]) -> NDArray[np.float64]:
         m, n = x.shape[0], self.n
         with np.errstate(divide="ignore"):
