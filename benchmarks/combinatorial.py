@@ -10,17 +10,15 @@ Solvers:
 - ``ceopt``: ``Permutation(n)`` (the node-transition model) for tours, ``"position"`` for
   assignments, with local improvement by the family's usual moves (``improve=True``: 2-opt
   and Or's moves on tours, swaps on assignments); restarts spend the budget (the default
-  with ``max_evals``); the descents try their moves in an order drawn from the model
-  (``improve_order="model"``, the default).
-- ``ceopt-random-order``: the same with the moves tried in a random order
-  (``improve_order="random"``, the default before the model ordered them).
+  with ``max_evals``).
+- ``ceopt-model-order``: the same with the moves tried in an order drawn from the model
+  (``improve_order="model"``) instead of a random one.
 - ``ceopt-plain``: the same without local improvement (the ablation).
 - ``ceopt-classic``: with improvement of the best sample only, in the classic CE population
   (two samples per parameter, about 2 n²) instead of the improved run's default of 2n.
 - ``ceopt-<model>``: a permutation model named, with the instance's moves whatever the model
   (2-opt and Or's moves on tours, swaps on assignments), so that only the model differs;
-  ``ceopt-plain-<model>`` the model without improvement. These and ``ceopt-classic`` try
-  their moves in random order, as they were measured.
+  ``ceopt-plain-<model>`` the model without improvement.
 - ``pycma-rk``: pycma on random keys (a point of [0, 1]^n, ranked by ``argsort``), IPOP
   restarts until the budget is spent, its default settings otherwise.
 - ``local-restarts``: the same local search as ``ceopt``'s improvement, from random
@@ -98,7 +96,7 @@ class Counted:
 
 
 def run_ceopt(fun, n, kind, seed, budget, model=None, improve=True, classic=False,
-              order="model"):
+              order="random"):
     dist = ceopt.Permutation(n, model or MODEL[kind])
     options = {"popsize": default_popsize(None, dist), "improve_best": 1} if classic else {}
     if improve:
@@ -142,18 +140,18 @@ def one(task):
     start = time.perf_counter()
     if solver == "ceopt":
         best, nfev = run_ceopt(fun, n, kind, seed, budget)
-    elif solver == "ceopt-random-order":
-        best, nfev = run_ceopt(fun, n, kind, seed, budget, order="random")
+    elif solver == "ceopt-model-order":
+        best, nfev = run_ceopt(fun, n, kind, seed, budget, order="model")
     elif solver == "ceopt-plain":
         best, nfev = run_ceopt(fun, n, kind, seed, budget, improve=False)
     elif solver == "ceopt-classic":
-        best, nfev = run_ceopt(fun, n, kind, seed, budget, classic=True, order="random")
+        best, nfev = run_ceopt(fun, n, kind, seed, budget, classic=True)
     elif solver.startswith("ceopt-plain-"):
         best, nfev = run_ceopt(fun, n, kind, seed, budget, model=solver[len("ceopt-plain-"):],
                                improve=False)
     elif solver.startswith("ceopt-"):
         best, nfev = run_ceopt(fun, n, kind, seed, budget, model=solver[len("ceopt-"):],
-                               improve=MOVES[kind], order="random")
+                               improve=MOVES[kind])
     elif solver == "pycma-rk":
         best, nfev = run_pycma(fun, n, kind, seed, budget)
     elif solver == "local-restarts":

@@ -14,8 +14,8 @@ population), ``ceopt-flip`` (with ``improve=True``: bit-flip descents of the eli
 ``ceopt-smooth0.3`` (``Bernoulli`` with the tree's smoothing, 0.3, in place of 0.7),
 ``ceopt-tree`` and ``ceopt-tree-flip`` (the same as the first two with ``BernoulliTree``, bits
 with a tree of dependencies, which smooths at 0.3), ``ceopt-tree-smooth0.7`` (the tree at
-the usual 0.7), ``ceopt-flip-random-order`` and ``ceopt-tree-flip-random-order`` (the
-flips tried in random order instead of the model's: ``improve_order="random"``),
+the usual 0.7), ``ceopt-flip-model-order`` and ``ceopt-tree-flip-model-order`` (the
+flips tried in an order drawn from the model: ``improve_order="model"``),
 ``umda`` (the textbook CE method as UMDA: ``method="textbook"``, no smoothing, the better
 half of the population as elites; ceopt's default for bits, method ``"ce"``, is the
 textbook update with smoothing 0.7 and 10 % elites),
@@ -64,10 +64,10 @@ CEOPT = {"ceopt": (ceopt.Bernoulli, {}),
          "ceopt-tree": (ceopt.BernoulliTree, {}),
          "ceopt-tree-flip": (ceopt.BernoulliTree, {"improve": True}),
          "ceopt-tree-smooth0.7": (ceopt.BernoulliTree, {"smoothing": 0.7}),
-         "ceopt-flip-random-order": (ceopt.Bernoulli,
-                                     {"improve": True, "improve_order": "random"}),
-         "ceopt-tree-flip-random-order": (ceopt.BernoulliTree,
-                                          {"improve": True, "improve_order": "random"}),
+         "ceopt-flip-model-order": (ceopt.Bernoulli,
+                                    {"improve": True, "improve_order": "model"}),
+         "ceopt-tree-flip-model-order": (ceopt.BernoulliTree,
+                                         {"improve": True, "improve_order": "model"}),
          "umda": (ceopt.Bernoulli, {"method": "textbook", "smoothing": 1.0, "elite_frac": 0.5})}
 NEVERGRAD = ("DiscreteOnePlusOne", "DiscreteLenglerOnePlusOne", "PortfolioDiscreteOnePlusOne",
              "NGOpt")

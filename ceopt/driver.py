@@ -94,7 +94,7 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     phase = None if polish is None else LocalPhase(polish, solver.constraints, solver.handler,
                                                     solver.maximize)
     improve = state.get("improve")
-    # A checkpoint written before the model ordered the moves tried them at random.
+    # A checkpoint written before improve_order existed tried its moves at random.
     improvement = None if improve is None else Improvement.parse(
         improve["moves"], improve["best"], solver.dist, improve.get("order", "random"))
     return drive(solver, evaluator, callback, path, checkpoint_every, saved_at=solver.nit,

@@ -91,7 +91,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              constraints: Any = None, polish: bool | str | None = None,
              constraints_first: bool = False, noise: bool = False,
              eval_seeds: str | None = None, improve: bool | str | Moves | None = None,
-             improve_best: int | None = None, improve_order: str = "model",
+             improve_best: int | None = None, improve_order: str = "random",
              dist: Distribution | str | None = None, popsize: int | None = None,
              elite_frac: float | None = None, n_elite: int | None = None,
              smoothing: float | None = None, restarts: int | str | Schedule | None = None,
@@ -183,9 +183,10 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         smoothing to 0.3). Every neighbour is evaluated
         through ``fun`` and counted in ``nfev`` and ``max_evals``. Not with constraints,
         ``space``, ``noise`` or ``eval_seeds``.
-    improve_order : "model" (default) or "random"
-        The order in which a descent tries its moves: drawn from the distribution (the
-        neighbours it finds likelier first) or uniformly at random.
+    improve_order : "random" (default) or "model"
+        The order in which a descent tries its moves: uniformly at random, or drawn from the
+        distribution (the neighbours it finds likelier first; better on some tours, worse on
+        most: :mod:`ceopt.improvement`).
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, ceopt.Ordering, optional
         A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
         ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
@@ -302,7 +303,7 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
 
 def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=None,
          constraints=None, polish=None, improve=None, improve_best=None,
-         improve_order="model", dist=None,
+         improve_order="random", dist=None,
          vectorized=False, callback=None, args=(),
          workers=None, chunksize=None, on_error="raise", retries=2, timeout=None,
          checkpoint=None, checkpoint_every=1, **solver_options) -> OptimizeResult:

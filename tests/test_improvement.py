@@ -132,9 +132,11 @@ def test_bit_flips_end_at_cuts_no_single_flip_improves():
     assert np.mean([r.fun for r in flips]) > np.mean([r.fun for r in plain])
 
 
-def test_an_improved_run_resumes_bit_for_bit(tmp_path):
+@pytest.mark.parametrize("order", ["random", "model"])
+def test_an_improved_run_resumes_bit_for_bit(tmp_path, order):
     fun = tour_length(np.random.default_rng(2).uniform(0, 1, (12, 12)))
-    kwargs = dict(dist=ceopt.Permutation(12), vectorized=True, seed=3, improve="2opt")
+    kwargs = dict(dist=ceopt.Permutation(12), vectorized=True, seed=3, improve="2opt",
+                  improve_order=order)
     full = ceopt.minimize(fun, max_iter=10, **kwargs)
     ceopt.minimize(fun, max_iter=4, checkpoint=tmp_path / "run.ckpt", **kwargs)
     rest = ceopt.resume(tmp_path / "run.ckpt", fun, max_iter=10)
@@ -168,16 +170,17 @@ def test_the_first_move_is_drawn_in_proportion_to_its_neighbours_mass():
     expected = mass / mass.sum()
     m = 20_000
     X = np.zeros((m, 5), dtype=bool)
-    first = Improvement(Flip())._orders(X, 5, np.random.default_rng(0), dist)[:, 0]
+    first = Improvement(Flip(), order="model")._orders(X, 5, np.random.default_rng(0),
+                                                       dist)[:, 0]
     freq = np.bincount(first, minlength=5) / m
     # 5 cells: |z| < 4 everywhere has probability > 0.999.
     assert np.all(np.abs(freq - expected) < 4 * np.sqrt(expected * (1 - expected) / m))
 
 
-def test_random_order_and_a_family_without_affinity_try_every_move_uniformly():
+def test_random_order_and_model_order_without_a_model_try_every_move_uniformly():
     X = np.zeros((20_000, 4), dtype=bool)
-    for improvement, dist in [(Improvement(Flip(), order="random"), ceopt.Bernoulli([.9] * 4)),
-                              (Improvement(Flip()), None)]:
+    for improvement, dist in [(Improvement(Flip()), ceopt.Bernoulli([.9] * 4)),
+                              (Improvement(Flip(), order="model"), None)]:
         orders = improvement._orders(X, 4, np.random.default_rng(1), dist)
         assert np.array_equal(np.sort(orders, axis=1), np.tile(np.arange(4), (len(X), 1)))
         freq = np.bincount(orders[:, 0], minlength=4) / len(X)
@@ -202,12 +205,12 @@ def test_the_permutation_models_affinities():
     np.testing.assert_allclose(ranks.affinity(x), ranks.log_prob(x))
 
 
-def test_a_run_tries_the_moves_in_random_order_when_told():
+def test_a_run_tries_the_moves_in_the_models_order_when_told():
     fun = tour_length(np.random.default_rng(2).uniform(0, 1, (12, 12)))
     kwargs = dict(dist=ceopt.Permutation(12), vectorized=True, seed=3, improve="2opt",
                   max_iter=3)
-    guided = ceopt.minimize(fun, **kwargs)
-    plain = ceopt.minimize(fun, improve_order="random", **kwargs)
+    guided = ceopt.minimize(fun, improve_order="model", **kwargs)
+    plain = ceopt.minimize(fun, **kwargs)
     assert guided.nfev != plain.nfev or not np.array_equal(guided.x, plain.x)
 
 
