@@ -154,6 +154,7 @@ def report(rows) -> str:
             solved = sum(r["hit"] != "" for r in mine)
             cells.append(f"{solved / len(mine):.2f} ({solved}/{len(mine)})" if mine else "")
         lines.append(f"| {solver} | " + " | ".join(cells) + " |")
+    lines += subset_comparisons(rows, solvers, sizes)
     for n in sizes:
         lines += ["", f"## n = {n}: runs solved, median evaluations to the optimum", "",
                   "| problem | " + " | ".join(solvers) + " |", "|---|" + "---:|" * len(solvers)]
@@ -172,6 +173,28 @@ def report(rows) -> str:
             if name:  # not run at this size
                 lines.append(f"| {pid} {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def subset_comparisons(rows, solvers, sizes) -> list[str]:
+    """For a solver run on fewer (problem, seed) pairs than the others at some size, every
+    solver's fraction solved on exactly those pairs (a fair comparison)."""
+    lines = []
+    for n in sizes:
+        mine = {s: {(r["problem"], r["seed"]) for r in rows if r["solver"] == s
+                    and int(r["n"]) == n and int(r["problem"]) in KNOWN} for s in solvers}
+        most = max(len(pairs) for pairs in mine.values())
+        for short, pairs in mine.items():
+            if not pairs or len(pairs) == most:
+                continue
+            cells = []
+            for s in solvers:
+                hits = [r["hit"] != "" for r in rows if r["solver"] == s and int(r["n"]) == n
+                        and (r["problem"], r["seed"]) in pairs]
+                if len(hits) == len(pairs):
+                    cells.append(f"{s} {np.mean(hits):.2f}")
+            lines += ["", f"At n = {n}, on the {len(pairs)} runs of {short} only (the same "
+                      f"problems and seeds): " + ", ".join(cells) + "."]
+    return lines
 
 
 def main():
