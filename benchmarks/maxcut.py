@@ -180,7 +180,8 @@ def report_gset(args):
                                      round(seconds, 2)])
                     file.flush()
     with open(GSET_RUNS, newline="") as file:
-        rows = list(csv.DictReader(file))
+        # Processes started together may each have written the header: skip its repeats.
+        rows = [r for r in csv.DictReader(file) if r["graph"] != "graph"]
     lines = ["# Max-cut on G-set graphs (`benchmarks/maxcut.py --gset`)", "",
              "Graphs G1 (800 nodes, random, 19,176 edges), G11 (800, toroidal grid, weights "
              "±1) and G43 (1000, random, 9,990 edges) from the G-set "
