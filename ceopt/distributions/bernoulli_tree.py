@@ -98,6 +98,18 @@ class BernoulliTree(Distribution):
         self._min_prob = check_floor(min_prob, 2)
         self._tree: Tree | None = None  # built when first drawn from: a fit is often only mixed
 
+    @classmethod
+    def _of_moments(cls, p: NDArray[np.float64], pair: NDArray[np.float64],
+                    min_prob: float) -> BernoulliTree:
+        """A tree from moments this module computed (weighted frequencies or their mix,
+        valid by construction), without checking them again: at 1000 bits the checks of
+        ``__init__`` cost a third of a generation. Rounding past the bounds is clipped where
+        the moments are used (``chow_liu``, ``conditionals``)."""
+        tree = object.__new__(cls)
+        tree._p, tree._pair = frozen(np.clip(p, 0.0, 1.0)), frozen(pair)
+        tree._min_prob, tree._tree = min_prob, None
+        return tree
+
     def _built(self) -> Tree:
         if self._tree is None:
             parent, order = chow_liu(self._p, self._pair)
@@ -208,13 +220,13 @@ class BernoulliTree(Distribution):
             raise ValueError("BernoulliTree samples must be 0/1 or bool")
         w = normalized_weights(weights, x.shape[0])
         x = x.astype(np.float64)
-        return BernoulliTree(w @ x, (x * w[:, None]).T @ x, min_prob=self._min_prob)
+        return BernoulliTree._of_moments(w @ x, (x * w[:, None]).T @ x, self._min_prob)
 
     def smooth(self, new: BernoulliTree, alpha: float) -> BernoulliTree:
         check_same_family(self, new)
         a = check_alpha(alpha)
-        return BernoulliTree(a * new.p + (1 - a) * self._p,
-                             a * new.pair + (1 - a) * self._pair, min_prob=self._min_prob)
+        return BernoulliTree._of_moments(a * new.p + (1 - a) * self._p,
+                                         a * new.pair + (1 - a) * self._pair, self._min_prob)
 
     # -- reading it -------------------------------------------------------------------------
     def support(self) -> NDArray[np.bool_]:
@@ -263,9 +275,11 @@ def chow_liu(p: NDArray[np.float64],
     """The maximum spanning tree of the bits' mutual information, rooted at bit 0: each
     bit's parent (-1 for the root) and an order in which parents precede their children."""
     d = p.size
-    # The four cells of each pair's joint table.
+    # The four cells of each pair's joint table, in single precision: the information only
+    # ranks the edges, and the logarithms of a million cells cost half as much.
+    p, pair = p.astype(np.float32), pair.astype(np.float32)
     cells = [pair, p[:, None] - pair, p[None, :] - pair, 1 - p[:, None] - p[None, :] + pair]
-    joint = sum(xlogy(c, c) for c in np.clip(cells, 0, None))  # rounding may leave -1e-17
+    joint = sum(xlogy(c, c) for c in np.clip(cells, 0, None))  # rounding may leave -1e-8
     single = xlogy(p, p) + xlogy(1 - p, 1 - p)
     info = np.clip(joint - single[:, None] - single[None, :], 0, None)  # I(x_i; x_j)
     # Prim's algorithm on the dense graph: grow the tree from bit 0, each time by the bit
