@@ -92,9 +92,7 @@ class BernoulliTree(Distribution):
             np.fill_diagonal(pair, p)
         pair = float_array("pair", pair)
         check_pair(pair, p)
-        self._p = frozen(p)
-        self._pair = frozen(np.clip(pair, np.maximum(p[:, None] + p[None, :] - 1, 0),
-                                    np.minimum(p[:, None], p[None, :])))
+        self._p, self._pair = frozen(p), frozen(within_bounds(pair, p))
         self._min_prob = check_floor(min_prob, 2)
         self._tree: Tree | None = None  # built when first drawn from: a fit is often only mixed
 
@@ -102,11 +100,12 @@ class BernoulliTree(Distribution):
     def _of_moments(cls, p: NDArray[np.float64], pair: NDArray[np.float64],
                     min_prob: float) -> BernoulliTree:
         """A tree from moments this module computed (weighted frequencies or their mix,
-        valid by construction), without checking them again: at 1000 bits the checks of
-        ``__init__`` cost a third of a generation. Rounding past the bounds is clipped where
-        the moments are used (``chow_liu``, ``conditionals``)."""
+        valid by construction) without checking them again (at 1000 bits the checks of
+        ``__init__`` cost a fifth of a generation); rounding past the bounds is clipped as
+        there."""
         tree = object.__new__(cls)
-        tree._p, tree._pair = frozen(np.clip(p, 0.0, 1.0)), frozen(pair)
+        p = np.clip(p, 0.0, 1.0)
+        tree._p, tree._pair = frozen(p), frozen(within_bounds(pair, p))
         tree._min_prob, tree._tree = min_prob, None
         return tree
 
@@ -270,16 +269,21 @@ def check_pair(pair: NDArray[np.float64], p: NDArray[np.float64]) -> None:
                          "pair[i, j] must lie in [max(0, p_i + p_j - 1), min(p_i, p_j)]")
 
 
+def within_bounds(pair: NDArray[np.float64], p: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``pair`` clipped to the joint probabilities bits with these ``p`` can have (weighted
+    sums round a hair past them)."""
+    return np.clip(pair, np.maximum(p[:, None] + p[None, :] - 1, 0),
+                   np.minimum(p[:, None], p[None, :]))
+
+
 def chow_liu(p: NDArray[np.float64],
              pair: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """The maximum spanning tree of the bits' mutual information, rooted at bit 0: each
     bit's parent (-1 for the root) and an order in which parents precede their children."""
     d = p.size
-    # The four cells of each pair's joint table, in single precision: the information only
-    # ranks the edges, and the logarithms of a million cells cost half as much.
-    p, pair = p.astype(np.float32), pair.astype(np.float32)
+    # The four cells of each pair's joint table.
     cells = [pair, p[:, None] - pair, p[None, :] - pair, 1 - p[:, None] - p[None, :] + pair]
-    joint = sum(xlogy(c, c) for c in np.clip(cells, 0, None))  # rounding may leave -1e-8
+    joint = sum(xlogy(c, c) for c in np.clip(cells, 0, None))  # rounding may leave -1e-17
     single = xlogy(p, p) + xlogy(1 - p, 1 - p)
     info = np.clip(joint - single[:, None] - single[None, :], 0, None)  # I(x_i; x_j)
     # Prim's algorithm on the dense graph: grow the tree from bit 0, each time by the bit
