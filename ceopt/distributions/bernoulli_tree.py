@@ -15,7 +15,7 @@ spanning tree, with each bit's conditionals the weighted frequencies along it. A
 are the first and second moments of the samples: ``p[j] = P(x_j = 1)`` and
 ``pair[i, j] = P(x_i = 1, x_j = 1)``. The family keeps those moments as its parameters and
 builds the tree from them, so smoothing mixes moments exactly as ``Bernoulli`` mixes
-probabilities (and the tree is rebuilt from the mix, as Baluja and Davies did). The floor
+probabilities (and the tree is rebuilt from the mix). The floor
 ``min_prob`` applies to every conditional probability, as ``Bernoulli``'s to its
 probabilities:
 
