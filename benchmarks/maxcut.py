@@ -140,9 +140,11 @@ def main():
     parser.add_argument("--gset", default="",
                         help="G-set graphs (e.g. G1,G11,G43) instead of planted ones; "
                              "appends to maxcut-gset-runs.csv, writes maxcut-gset.md")
+    parser.add_argument("--report", action="store_true",
+                        help="with --gset: only rewrite maxcut-gset.md from the runs")
     args = parser.parse_args()
     if args.gset:
-        return report_gset(args)
+        return write_gset_report() if args.report else report_gset(args)
     lines = ["# Planted max-cut (`benchmarks/maxcut.py`)", "",
              f"Graphs with a planted cut of known value (module docstring), one instance per "
              f"seed; budget {args.budget}·n evaluations; {args.seeds} seeds. Found: runs that "
@@ -179,6 +181,11 @@ def report_gset(args):
                     writer.writerow([graph, solver, seed, args.budget * n, ratio,
                                      round(seconds, 2)])
                     file.flush()
+    write_gset_report()
+
+
+def write_gset_report():
+    """``maxcut-gset.md`` from every row of ``maxcut-gset-runs.csv``."""
     with open(GSET_RUNS, newline="") as file:
         # Processes started together may each have written the header: skip its repeats.
         rows = [r for r in csv.DictReader(file) if r["graph"] != "graph"]
