@@ -257,6 +257,22 @@ def bit_probabilities(p: ArrayLike) -> NDArray[np.float64]:
     return np.clip(p, 0.0, 1.0)
 
 
+def check_bits(x: ArrayLike, dim: int, family: str) -> NDArray:
+    """``x`` as ``(n, dim)`` samples of 0/1 values (what a family of bits fits to)."""
+    x = check_samples(x, dim)
+    if not np.all((x == 0) | (x == 1)):
+        raise ValueError(f"{family} samples must be 0/1 or bool")
+    return x
+
+
+def bit_log_mass(x: NDArray, p: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each row's log mass when its bit ``j`` is 1 with probability ``p[..., j]`` (one row of
+    probabilities for every sample, or one per sample); a value other than 0/1: ``-inf``."""
+    with np.errstate(divide="ignore"):
+        terms = np.where(x == 1, np.log(p), np.log1p(-p))
+    return np.where((x == 0) | (x == 1), terms, -np.inf).sum(axis=1)
+
+
 def check_alpha(alpha: float) -> float:
     alpha = float(alpha)
     if not 0.0 <= alpha <= 1.0:

@@ -19,8 +19,10 @@ from scipy.special import xlogy
 
 from ._base import (
     Distribution,
+    bit_log_mass,
     bit_probabilities,
     check_alpha,
+    check_bits,
     check_floor,
     check_same_family,
     check_samples,
@@ -92,16 +94,10 @@ class Bernoulli(Distribution):
 
     def log_prob(self, x: ArrayLike) -> NDArray[np.float64]:
         """Log mass; a row with a value other than 0/1 has log mass ``-inf``."""
-        x = check_samples(x, self.dim)
-        with np.errstate(divide="ignore"):
-            terms = np.where(x == 1, np.log(self._p), np.log1p(-self._p))
-        terms = np.where((x == 0) | (x == 1), terms, -np.inf)
-        return terms.sum(axis=1)
+        return bit_log_mass(check_samples(x, self.dim), self._p)
 
     def fit(self, x: ArrayLike, weights: ArrayLike | None = None) -> Bernoulli:
-        x = check_samples(x, self.dim)
-        if not np.all((x == 0) | (x == 1)):
-            raise ValueError("Bernoulli samples must be 0/1 or bool")
+        x = check_bits(x, self.dim, "Bernoulli")
         w = normalized_weights(weights, x.shape[0])
         freq = w @ x.astype(np.float64)
         return Bernoulli(self._min_prob + (1 - 2 * self._min_prob) * freq,

@@ -37,8 +37,10 @@ from scipy.special import xlogy
 from .._checks import float_array
 from ._base import (
     Distribution,
+    bit_log_mass,
     bit_probabilities,
     check_alpha,
+    check_bits,
     check_floor,
     check_same_family,
     check_samples,
@@ -54,11 +56,13 @@ TOLERANCE = 1e-9
 @dataclass(frozen=True)
 class Tree:
     """The tree the moments give: each bit's ``parent`` (-1 for the root), an ``order`` in
-    which parents come before their children, and ``table[j, a] = P(x_j = 1 | parent = a)``."""
+    which parents come before their children, ``table[j, a] = P(x_j = 1 | parent = a)``, and
+    the ``marginals`` P(x_j = 1) they make."""
 
     parent: NDArray[np.intp]
     order: NDArray[np.intp]
     table: NDArray[np.float64]
+    marginals: NDArray[np.float64]
 
 
 class BernoulliTree(Distribution):
@@ -112,8 +116,9 @@ class BernoulliTree(Distribution):
     def _built(self) -> Tree:
         if self._tree is None:
             parent, order = chow_liu(self._p, self._pair)
-            table = frozen(conditionals(self._p, self._pair, parent, self._min_prob))
-            self._tree = Tree(frozen(parent, np.intp), frozen(order, np.intp), table)
+            table = conditionals(self._p, self._pair, parent, self._min_prob)
+            self._tree = Tree(frozen(parent, np.intp), frozen(order, np.intp), frozen(table),
+                              frozen(marginals(table, parent, order)))
         return self._tree
 
     # -- parameters -------------------------------------------------------------------------
@@ -148,13 +153,7 @@ class BernoulliTree(Distribution):
     @property
     def marginals(self) -> NDArray[np.float64]:
         """The probability that each bit is 1 under the tree (floor included)."""
-        t = self._built()
-        q = np.empty(self.dim)
-        root = t.order[0]
-        q[root] = t.table[root, 0]
-        for j in t.order[1:]:  # parents come first in the order
-            q[j] = q[t.parent[j]] * t.table[j, 1] + (1 - q[t.parent[j]]) * t.table[j, 0]
-        return q
+        return self._built().marginals
 
     @property
     def mean(self) -> NDArray[np.float64]:
@@ -204,21 +203,13 @@ class BernoulliTree(Distribution):
     def log_prob(self, x: ArrayLike) -> NDArray[np.float64]:
         """Log mass; a row with a value other than 0/1 has log mass ``-inf``."""
         x = check_samples(x, self.dim)
-        bits = (x == 0) | (x == 1)
-        ones = x == 1
         t = self._built()
-        parents = np.where(t.parent >= 0, t.parent, t.order[0])
-        p1 = np.where(ones[:, parents], t.table[:, 1], t.table[:, 0])
-        with np.errstate(divide="ignore"):
-            terms = np.where(ones, np.log(p1), np.log1p(-p1))
-        return np.where(bits, terms, -np.inf).sum(axis=1)
+        parents = np.where(t.parent >= 0, t.parent, t.order[0])  # the root's columns agree
+        return bit_log_mass(x, np.where(x[:, parents] == 1, t.table[:, 1], t.table[:, 0]))
 
     def fit(self, x: ArrayLike, weights: ArrayLike | None = None) -> BernoulliTree:
-        x = check_samples(x, self.dim)
-        if not np.all((x == 0) | (x == 1)):
-            raise ValueError("BernoulliTree samples must be 0/1 or bool")
+        x = check_bits(x, self.dim, "BernoulliTree").astype(np.float64)
         w = normalized_weights(weights, x.shape[0])
-        x = x.astype(np.float64)
         return BernoulliTree._of_moments(w @ x, (x * w[:, None]).T @ x, self._min_prob)
 
     def smooth(self, new: BernoulliTree, alpha: float) -> BernoulliTree:
@@ -262,18 +253,21 @@ def check_pair(pair: NDArray[np.float64], p: NDArray[np.float64]) -> None:
         raise ValueError("pair must be symmetric: pair[i, j] = P(x_i = 1, x_j = 1)")
     if not np.allclose(np.diag(pair), p, rtol=0, atol=TOLERANCE):
         raise ValueError("pair's diagonal must equal p: P(x_j = 1, x_j = 1) = P(x_j = 1)")
-    low = np.maximum(p[:, None] + p[None, :] - 1, 0) - TOLERANCE
-    high = np.minimum(p[:, None], p[None, :]) + TOLERANCE
-    if np.any(pair < low) or np.any(pair > high):
+    low, high = frechet_bounds(p)
+    if np.any(pair < low - TOLERANCE) or np.any(pair > high + TOLERANCE):
         raise ValueError("pair holds no joint probabilities of bits with these p: each "
                          "pair[i, j] must lie in [max(0, p_i + p_j - 1), min(p_i, p_j)]")
 
 
+def frechet_bounds(p: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The least and greatest ``P(x_i = 1, x_j = 1)`` of bits with these ``p``:
+    ``max(0, p_i + p_j - 1)`` and ``min(p_i, p_j)``."""
+    return np.maximum(p[:, None] + p[None, :] - 1, 0), np.minimum(p[:, None], p[None, :])
+
+
 def within_bounds(pair: NDArray[np.float64], p: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``pair`` clipped to the joint probabilities bits with these ``p`` can have (weighted
-    sums round a hair past them)."""
-    return np.clip(pair, np.maximum(p[:, None] + p[None, :] - 1, 0),
-                   np.minimum(p[:, None], p[None, :]))
+    """``pair`` clipped to :func:`frechet_bounds` (weighted sums round a hair past them)."""
+    return np.clip(pair, *frechet_bounds(p))
 
 
 def chow_liu(p: NDArray[np.float64],
@@ -316,3 +310,14 @@ def conditionals(p: NDArray[np.float64], pair: NDArray[np.float64], parent: NDAr
         given0 = np.where(has & (pq < 1), (p - both) / (1 - pq), p)
     freq = np.clip(np.stack([given0, given1], axis=1), 0.0, 1.0)
     return min_prob + (1 - 2 * min_prob) * freq
+
+
+def marginals(table: NDArray[np.float64], parent: NDArray[np.intp],
+              order: NDArray[np.intp]) -> NDArray[np.float64]:
+    """P(x_j = 1) under the tree: down from the root, each bit's from its parent's."""
+    q = np.empty(parent.size)
+    root = order[0]
+    q[root] = table[root, 0]
+    for j in order[1:]:  # parents come first in the order
+        q[j] = q[parent[j]] * table[j, 1] + (1 - q[parent[j]]) * table[j, 0]
+    return q
