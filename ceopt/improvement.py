@@ -194,8 +194,17 @@ class Improvement:
         """Each row's ``k`` moves in the order it tries them: drawn from ``dist``, each next
         move with probability proportional to ``exp(affinity)`` of its neighbour (the
         affinities plus Gumbel noise, sorted), or uniformly at random."""
-        if self.order == "random" or dist is None:
+        scores = None if self.order == "random" or dist is None else \
+            self._affinities(X, k, dist)
+        if scores is None:
             return rng.permuted(np.tile(np.arange(k), (X.shape[0], 1)), axis=1)
+        # A move whose neighbour the model cannot draw (-inf) is still tried, last.
+        scores = np.where(np.isfinite(scores), scores, -1e300)
+        return np.argsort(-(scores + rng.gumbel(size=scores.shape)), axis=1, kind="stable")
+
+    def _affinities(self, X: NDArray, k: int,
+                    dist: Distribution) -> NDArray[np.float64] | None:
+        """``dist.affinity`` of each row's ``k`` neighbours; None if ``dist`` has none."""
         scores = np.empty((X.shape[0], k))
         step = max(1, AFFINITY_CHUNK // X.shape[1])
         try:
@@ -205,7 +214,5 @@ class Improvement:
                     scores[r, moves] = dist.affinity(
                         self.moves.neighbours(X[r:r + 1], moves[None, :])[0])
         except UnsupportedOperation:
-            return rng.permuted(np.tile(np.arange(k), (X.shape[0], 1)), axis=1)
-        # A move whose neighbour the model cannot draw (-inf) is still tried, last.
-        scores = np.where(np.isfinite(scores), scores, -1e300)
-        return np.argsort(-(scores + rng.gumbel(size=scores.shape)), axis=1, kind="stable")
+            return None
+        return scores
