@@ -10,6 +10,7 @@ from .distributions import (
     Distribution,
     Exponential,
     Gaussian,
+    Mixture,
     NodeTransition,
     Ordinal,
     Permutation,
@@ -18,8 +19,10 @@ from .distributions import (
     Product,
 )
 from .driver import resume
+from .nataf import Nataf
 from .optimize import maximize, minimize
 from .rare_event import RareEventResult, RareEventWarning, estimate_rare_event
+from .reliability import FailureResult, estimate_failure_probability
 from .space import Choice, Integer, Ordering, Real, Space
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "Exponential",
     "Ordinal",
     "Product",
+    "Mixture",
     "Permutation",
     "NodeTransition",
     "PositionMatrix",
@@ -48,4 +52,7 @@ __all__ = [
     "estimate_rare_event",
     "RareEventResult",
     "RareEventWarning",
+    "estimate_failure_probability",
+    "FailureResult",
+    "Nataf",
 ]

@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 from ._checks import fraction, generator, integer, real
 from .distributions import Distribution, LocationScale
 from .evaluation import Evaluator
+from .improved_ce import climb_improved
 
 #: Samples per level: this many per fitted parameter (and at least ``MIN_SAMPLES``).
 SAMPLES_PER_PARAM = 100
@@ -105,10 +106,13 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
                         proposal: Distribution | None = None, n_samples: int | None = None,
                         elite_frac: float = 0.1, final_samples: int = 100_000,
                         max_iter: int = 50, smoothing: float = 0.7,
+                        method: str = "multilevel", target_cov: float = 1.5,
                         seed: int | np.random.Generator | None = None,
                         vectorized: bool = True, workers: Any = None,
                         chunksize: int | None = None, on_error: str = "raise",
-                        retries: int = 2, timeout: float | None = None) -> RareEventResult:
+                        retries: int = 2, timeout: float | None = None,
+                        callback: Callable[[NDArray, NDArray], Any] | None = None
+                        ) -> RareEventResult:
     """Estimate ``P(score(X) >= level)`` for ``X ~ nominal`` by multilevel CE.
 
     Parameters
@@ -133,12 +137,25 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
         Levels at most.
     smoothing : float in (0, 1]
         Weight of each new fit against the previous proposal.
+    method : {"multilevel", "improved"}
+        How the proposal is adapted. ``"multilevel"``: to the elites above rising levels
+        (above). ``"improved"``: the improved CE method (:mod:`ceopt.improved_ce`), fitted to
+        all samples weighted by a smoothed indicator of the event; then ``levels`` holds the
+        smoothing widths and ``level_ess`` the stages' effective sample sizes.
+        ``elite_frac`` is not used.
+    target_cov : float
+        ``"improved"`` only: the coefficient of variation the stages' weights are held at
+        (1.5, the method's authors' choice).
     seed : int, numpy.random.Generator or None
     vectorized : bool
     workers, chunksize, on_error, retries, timeout :
         Where scores are computed and what a failure does, as in :func:`ceopt.minimize`.
         A failed sample scores -inf: it never reaches a level, so failures that would have
         been hits bias the estimate low (``nfail`` and ``failures`` say how many and why).
+    callback : callable, optional
+        ``callback(X, S)`` with every batch of samples and their scores, in the order they
+        were drawn (the levels', then the final stage's): to keep the samples, or to look for
+        the likeliest hit as :func:`ceopt.estimate_failure_probability` does.
 
     Returns
     -------
@@ -188,27 +205,38 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     final_samples = integer("final_samples", final_samples, 2)
     max_iter = integer("max_iter", max_iter, 1)
     smoothing = fraction("smoothing", smoothing, high_open=False)
+    if method not in ("multilevel", "improved"):
+        raise ValueError(f"method must be 'multilevel' or 'improved', got {method!r}")
+    target_cov = real("target_cov", target_cov)
+    if target_cov <= 0:
+        raise ValueError(f"target_cov must be positive, got {target_cov}")
 
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     with Evaluator(score, vectorized=vectorized, workers=workers, chunksize=chunksize,
                    on_error=on_error, retries=retries, worst=-np.inf, timeout=timeout) as scores:
-        q, levels, level_ess, nfev, stalled = _climb(scores, nominal, q, level, n, rho,
-                                                     max_iter, smoothing, rng)
+        scored = scores if callback is None else _reporting(scores, callback)
+        if method == "improved":
+            q, levels, level_ess, nfev, shortfall = climb_improved(
+                scored, nominal, q, level, n, target_cov, max_iter, smoothing, rng, _warn)
+        else:
+            q, levels, level_ess, nfev, shortfall = _climb(scored, nominal, q, level, n, rho,
+                                                           max_iter, smoothing, rng)
         # The final importance-sampling stage: unbiased from any proposal covering the event.
         X = q.sample(final_samples, rng)
-        S = scores(X)
+        S = scored(X)
     nfev += final_samples
-    converged = bool(levels) and levels[-1] >= level
+    converged = not shortfall
     hit = S >= level
     log_terms = nominal.log_prob(X[hit]) - q.log_prob(X[hit])
     log_prob, rel, ess = _importance_estimate(log_terms[np.isfinite(log_terms)], final_samples)
     prob = float(np.exp(log_prob))
     std = prob * rel if np.isfinite(rel) else np.nan
     if converged:
-        message = f"level {level:g} reached after {len(levels)} levels"
+        stages = "levels" if method == "multilevel" else "stages"
+        message = f"level {level:g} reached after {len(levels)} {stages}"
     else:
-        last = f"{levels[-1]:g}" if levels else "none"
-        message = (stalled or f"level {level:g} not reached in {max_iter} levels (the last was "
-                   f"{last})") + "; the estimate uses the last proposal"
+        message = shortfall + "; the estimate uses the last proposal"
         _warn(message)
     if not hit.any():
         _warn(f"no final sample reached the level {level:g}: the estimate is 0 and says "
@@ -229,7 +257,8 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
 
 def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: float, n: int,
            rho: float, max_iter: int, smoothing: float, rng: np.random.Generator):
-    """The multilevel stage: ``(proposal, levels, level_ess, nfev, stall message or "")``."""
+    """The multilevel stage: ``(proposal, levels, level_ess, nfev, shortfall)``; ``shortfall``
+    is "" when the level was reached, else why not."""
     levels: list[float] = []
     level_ess: list[float] = []
     nfev, stalls, base_n = 0, 0, n
@@ -283,8 +312,18 @@ def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: floa
         q = q.smooth(fitted, smoothing)
         _check_support(nominal, q, rng, fitted=True)
         if gamma >= level:
-            break
-    return q, levels, level_ess, nfev, ""
+            return q, levels, level_ess, nfev, ""
+    last = f"{levels[-1]:g}" if levels else "none"
+    return q, levels, level_ess, nfev, (f"level {level:g} not reached in {max_iter} levels "
+                                        f"(the last was {last})")
+
+
+def _reporting(scores: Callable, callback: Callable) -> Callable:
+    def scored(X: NDArray) -> NDArray:
+        S = scores(X)
+        callback(X, S)
+        return S
+    return scored
 
 
 def _ess(w: NDArray) -> float:

@@ -23,6 +23,7 @@ from .categorical import Categorical
 from .diag_gaussian import DiagGaussian
 from .exponential import Exponential
 from .gaussian import Gaussian
+from .mixture import Mixture
 from .ordinal import Ordinal
 from .permutation import Permutation
 from .plackett_luce import PlackettLuce
@@ -35,7 +36,7 @@ FAMILIES = Registry("distribution family", Distribution, "ceopt.distributions",
                     key=lambda family: family.__name__,
                     parts=(Gaussian, DiagGaussian, Bernoulli, BernoulliTree, Categorical,
                            Exponential, Ordinal, Product, NodeTransition, PositionMatrix,
-                           PlackettLuce))
+                           PlackettLuce, Mixture))
 #: Make a family of your own known to checkpoints (usable as a class decorator).
 register = FAMILIES.register
 
@@ -52,7 +53,7 @@ def from_state(state: dict[str, Any]) -> Distribution:
 
 __all__ = ["Distribution", "LocationScale", "UnsupportedOperation", "Gaussian", "DiagGaussian",
            "Bernoulli", "BernoulliTree", "Categorical", "Exponential", "Ordinal", "Product",
-           "Permutation",
+           "Mixture", "Permutation",
            "PermutationModel", "NodeTransition", "PositionMatrix", "PlackettLuce", "FAMILIES",
            "register",
            "check_samples", "normalized_weights"]
