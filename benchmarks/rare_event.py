@@ -1,16 +1,27 @@
-"""Variance reduction of ceopt's rare-event estimator against crude Monte Carlo.
+"""Failure probabilities P(g(X) <= 0): ceopt against OpenTURNS on the problems of
+``benchmarks/reliability_problems.py``, 20 seeds each at a fixed budget.
 
-For each tail (and the CE tutorial's bridge network), ``estimate_rare_event`` with default
-settings over ``--seeds`` seeds: the estimate's ratio to the exact value, its reported relative
-error, the empirical relative error over the seeds, the evaluations, and the variance-reduction
-factor at equal evaluations,
+Solvers:
 
-    VRF = Var(crude MC with the same evaluations) / Var(CE estimate)
-        = l (1 - l) / nfev / std_error^2.
+- ``ceopt``: ``estimate_failure_probability`` with its defaults (standard space; improved CE
+  with a Gaussian mixture up to 10 inputs, multilevel CE with a diagonal Gaussian above), the
+  budget split by :func:`budget_settings` (at most 30 % for the adaptive stages);
+- ``ceopt-multilevel``: the same input model, multilevel CE with one full Gaussian (one
+  diagonal Gaussian above 10 inputs): what ``estimate_rare_event`` did before the mixture;
+- ``ceopt-improved-gauss``: improved CE with one full Gaussian (no mixture);
+- ``ot-*``: OpenTURNS 1.27 (``benchmarks/rare_event_peers.py``): CE importance sampling in
+  standard and physical space, NAIS, subset sampling, FORM and SORM, with their own settings
+  sized to the same budget.
 
-Writes benchmarks/results/rare_event.md.
+Every run is one row of ``benchmarks/results/rare_event-runs.csv`` (a rerun skips the rows
+it has); the report ``benchmarks/results/rare_event.md`` gives per problem and solver the mean
+estimate over the exact value (bias), the empirical relative error (std of the estimates over
+the seeds / exact), the median reported one, the runs more than 3 reported standard errors
+off, the median evaluations and the efficiency ``empirical rel. error^2 x evaluations``
+(smaller is better: the evaluations a relative error of 100 % would need).
 
-    python benchmarks/rare_event.py [--seeds 10]
+    python benchmarks/rare_event.py [--seeds 20] [--solvers ceopt,ot-nais] [--problems bridge]
+    python benchmarks/rare_event.py --report
 """
 
 import os
@@ -18,6 +29,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import csv  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -25,82 +37,174 @@ import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-import scipy.stats as st  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reliability_problems import problems  # noqa: E402
 
 import ceopt  # noqa: E402
-from ceopt import Bernoulli, DiagGaussian, Exponential, estimate_rare_event  # noqa: E402
+from ceopt import DiagGaussian, Gaussian, Nataf, estimate_failure_probability  # noqa: E402
+from ceopt.reliability import MIXTURE_SAMPLES  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
-from bridge_network import EXACT as BRIDGE_EXACT  # noqa: E402
-from bridge_network import MEANS as BRIDGE_MEANS  # noqa: E402
-from bridge_network import shortest_path  # noqa: E402
-
-OUT = Path(__file__).parent / "results" / "rare_event.md"
-
-
-def total(X):
-    return X.sum(axis=1).astype(np.float64)
+RESULTS = Path(__file__).parent / "results"
+RUNS = RESULTS / "rare_event-runs.csv"
+REPORT = RESULTS / "rare_event.md"
+FIELDS = ["problem", "solver", "budget", "seed", "estimate", "exact", "reported_rel_error",
+          "nfev", "seconds", "note"]
+CEOPT = ("ceopt", "ceopt-multilevel", "ceopt-improved-gauss")
 
 
-CASES = [
-    ("sum of 10 N(0,1), l = 1e-6", total, DiagGaussian(np.zeros(10), 1.0),
-     np.sqrt(10) * st.norm.isf(1e-6), 1e-6),
-    ("sum of 10 N(0,1), l = 1e-10", total, DiagGaussian(np.zeros(10), 1.0),
-     np.sqrt(10) * st.norm.isf(1e-10), 1e-10),
-    ("100 bits, p = 0.1, >= 40 ones", total, Bernoulli(np.full(100, 0.1)), 40,
-     st.binom.sf(39, 100, 0.1)),
-    ("sum of 5 Exp(1) >= 30", total, Exponential(np.ones(5)), 30.0, st.gamma.sf(30.0, 5)),
-    ("bridge network, shortest path >= 2", shortest_path, Exponential(BRIDGE_MEANS), 2.0,
-     BRIDGE_EXACT),
-]
+#: Share of the budget the adaptive stages may take; the final stage gets the rest.
+STAGE_SHARE = 0.3
+
+
+def budget_settings(budget: int, d: int) -> dict:
+    """ceopt's settings for a budget: 3000 samples per stage (5000 above 10 inputs), as many
+    stages as 30 % of the budget pays for, the rest for the final stage."""
+    n = MIXTURE_SAMPLES if d <= 10 else 5000
+    return {"n_samples": n, "max_iter": max(1, int(STAGE_SHARE * budget) // n),
+            "final_samples": int((1 - STAGE_SHARE) * budget)}
+
+
+def run_ceopt(problem, solver: str, seed: int, budget: int) -> dict:
+    inputs = Nataf(problem.marginals, problem.correlation)
+    d = problem.dim
+    kwargs = {**budget_settings(budget, d), "seed": seed}
+    if solver != "ceopt":
+        full = Gaussian(np.zeros(d), np.eye(d)) if d <= 10 else DiagGaussian(np.zeros(d), 1.0)
+        kwargs["proposal"] = full
+        kwargs["method"] = "multilevel" if solver == "ceopt-multilevel" else "improved"
+    t = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ceopt.RareEventWarning)
+        res = estimate_failure_probability(problem.g, inputs, **kwargs)
+    note = "warned" if any(issubclass(w.category, ceopt.RareEventWarning)
+                           for w in caught) else ""
+    return {"estimate": res.probability, "reported_rel_error": res.rel_error,
+            "nfev": res.nfev, "seconds": time.perf_counter() - t, "note": note}
+
+
+def done_rows() -> set:
+    if not RUNS.exists():
+        return set()
+    with RUNS.open(newline="") as f:
+        return {(r["problem"], r["solver"], r["budget"], r["seed"]) for r in csv.DictReader(f)}
+
+
+def run_all(args) -> None:
+    solvers = args.solvers.split(",")
+    done = done_rows()
+    new = not RUNS.exists()
+    RESULTS.mkdir(exist_ok=True)
+    with RUNS.open("a", newline="", encoding="utf-8") as f:
+        out = csv.DictWriter(f, FIELDS, lineterminator="\n")
+        if new:
+            out.writeheader()
+        for problem in problems():
+            if args.problems and not any(p in problem.name for p in args.problems.split(",")):
+                continue
+            budget = args.budget
+            for solver in solvers:
+                for seed in range(args.seeds):
+                    key = (problem.name, solver, str(budget), str(seed))
+                    if key in done:
+                        continue
+                    if solver in CEOPT:
+                        row = run_ceopt(problem, solver, seed, budget)
+                    else:
+                        import rare_event_peers as peers  # needs openturns
+
+                        row = peers.run(problem, solver, seed, budget)
+                        row["note"] = row.get("reason", "")
+                    row = {k: row.get(k, "") for k in FIELDS} | {
+                        "problem": problem.name, "solver": solver, "budget": budget,
+                        "seed": seed, "exact": problem.exact}
+                    out.writerow(row)
+                    f.flush()
+                    print(f"{problem.name:32s} {solver:22s} seed {seed:2d} "
+                          f"{row['estimate'] / problem.exact:.4f} "
+                          f"rep {row['reported_rel_error']:.4f} nfev {row['nfev']} "
+                          f"{row['seconds']:.1f}s {row['note']}", flush=True)
+
+
+def report() -> None:
+    with RUNS.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault((r["problem"], int(r["budget"])), {}).setdefault(
+            r["solver"], []).append(r)
+    order = [p.name for p in problems()]
+    lines = [
+        "# Failure probabilities: ceopt against OpenTURNS",
+        "",
+        f"`python benchmarks/rare_event.py` — ceopt {ceopt.__version__}, numpy {np.__version__},"
+        f" Python {platform.python_version()}; the problems and their exact values are in "
+        f"`benchmarks/reliability_problems.py`. One row per problem, solver and budget, over "
+        f"the seeds that ran (`n`).",
+        "",
+        "- *mean/exact*: the mean estimate over the exact value;",
+        "- *empirical*: the standard deviation of the estimates over the seeds, over the exact "
+        "value; *reported*: the median of each run's own relative error;",
+        "- *> 3 SE*: runs whose estimate is more than 3 of its reported standard errors from "
+        "the exact value;",
+        "- *efficiency*: empirical² × evaluations, the evaluations a relative error of 100 % "
+        "would need (smaller is better); the best of each problem is in bold.",
+        "",
+    ]
+    for (name, budget) in sorted(groups, key=lambda k: (order.index(k[0]), k[1])):
+        by_solver = groups[(name, budget)]
+        exact = float(next(iter(by_solver.values()))[0]["exact"])
+        lines += [f"## {name} (exact {exact:.4g}, budget {budget:,})", "",
+                  "| solver | n | mean/exact | empirical | reported | > 3 SE | evaluations | "
+                  "efficiency | s/run |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        stats = []
+        for solver, rs in by_solver.items():
+            est = np.array([float(r["estimate"]) for r in rs])
+            ok = np.isfinite(est)
+            if not ok.any():
+                stats.append((solver, len(rs), None, rs[0]["note"]))
+                continue
+            est = est[ok]
+            rep = np.array([float(r["reported_rel_error"] or "nan") for r in rs])[ok]
+            nfev = float(np.median([float(r["nfev"]) for r in rs]))
+            emp = est.std(ddof=1) / exact if est.size > 1 else np.nan
+            off = int(np.sum(np.abs(est - exact) > 3 * rep * est)) if np.isfinite(rep).any() \
+                else None
+            secs = float(np.median([float(r["seconds"]) for r in rs]))
+            stats.append((solver, est.size, (est.mean() / exact, emp, np.nanmedian(rep)
+                                             if np.isfinite(rep).any() else np.nan, off,
+                                             nfev, emp**2 * nfev, secs), ""))
+        effs = [s[2][5] for s in stats if s[2] is not None and np.isfinite(s[2][5])]
+        best = min(effs) if effs else None
+        for solver, n, s, note in stats:
+            if s is None:
+                lines.append(f"| {solver} | {n} | — | — | — | — | — | — | — ({note[:60]}) |")
+                continue
+            mean, emp, rep, off, nfev, eff, secs = s
+            eff_text = f"{eff:.3g}" if np.isfinite(eff) else "—"
+            if best is not None and eff == best:
+                eff_text = f"**{eff_text}**"
+            lines.append(f"| {solver} | {n} | {mean:.4f} | {emp:.2%} | "
+                         f"{'—' if not np.isfinite(rep) else f'{rep:.2%}'} | "
+                         f"{'—' if off is None else off} | {nfev:,.0f} | {eff_text} | "
+                         f"{secs:.1f} |")
+        lines.append("")
+    REPORT.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--budget", type=int, default=100_000)
+    parser.add_argument("--solvers", default="ceopt,ceopt-multilevel,ceopt-improved-gauss,"
+                        "ot-ce-standard,ot-ce-physical,ot-nais,ot-subset,ot-form,ot-sorm")
+    parser.add_argument("--problems", default="", help="comma-separated name fragments")
+    parser.add_argument("--report", action="store_true", help="only rewrite the report")
     args = parser.parse_args()
-    t0 = time.perf_counter()
-    rows = []
-    for name, score, nominal, level, exact in CASES:
-        est, rel, nfev, vrf, times, warned = [], [], [], [], [], 0
-        for seed in range(args.seeds):
-            t = time.perf_counter()
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ceopt.RareEventWarning)
-                res = estimate_rare_event(score, nominal, level, seed=seed)
-            warned += any(issubclass(w.category, ceopt.RareEventWarning) for w in caught)
-            times.append(time.perf_counter() - t)
-            est.append(res.probability)
-            rel.append(res.rel_error)
-            nfev.append(res.nfev)
-            vrf.append(exact * (1 - exact) / res.nfev / res.std_error**2)
-        est = np.array(est)
-        rows.append((name, exact, np.median(est / exact), np.median(rel),
-                     est.std(ddof=1) / exact, np.median(nfev), np.median(vrf),
-                     np.median(times), warned))
-        print(rows[-1], flush=True)
-    lines = [
-        "# Rare-event estimation: variance reduction against crude Monte Carlo",
-        "",
-        f"`python benchmarks/rare_event.py --seeds {args.seeds}` — ceopt {ceopt.__version__}, "
-        f"numpy {np.__version__}, Python {platform.python_version()}, default settings "
-        f"(final stage 100 000 samples); {time.perf_counter() - t0:.0f} s.",
-        "",
-        "Medians over the seeds. *empirical rel. error* is the standard deviation of the "
-        "estimates over the seeds divided by the exact value (it should match the reported "
-        "one); VRF = l(1-l)/nfev / std_error², the factor by which crude Monte Carlo with the "
-        "same evaluations would need more samples.",
-        "",
-        "| event | exact l | estimate / l | reported rel. error | empirical rel. error | "
-        "evaluations | VRF | time (s) | runs with a warning |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name, exact, ratio, rel, emp, nfev, vrf, secs, warned in rows:
-        lines.append(f"| {name} | {exact:.4g} | {ratio:.3f} | {rel:.1%} | {emp:.1%} | "
-                     f"{nfev:,.0f} | {vrf:.3g} | {secs:.2f} | {warned}/{args.seeds} |")
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    if not args.report:
+        run_all(args)
+    report()
 
 
 if __name__ == "__main__":
