@@ -17,6 +17,7 @@ from .distributions import (
     PlackettLuce,
     PositionMatrix,
     Product,
+    ShiftedNormal,
 )
 from .driver import resume
 from .nataf import Nataf
@@ -40,6 +41,7 @@ __all__ = [
     "Ordinal",
     "Product",
     "Mixture",
+    "ShiftedNormal",
     "Permutation",
     "NodeTransition",
     "PositionMatrix",

@@ -48,8 +48,9 @@ def climb_improved(scores: Callable, nominal: Distribution, q: Distribution, lev
         G = level - scores(X)
         nfev += n
         log_lr = nominal.log_prob(X) - q.log_prob(X)
-        hit = G <= 0
-        if _cov_of_log(np.where(hit, log_lr - _log_phi(G, sigma), -np.inf)) <= target_cov:
+        # Is the indicator close enough to the smooth approximation the proposal was fitted
+        # to? (The likelihood ratio is left out: it is the same in both.)
+        if _cov_of_log(np.where(G <= 0, -_log_phi(G, sigma), -np.inf)) <= target_cov:
             return q, sigmas, stage_ess, nfev, ""
         sigma = _next_sigma(G, log_lr, sigma, target_cov)
         log_w = _log_phi(G, sigma) + log_lr

@@ -48,6 +48,8 @@ MIN_SAMPLES = 1000
 #: Times a stalled level (too few samples above the last one) is redrawn with twice the
 #: samples before the multilevel stage stops.
 STALL_RETRIES = 3
+#: With ``max_evals``: the share of it the adaptive stages may take at most.
+STAGE_SHARE = 0.5
 #: Below this effective sample size of the final terms, the standard error is not trusted.
 MIN_FINAL_ESS = 100
 #: A level warns when its elites' effective sample size is below the number of fitted
@@ -107,6 +109,7 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
                         elite_frac: float = 0.1, final_samples: int = 100_000,
                         max_iter: int = 50, smoothing: float = 0.7,
                         method: str = "multilevel", target_cov: float = 1.5,
+                        max_evals: int | None = None,
                         seed: int | np.random.Generator | None = None,
                         vectorized: bool = True, workers: Any = None,
                         chunksize: int | None = None, on_error: str = "raise",
@@ -146,6 +149,11 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     target_cov : float
         ``"improved"`` only: the coefficient of variation the stages' weights are held at
         (1.5, the method's authors' choice).
+    max_evals : int, optional
+        A total budget instead of ``final_samples``: the adaptive stages stop within
+        ``STAGE_SHARE`` (half) of it, fewer than ``max_iter`` if need be, and the final stage
+        takes the rest (at least ``n_samples``; a multilevel stage redrawn after a stall may
+        push the total past ``max_evals`` by that much).
     seed : int, numpy.random.Generator or None
     vectorized : bool
     workers, chunksize, on_error, retries, timeout :
@@ -204,6 +212,9 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
                          f"elite_frac")
     final_samples = integer("final_samples", final_samples, 2)
     max_iter = integer("max_iter", max_iter, 1)
+    if max_evals is not None:
+        max_evals = integer("max_evals", max_evals, 2 * n)
+        max_iter = max(1, min(max_iter, int(STAGE_SHARE * max_evals) // n))
     smoothing = fraction("smoothing", smoothing, high_open=False)
     if method not in ("multilevel", "improved"):
         raise ValueError(f"method must be 'multilevel' or 'improved', got {method!r}")
@@ -222,6 +233,8 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
         else:
             q, levels, level_ess, nfev, shortfall = _climb(scored, nominal, q, level, n, rho,
                                                            max_iter, smoothing, rng)
+        if max_evals is not None:
+            final_samples = max(max_evals - nfev, n)
         # The final importance-sampling stage: unbiased from any proposal covering the event.
         X = q.sample(final_samples, rng)
         S = scored(X)

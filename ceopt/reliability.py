@@ -7,8 +7,9 @@ marginals for independent inputs) are handled in standard space: the estimate is
 :func:`ceopt.estimate_rare_event`. There the nominal density is exact, and the proposal that
 the measurements favour (``benchmarks/results/rare_event.md``) is the default: a mixture of
 full Gaussians fitted by the improved CE method, which follows failure domains of several
-parts; above :data:`MIXTURE_MAX_DIM` inputs a mixture's covariances cost more samples than a
-budget has, and a single diagonal Gaussian, fitted by the multilevel method, is used instead.
+parts. Above :data:`MIXTURE_MAX_DIM` inputs a mixture's covariances cost more samples than a
+budget has: the proposal is then a :class:`~ceopt.ShiftedNormal` ``N(mean, I)`` (the standard
+normal moved towards failure), still by the improved CE method.
 
 The design point is the most probable failure point in standard space, ``argmin |u|`` over
 ``g(T(u)) <= 0``. It is read off the samples the estimate evaluated (no extra evaluations):
@@ -34,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
-from .distributions import DiagGaussian, Distribution, Gaussian, Mixture
+from .distributions import Distribution, Gaussian, Mixture, ShiftedNormal
 from .nataf import Nataf
 from .rare_event import RareEventResult, RareEventWarning, estimate_rare_event
 
@@ -44,6 +45,8 @@ MIXTURE_MAX_DIM = 10
 MAX_COMPONENTS = 8
 #: Samples per stage of the default mixture proposal.
 MIXTURE_SAMPLES = 3000
+#: Samples per stage of the default proposal above MIXTURE_MAX_DIM inputs.
+SHIFT_SAMPLES = 2000
 
 
 @dataclass(repr=False)
@@ -110,7 +113,8 @@ class _DesignPoint:
 def estimate_failure_probability(
         g: Callable, inputs: Nataf | Sequence | Distribution, *,
         proposal: Distribution | None = None, method: str | None = None,
-        n_samples: int | None = None, final_samples: int = 100_000, max_iter: int = 50,
+        n_samples: int | None = None, final_samples: int = 100_000,
+        max_evals: int | None = None, max_iter: int = 50,
         smoothing: float = 0.7, target_cov: float = 1.5,
         seed: int | np.random.Generator | None = None, vectorized: bool = True,
         workers: Any = None, chunksize: int | None = None, on_error: str = "raise",
@@ -134,7 +138,7 @@ def estimate_failure_probability(
     n_samples : int, optional
         Samples per stage; default :data:`MIXTURE_SAMPLES` for the mixture, else
         :func:`estimate_rare_event`'s.
-    final_samples, max_iter, smoothing, target_cov, seed, vectorized, workers, chunksize,
+    final_samples, max_evals, max_iter, smoothing, target_cov, seed, vectorized, workers, chunksize,
     on_error, retries, timeout :
         As in :func:`estimate_rare_event`.
 
@@ -174,7 +178,9 @@ def estimate_failure_probability(
             method = method or "improved"
             n_samples = MIXTURE_SAMPLES if n_samples is None else n_samples
         else:
-            nominal = q = DiagGaussian(np.zeros(d), 1.0)
+            q = ShiftedNormal(np.zeros(d))
+            method = method or "improved"
+            n_samples = SHIFT_SAMPLES if n_samples is None else n_samples
 
         def rank(u: NDArray) -> NDArray:
             return -np.einsum("ij,ij->i", u, u)
@@ -182,7 +188,8 @@ def estimate_failure_probability(
     watch = _DesignPoint(rank)
     res = estimate_rare_event(
         _StandardScore(g, model, vectorized), nominal, 0.0, proposal=q, n_samples=n_samples,
-        final_samples=final_samples, max_iter=max_iter, smoothing=smoothing,
+        final_samples=final_samples, max_evals=max_evals, max_iter=max_iter,
+        smoothing=smoothing,
         method=method or "multilevel", target_cov=target_cov, seed=seed,
         vectorized=vectorized, workers=workers, chunksize=chunksize, on_error=on_error,
         retries=retries, timeout=timeout, callback=watch)

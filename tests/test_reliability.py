@@ -13,6 +13,7 @@ from ceopt import (
     Gaussian,
     Nataf,
     RareEventWarning,
+    ShiftedNormal,
     estimate_failure_probability,
     estimate_rare_event,
 )
@@ -115,3 +116,26 @@ def test_improved_method_and_callback_on_estimate_rare_event():
         estimate_rare_event(lambda X: X[:, 0], Gaussian([0.0], 1.0), 3.0, method="subset")
     with pytest.raises(TypeError, match="callback must be callable"):
         estimate_rare_event(lambda X: X[:, 0], Gaussian([0.0], 1.0), 3.0, callback=1)
+
+
+def test_many_inputs_use_a_shifted_normal_and_max_evals_is_the_budget():
+    d, beta = 40, 3.5
+    res = estimate_failure_probability(lambda U: beta - U.sum(axis=1) / np.sqrt(d),
+                                       [st.norm()] * d, seed=6, max_evals=40_000)
+    assert isinstance(res.proposal, ShiftedNormal)
+    within_reported_error(res, st.norm.sf(beta))
+    assert res.nfev == 40_000 and res.final_samples >= 20_000
+    # The proposal moved to the design point, beta along the diagonal.
+    assert np.linalg.norm(res.proposal.mean) == pytest.approx(beta, abs=0.5)
+    with pytest.raises(ValueError, match="max_evals must be at least 4000"):
+        estimate_failure_probability(lambda U: U[:, 0], [st.norm()] * d, max_evals=3000)
+
+
+def test_shifted_normal_is_the_unit_normal_about_its_mean():
+    q = ShiftedNormal([1.0, -2.0])
+    x = np.random.default_rng(7).normal(size=(20, 2))
+    assert np.allclose(q.log_prob(x), st.multivariate_normal([1.0, -2.0]).logpdf(x))
+    w = np.arange(1.0, 21.0)
+    assert np.allclose(q.fit(x, w).mean, w @ x / w.sum())
+    assert np.array_equal(q.smooth(ShiftedNormal([3.0, 0.0]), 0.5).mean, [2.0, -1.0])
+    assert np.array_equal(ShiftedNormal.from_state(q.state()).mean, q.mean)

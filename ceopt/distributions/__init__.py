@@ -29,6 +29,7 @@ from .permutation import Permutation
 from .plackett_luce import PlackettLuce
 from .position import PositionMatrix
 from .product import Product
+from .shifted_normal import ShiftedNormal
 from .transition import NodeTransition
 
 #: The families a checkpoint may name, by class name.
@@ -36,7 +37,7 @@ FAMILIES = Registry("distribution family", Distribution, "ceopt.distributions",
                     key=lambda family: family.__name__,
                     parts=(Gaussian, DiagGaussian, Bernoulli, BernoulliTree, Categorical,
                            Exponential, Ordinal, Product, NodeTransition, PositionMatrix,
-                           PlackettLuce, Mixture))
+                           PlackettLuce, Mixture, ShiftedNormal))
 #: Make a family of your own known to checkpoints (usable as a class decorator).
 register = FAMILIES.register
 
@@ -53,7 +54,7 @@ def from_state(state: dict[str, Any]) -> Distribution:
 
 __all__ = ["Distribution", "LocationScale", "UnsupportedOperation", "Gaussian", "DiagGaussian",
            "Bernoulli", "BernoulliTree", "Categorical", "Exponential", "Ordinal", "Product",
-           "Mixture", "Permutation",
+           "Mixture", "ShiftedNormal", "Permutation",
            "PermutationModel", "NodeTransition", "PositionMatrix", "PlackettLuce", "FAMILIES",
            "register",
            "check_samples", "normalized_weights"]
