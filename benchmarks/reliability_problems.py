@@ -13,7 +13,10 @@ Where the values come from:
   parabolic limit state with two design points (Der Kiureghian & Dakessian 1998, b = 5,
   kappa = 0.5, e = 0.1, reference 3.01e-3): one-dimensional integrals after a rotation.
 - Bridge network of the CE tutorial (de Boer, Kroese, Mannor & Rubinstein 2005): the value
-  of ``examples/bridge_network.py``.
+  of ``examples/bridge_network.py``, 1.3425e-5. Checked here by conditioning: given
+  x1, x2, x3, the events on x4 and x5 are independent tails, so the probability is
+  ``E[exp(-max(0, 2-x1, 2-x2-x3)/u4) exp(-max(0, 2-x2, 2-x1-x3)/u5)]``, a smooth 3-d
+  expectation; 1e8 importance samples of it give 1.34221e-5 +- 0.05 %.
 - Correlated lognormal series system (three resistances against one load): a two-dimensional
   integral over the load and the resistances' common normal factor.
 """

@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import fraction, generator, integer, real
-from .distributions import Distribution, LocationScale
+from .distributions import Distribution, LocationScale, Mixture
 from .evaluation import Evaluator
 from .improved_ce import climb_improved
 
@@ -109,7 +109,8 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
                         elite_frac: float = 0.1, final_samples: int = 100_000,
                         max_iter: int = 50, smoothing: float = 0.7,
                         method: str = "multilevel", target_cov: float = 1.5,
-                        max_evals: int | None = None,
+                        max_evals: int | None = None, defensive: float = 0.0,
+                        defensive_scale: float = 1.5,
                         seed: int | np.random.Generator | None = None,
                         vectorized: bool = True, workers: Any = None,
                         chunksize: int | None = None, on_error: str = "raise",
@@ -154,6 +155,15 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
         ``STAGE_SHARE`` (half) of it, fewer than ``max_iter`` if need be, and the final stage
         takes the rest (at least ``n_samples``; a multilevel stage redrawn after a stall may
         push the total past ``max_evals`` by that much).
+    defensive : float in [0, 1)
+        The share of the final stage drawn from the last proposal widened
+        ``defensive_scale`` times (a defensive mixture: the final proposal is
+        ``(1 - defensive) q + defensive q.scaled(defensive_scale)``, and its density is the
+        one in the weights, so the estimate stays unbiased). Wider tails bound the likelihood
+        ratio where the fit covers the event too tightly: the rare huge weight that otherwise
+        makes one run's error several times its siblings'. Needs a proposal with
+        ``scaled`` (the Gaussians, and mixtures of them).
+    defensive_scale : float >= 1
     seed : int, numpy.random.Generator or None
     vectorized : bool
     workers, chunksize, on_error, retries, timeout :
@@ -212,6 +222,11 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
                          f"elite_frac")
     final_samples = integer("final_samples", final_samples, 2)
     max_iter = integer("max_iter", max_iter, 1)
+    defensive = fraction("defensive", defensive, low_open=False)
+    defensive_scale = real("defensive_scale", defensive_scale, minimum=1.0)
+    if defensive > 0 and not hasattr(q, "scaled"):
+        raise ValueError(f"defensive needs a proposal with scaled() (a Gaussian, or a "
+                         f"Mixture of them), not a {type(q).__name__}: leave it at 0")
     if max_evals is not None:
         max_evals = integer("max_evals", max_evals, 2 * n)
         max_iter = max(1, min(max_iter, int(STAGE_SHARE * max_evals) // n))
@@ -235,6 +250,8 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
                                                            max_iter, smoothing, rng)
         if max_evals is not None:
             final_samples = max(max_evals - nfev, n)
+        if defensive > 0:
+            q = _defensive(q, defensive, defensive_scale)
         # The final importance-sampling stage: unbiased from any proposal covering the event.
         X = q.sample(final_samples, rng)
         S = scored(X)
@@ -329,6 +346,15 @@ def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: floa
     last = f"{levels[-1]:g}" if levels else "none"
     return q, levels, level_ess, nfev, (f"level {level:g} not reached in {max_iter} levels "
                                         f"(the last was {last})")
+
+
+def _defensive(q: Distribution, share: float, scale: float) -> Mixture:
+    """``(1 - share) q + share q.scaled(scale)``, one flat mixture."""
+    parts = q if isinstance(q, Mixture) else Mixture([q])
+    comps = list(parts.components)
+    return Mixture(comps + [c.scaled(scale) for c in comps],
+                   np.concatenate([(1 - share) * parts.weights, share * parts.weights]),
+                   max_components=2 * len(comps))
 
 
 def _reporting(scores: Callable, callback: Callable) -> Callable:

@@ -43,6 +43,8 @@ from .rare_event import RareEventResult, RareEventWarning, estimate_rare_event
 MIXTURE_MAX_DIM = 10
 #: Components the default mixture may use.
 MAX_COMPONENTS = 8
+#: The share of the default mixture's final stage drawn from it widened 1.5 times.
+DEFENSIVE = 0.1
 #: Samples per stage of the default mixture proposal.
 MIXTURE_SAMPLES = 3000
 #: Samples per stage of the default proposal above MIXTURE_MAX_DIM inputs.
@@ -114,7 +116,7 @@ def estimate_failure_probability(
         g: Callable, inputs: Nataf | Sequence | Distribution, *,
         proposal: Distribution | None = None, method: str | None = None,
         n_samples: int | None = None, final_samples: int = 100_000,
-        max_evals: int | None = None, max_iter: int = 50,
+        max_evals: int | None = None, defensive: float | None = None, max_iter: int = 50,
         smoothing: float = 0.7, target_cov: float = 1.5,
         seed: int | np.random.Generator | None = None, vectorized: bool = True,
         workers: Any = None, chunksize: int | None = None, on_error: str = "raise",
@@ -138,6 +140,10 @@ def estimate_failure_probability(
     n_samples : int, optional
         Samples per stage; default :data:`MIXTURE_SAMPLES` for the mixture, else
         :func:`estimate_rare_event`'s.
+    defensive : float, optional
+        As in :func:`estimate_rare_event` (the share of the final stage drawn from the
+        proposal widened 1.5 times); default :data:`DEFENSIVE` for the default mixture,
+        0 otherwise.
     final_samples, max_evals, max_iter, smoothing, target_cov, seed, vectorized, workers, chunksize,
     on_error, retries, timeout :
         As in :func:`estimate_rare_event`.
@@ -177,6 +183,7 @@ def estimate_failure_probability(
             q = Mixture([nominal], max_components=MAX_COMPONENTS)
             method = method or "improved"
             n_samples = MIXTURE_SAMPLES if n_samples is None else n_samples
+            defensive = DEFENSIVE if defensive is None else defensive
         else:
             q = ShiftedNormal(np.zeros(d))
             method = method or "improved"
@@ -188,7 +195,8 @@ def estimate_failure_probability(
     watch = _DesignPoint(rank)
     res = estimate_rare_event(
         _StandardScore(g, model, vectorized), nominal, 0.0, proposal=q, n_samples=n_samples,
-        final_samples=final_samples, max_evals=max_evals, max_iter=max_iter,
+        final_samples=final_samples, max_evals=max_evals,
+        defensive=defensive or 0.0, max_iter=max_iter,
         smoothing=smoothing,
         method=method or "multilevel", target_cov=target_cov, seed=seed,
         vectorized=vectorized, workers=workers, chunksize=chunksize, on_error=on_error,

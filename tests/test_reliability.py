@@ -139,3 +139,25 @@ def test_shifted_normal_is_the_unit_normal_about_its_mean():
     assert np.allclose(q.fit(x, w).mean, w @ x / w.sum())
     assert np.array_equal(q.smooth(ShiftedNormal([3.0, 0.0]), 0.5).mean, [2.0, -1.0])
     assert np.array_equal(ShiftedNormal.from_state(q.state()).mean, q.mean)
+
+
+def test_a_defensive_share_draws_from_the_widened_proposal_and_is_checked():
+    seen = []
+    q = Gaussian(np.zeros(2), np.eye(2))
+    plain = estimate_rare_event(lambda X: X[:, 0], q, 3.0, seed=8, final_samples=20_000)
+    mixed = estimate_rare_event(lambda X: X[:, 0], q, 3.0, seed=8, final_samples=20_000,
+                                defensive=0.25, defensive_scale=2.0,
+                                callback=lambda X, S: seen.append(X))
+    within_reported_error(mixed, st.norm.sf(3.0))
+    # The same stages (the same draws), then a final proposal of the fit (3/4) and the fit
+    # twice as wide (1/4): the second coordinate's variance is 0.75 s^2 + 0.25 (2 s)^2.
+    fit, wide = mixed.proposal.components
+    assert np.allclose(fit.cov, plain.proposal.cov) and np.allclose(wide.std, 2 * fit.std)
+    assert np.allclose(mixed.proposal.weights, [0.75, 0.25])
+    expected = np.sqrt(0.75 + 0.25 * 4) * fit.std[1]
+    assert seen[-1][:, 1].std() == pytest.approx(expected, rel=5 / np.sqrt(20_000))
+    with pytest.raises(ValueError, match="defensive_scale must be finite and >= 1"):
+        estimate_rare_event(lambda X: X[:, 0], q, 3.0, defensive=0.1, defensive_scale=0.5)
+    with pytest.raises(ValueError, match="defensive needs a proposal with scaled"):
+        estimate_rare_event(lambda X: X.sum(axis=1), Exponential(np.ones(2)), 9.0,
+                            defensive=0.1)

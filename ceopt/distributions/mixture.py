@@ -251,6 +251,15 @@ class Mixture(Distribution):
         return Mixture(comps, a * new.weights + (1 - a) * old_w,
                        max_components=self._max_components)
 
+    def scaled(self, factor: float) -> Mixture:
+        """Every component's standard deviations times ``factor`` (the components' family
+        must have ``scaled``: the Gaussian ones do)."""
+        if not all(hasattr(c, "scaled") for c in self._components):
+            raise UnsupportedOperation(f"a mixture of {type(self._components[0]).__name__} "
+                                       f"cannot be scaled")
+        return Mixture([c.scaled(factor) for c in self._components], self._weights,
+                       max_components=self._max_components)
+
     # -- checkpoints -----------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         from . import to_state  # the registry lives in the package, which imports this
