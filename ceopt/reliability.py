@@ -165,7 +165,7 @@ def estimate_failure_probability(
     >>> inputs = [st.lognorm(0.1, scale=5.0), st.norm(2.0, 0.5)]   # resistance, load
     >>> res = estimate_failure_probability(lambda X: X[:, 0] - X[:, 1], inputs, seed=0)
     >>> f"{res.probability:.2e}, beta = {res.beta:.2f}"   # exact 2.754e-06 (an integral)
-    '2.74e-06, beta = 4.55'
+    '2.75e-06, beta = 4.54'
     """
     if not callable(g):
         raise TypeError(f"g must be callable, got {type(g).__name__}")
