@@ -147,7 +147,7 @@ def report() -> None:
         "are deterministic: read them by their bias;",
         "- OpenTURNS' CE, NAIS and subset runs are sized by a pilot run whose evaluations are "
         "not counted (`benchmarks/rare_event_peers.py`); NAIS refuses bounded inputs (Erlang, "
-        "bridge, lognormal) and took 70-160 s per run, so it ran 5 seeds where it ran; runs "
+        "bridge, lognormal) and took 70-160 s per run, so it ran 10 seeds where it ran; runs "
         "that took minutes (NAIS and physical CE at d >= 100, CE in standard space at "
         "d = 300) were not run this time; n says how many seeds each row has.",
         "",
