@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._checks import fraction, generator, integer, real
-from .distributions import Distribution, LocationScale, Mixture
+from .distributions import Distribution, LocationScale, Mixture, UnsupportedOperation
 from .evaluation import Evaluator
 from .improved_ce import climb_improved
 
@@ -224,9 +224,14 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     max_iter = integer("max_iter", max_iter, 1)
     defensive = fraction("defensive", defensive, low_open=False)
     defensive_scale = real("defensive_scale", defensive_scale, minimum=1.0)
-    if defensive > 0 and not hasattr(q, "scaled"):
-        raise ValueError(f"defensive needs a proposal with scaled() (a Gaussian, or a "
-                         f"Mixture of them), not a {type(q).__name__}: leave it at 0")
+    if defensive > 0:
+        # Tried now, before any evaluation: the fitted proposal is of the same family.
+        try:
+            _defensive(q, defensive, defensive_scale)
+        except (AttributeError, UnsupportedOperation):
+            raise ValueError(f"defensive needs a proposal with scaled() (a Gaussian, or a "
+                             f"Mixture of them), not a {type(q).__name__}: leave it at "
+                             f"0") from None
     if max_evals is not None:
         max_evals = integer("max_evals", max_evals, 2 * n)
         max_iter = max(1, min(max_iter, int(STAGE_SHARE * max_evals) // n))
@@ -351,10 +356,9 @@ def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: floa
 def _defensive(q: Distribution, share: float, scale: float) -> Mixture:
     """``(1 - share) q + share q.scaled(scale)``, one flat mixture."""
     parts = q if isinstance(q, Mixture) else Mixture([q])
-    comps = list(parts.components)
-    return Mixture(comps + [c.scaled(scale) for c in comps],
-                   np.concatenate([(1 - share) * parts.weights, share * parts.weights]),
-                   max_components=2 * len(comps))
+    comps = parts.components + parts.scaled(scale).components
+    return Mixture(comps, np.concatenate([(1 - share) * parts.weights, share * parts.weights]),
+                   max_components=len(comps))
 
 
 def _reporting(scores: Callable, callback: Callable) -> Callable:

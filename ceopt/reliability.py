@@ -106,10 +106,11 @@ class _DesignPoint:
         self.score_max = max(self.score_max, float(np.max(S, initial=-np.inf)))
         failed = S >= 0
         if failed.any():
-            rank = self.rank(X[failed])
+            candidates = X[failed]
+            rank = self.rank(candidates)
             i = int(np.argmax(rank))
             if rank[i] > self.best_rank:
-                self.best, self.best_rank = X[failed][i].copy(), float(rank[i])
+                self.best, self.best_rank = candidates[i].copy(), float(rank[i])
 
 
 def estimate_failure_probability(
@@ -135,8 +136,8 @@ def estimate_failure_probability(
     proposal : Distribution, optional
         The starting proposal, in standard space for marginals (default: above).
     method : {"improved", "multilevel"}, optional
-        As in :func:`estimate_rare_event`; default "improved" for the default mixture and
-        "multilevel" otherwise.
+        As in :func:`estimate_rare_event`; default "improved" for the default proposals and
+        "multilevel" for one you give or a ceopt family as the inputs.
     n_samples : int, optional
         Samples per stage; default :data:`MIXTURE_SAMPLES` for the mixture, else
         :func:`estimate_rare_event`'s.
@@ -192,17 +193,18 @@ def estimate_failure_probability(
         def rank(u: NDArray) -> NDArray:
             return -np.einsum("ij,ij->i", u, u)
 
+    method = method or "multilevel"
     watch = _DesignPoint(rank)
     res = estimate_rare_event(
         _StandardScore(g, model, vectorized), nominal, 0.0, proposal=q, n_samples=n_samples,
         final_samples=final_samples, max_evals=max_evals,
         defensive=defensive or 0.0, max_iter=max_iter,
         smoothing=smoothing,
-        method=method or "multilevel", target_cov=target_cov, seed=seed,
+        method=method, target_cov=target_cov, seed=seed,
         vectorized=vectorized, workers=workers, chunksize=chunksize, on_error=on_error,
         retries=retries, timeout=timeout, callback=watch)
     found = {f.name: getattr(res, f.name) for f in fields(RareEventResult)}
-    if (method or "multilevel") == "multilevel":
+    if method == "multilevel":
         found["levels"] = -res.levels  # the values of g reached
     out = FailureResult(**found, g_min=-watch.score_max)
     out.beta = float(-ndtri(res.probability)) if res.probability > 0 else np.inf

@@ -189,8 +189,8 @@ class Mixture(Distribution):
             if k == 1:
                 fitted = Mixture([template.fit(x, w)], max_components=self._max_components)
             else:
-                warm = self._responsibilities(x) if k == len(self._components) else None
-                start = warm if warm is not None else _kmeans_responsibilities(x, w, k)
+                start = self._responsibilities(x) if k == len(self._components) \
+                    else _kmeans_responsibilities(x, w, k)
                 fitted = self._em(template, x, w, start)
             if fitted is None:
                 worse += 1
@@ -310,8 +310,8 @@ def _kmeans_responsibilities(x: NDArray, w: NDArray, k: int) -> NDArray[np.float
     centres = []
     for _ in range(k):
         centres.append(z[np.argmax(w * dist)])
-        dist = np.minimum(dist, ((z - centres[-1]) ** 2).sum(axis=1)) if len(centres) > 1 \
-            else ((z - centres[-1]) ** 2).sum(axis=1)
+        to_new = ((z - centres[-1]) ** 2).sum(axis=1)
+        dist = to_new if len(centres) == 1 else np.minimum(dist, to_new)
     c = np.array(centres)
     for _ in range(KMEANS_STEPS):
         label = np.argmin(((z[:, None, :] - c[None]) ** 2).sum(axis=2), axis=1)
