@@ -21,7 +21,8 @@ the seeds / exact), the median reported one, the runs more than 3 reported stand
 off, the median evaluations and the efficiency ``empirical rel. error^2 x evaluations``
 (smaller is better: the evaluations a relative error of 100 % would need).
 
-    python benchmarks/rare_event.py [--seeds 20] [--solvers ceopt,ot-nais] [--problems bridge]
+    python benchmarks/rare_event.py [--seeds 20] [--solvers ceopt,ot-nais]
+                                    [--problems "bridge;two regions"]
     python benchmarks/rare_event.py --report
 """
 
@@ -85,6 +86,13 @@ def done_rows() -> set:
         return {(r["problem"], r["solver"], r["budget"], r["seed"]) for r in csv.DictReader(f)}
 
 
+def _selected(name: str, fragments: list[str]) -> bool:
+    """A fragment that is a whole problem name selects only that problem ("Gaussian tail,
+    d=10" leaves out d=100); any other fragment selects every name containing it."""
+    names = {p.name for p in problems()}
+    return any(f == name if f in names else f in name for f in fragments)
+
+
 def run_all(args) -> None:
     solvers = args.solvers.split(",")
     done = done_rows()
@@ -95,7 +103,8 @@ def run_all(args) -> None:
         if new:
             out.writeheader()
         for problem in problems():
-            if args.problems and not any(p in problem.name for p in args.problems.split(",")):
+            wanted = [f.strip() for f in args.problems.split(";")]
+            if args.problems and not _selected(problem.name, wanted):
                 continue
             budget = args.budget
             for solver in solvers:
@@ -202,7 +211,9 @@ def main():
     parser.add_argument("--budget", type=int, default=100_000)
     parser.add_argument("--solvers", default="ceopt,ceopt-multilevel,ceopt-improved-gauss,"
                         "ot-ce-standard,ot-ce-physical,ot-nais,ot-subset,ot-form,ot-sorm")
-    parser.add_argument("--problems", default="", help="comma-separated name fragments")
+    parser.add_argument("--problems", default="",
+                        help="name fragments separated by ';' (names hold commas); "
+                        "a whole name selects only itself")
     parser.add_argument("--report", action="store_true", help="only rewrite the report")
     args = parser.parse_args()
     if not args.report:
