@@ -1,4 +1,5 @@
-"""benchmarks/bbob.py: the recorder, f_opt, the measure, and the --quick run end to end."""
+"""The BBOB harness (ceopt.bench, run by ``ceopt bench`` and benchmarks/bbob.py): the recorder,
+f_opt, the measure, and the --quick run end to end."""
 
 import csv
 import json
@@ -12,14 +13,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ceopt.bench import measure, plots, report
+from ceopt.bench import run as bbob
+from ceopt.bench import solvers as bbob_solvers
+from ceopt.bench.solvers import TARGETS, Recorder, Stop
+from ceopt.cli import main as ceopt_main
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-import bbob  # noqa: E402
-import bbob_report  # noqa: E402
-import bbob_solvers  # noqa: E402
-from bbob_solvers import TARGETS, Recorder, Stop  # noqa: E402
+sys.path.insert(0, str(BENCHMARKS))  # small_budget.py, tested at the end
 
 TINY = ["--quick", "--budget", "20", "--quiet", "--jobs", "2"]
+
+
+def bench(*argv: str) -> int:
+    """``ceopt bench --quick`` on a tiny budget, with more options; its exit status."""
+    return ceopt_main(["bench", *TINY, *argv])
 
 
 class Sequence:
@@ -124,17 +132,17 @@ def test_reached_counts_run_target_pairs_within_evaluations_per_dimension():
     runs = [run([4, 10, 150, nan, nan, nan, nan, nan, nan, nan]),
             run([2, 2, 2, 2, 2, 2, 2, 2, 2, 2], dim=5)]
     # per dim 10: run 1 reaches 2 of 10 within 20 evaluations, run 2 all 10 within 50
-    assert bbob_report.reached(runs, 10) == 12 / 20
-    assert bbob_report.reached(runs, 100) == 13 / 20
-    assert bbob_report.reached(runs, 0.1) == 0
-    assert math.isnan(bbob_report.reached([], 100))
+    assert measure.reached(runs, 10) == 12 / 20
+    assert measure.reached(runs, 100) == 13 / 20
+    assert measure.reached(runs, 0.1) == 0
+    assert math.isnan(measure.reached([], 100))
 
 
 def test_ecdf_steps_up_by_one_triple_at_each_hit_and_ends_at_the_budget():
     nan = math.nan
     runs = [run([10, 100, nan, nan, nan, nan, nan, nan, nan, nan]),
             run([20, nan, nan, nan, nan, nan, nan, nan, nan, nan])]
-    x, y = bbob_report.ecdf_curve(runs, 100)
+    x, y = plots.ecdf_curve(runs, 100)
     assert x == pytest.approx([0, np.log10(5), 1, np.log10(50), 2])
     assert y == pytest.approx([0, 1 / 20, 2 / 20, 3 / 20, 3 / 20])
 
@@ -142,7 +150,7 @@ def test_ecdf_steps_up_by_one_triple_at_each_hit_and_ends_at_the_budget():
 def test_a_run_of_some_groups_only_is_reported_with_the_others_left_empty(tmp_path):
     runs = [dict(run([5, 50, *[math.nan] * 8], solver=s), seed=1, fopt=0.0, evals=200,
                  starts=1, best=0.5, seconds=0.1) for s in ("ceopt-diag", "de")]
-    path = bbob_report.report(runs, {"seed": 1, "jobs": 1, "wall_seconds": 3}, tmp_path)
+    path = report.report(runs, {"seed": 1, "jobs": 1, "wall_seconds": 3}, tmp_path)
     text = path.read_text()
     assert "| de | 0.20 | – | – | – | – | 0.20 |" in text.replace("**", "")
     assert "nan" not in text and (tmp_path / "bbob-ecdf-d2.png").exists()
@@ -158,8 +166,8 @@ def test_the_ablation_table_gives_each_change_against_the_row_it_modifies(tmp_pa
     main = [solver_run("ceopt-textbook-full", 2), solver_run("ceopt", 9), solver_run("de", 5)]
     variants = [solver_run("ceopt-ce", 3), solver_run("ceopt-ce-rank", 6),
                 solver_run("ceopt-no-scale", 4)]
-    bbob_report.write_runs(tmp_path / "bbob-ablation-runs.csv", variants)
-    text = bbob_report.report(main, {"seed": 1}, tmp_path).read_text()
+    measure.write_runs(tmp_path / "bbob-ablation-runs.csv", variants)
+    text = report.report(main, {"seed": 1}, tmp_path).read_text()
     rows = {r[1].strip("`"): r for r in table_after(text, "## Ablation")}
     assert list(rows) == ["ceopt-textbook-full", "ceopt-ce", "ceopt-ce-rank", "ceopt",
                           "ceopt-no-scale"]  # the chain in order (a missing row skipped), then
@@ -172,8 +180,8 @@ def test_runs_survive_the_csv_round_trip(tmp_path):
     runs = [dict(run([1, 5, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan,
                       math.nan, math.nan]), seed=1, fopt=-12.5, evals=200, starts=2,
                  best=0.25, seconds=0.5)]
-    bbob_report.write_runs(tmp_path / "r.csv", runs)
-    back = bbob_report.read_runs(tmp_path / "r.csv")
+    measure.write_runs(tmp_path / "r.csv", runs)
+    back = measure.read_runs(tmp_path / "r.csv")
     assert back[0]["hits"][:2] == [1, 5] and all(math.isnan(h) for h in back[0]["hits"][2:])
     assert {k: back[0][k] for k in ("dim", "fopt", "evals", "best")} == {
         "dim": 2, "fopt": -12.5, "evals": 200, "best": 0.25}
@@ -183,7 +191,7 @@ def test_runs_survive_the_csv_round_trip(tmp_path):
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("bbob")
-    bbob.main([*TINY, "--out", str(out)])
+    assert bench("--out", str(out)) == 0
     return out
 
 
@@ -220,7 +228,7 @@ def test_quick_tables_hold_a_row_per_solver_and_fractions_within_zero_and_one(qu
 
 
 def test_quick_runs_spend_the_budget_and_fractions_fall_as_the_target_gets_harder(quick):
-    runs = bbob_report.read_runs(quick / "bbob-runs.csv")
+    runs = measure.read_runs(quick / "bbob-runs.csv")
     assert len(runs) == len(bbob_solvers.SOLVERS) * 5 * 2 * 3  # functions, dims, instances
     for r in runs:
         assert r["budget"] == 20 * r["dim"] and 1 <= r["evals"] <= r["budget"]
@@ -231,32 +239,33 @@ def test_quick_runs_spend_the_budget_and_fractions_fall_as_the_target_gets_harde
         assert all(math.isnan(h) for h in r["hits"][len(reached):])  # no gaps
         assert (r["best"] <= TARGETS[len(reached) - 1] if reached else r["best"] > TARGETS[0])
     for solver in bbob_solvers.SOLVERS:
-        mine = bbob_report.select(runs, solver)
+        mine = measure.select(runs, solver)
         per_target = [np.mean([r["hits"][k] <= r["budget"] for r in mine])
                       for k in range(len(TARGETS))]
         assert all(0 <= p <= 1 for p in per_target)
         assert per_target == sorted(per_target, reverse=True), solver
 
 
-def test_update_reruns_only_the_named_solvers_and_keeps_the_others(quick, tmp_path):
+def test_update_reruns_only_the_named_solvers_and_keeps_the_others(quick, tmp_path, capsys):
     shutil.copytree(quick, tmp_path / "out")
-    before = bbob_report.read_runs(tmp_path / "out" / "bbob-runs.csv")
-    bbob.main([*TINY, "--out", str(tmp_path / "out"), "--update", "--solvers", "de",
-               "--seed", "1"])
-    after = bbob_report.read_runs(tmp_path / "out" / "bbob-runs.csv")
+    before = measure.read_runs(tmp_path / "out" / "bbob-runs.csv")
+    assert bench("--out", str(tmp_path / "out"), "--update", "--solvers", "de",
+                 "--seed", "1") == 0
+    after = measure.read_runs(tmp_path / "out" / "bbob-runs.csv")
     key = itemgetter("solver", "dim", "function", "instance")
     assert sorted(map(key, after)) == sorted(map(key, before))
     kept = {key(r): r for r in before if r["solver"] != "de"}
     assert all(r == kept[key(r)] for r in after if r["solver"] != "de")
     meta = json.loads((tmp_path / "out" / "bbob-meta.json").read_text())
     assert meta["updates"][0]["solvers"] == ["de"]
-    with pytest.raises(SystemExit, match="other settings"):
-        bbob.main([*TINY, "--out", str(tmp_path / "out"), "--update", "--solvers", "de",
-                   "--seed", "2"])
+    capsys.readouterr()
+    assert bench("--out", str(tmp_path / "out"), "--update", "--solvers", "de",
+                 "--seed", "2") == 2
+    assert "other settings" in capsys.readouterr().err
 
 
 def test_the_same_seed_gives_the_same_runs_on_any_number_of_processes(quick, tmp_path):
-    bbob.main([*TINY[:-1], "1", "--out", str(tmp_path)])
+    assert bench("--jobs", "1", "--out", str(tmp_path)) == 0  # the last --jobs counts
 
     def rows(folder):
         with open(folder / "bbob-runs.csv") as f:
@@ -266,13 +275,29 @@ def test_the_same_seed_gives_the_same_runs_on_any_number_of_processes(quick, tmp
 
 
 def test_options_parse_ranges_and_reject_bad_values(capsys):
-    args = bbob.parse_args(["--functions", "1-3,7", "--dims", "5", "2", "--instances", "2-4"])
+    args = bbob.parse_args(["--functions", "1-3,7", "--dims", "5", "2", "--instances", "2-4"],
+                           results=Path("here"))
     assert (args.functions, args.dims, args.instances) == ([1, 2, 3, 7], [2, 5], [2, 3, 4])
-    assert args.budget == 1000 and args.out == bbob.RESULTS
-    for bad in (["--functions", "0-3"], ["--budget", "0"], ["--dims", "1"]):
+    assert args.budget == 1000 and args.out == Path("here")
+    for bad in (["--functions", "0-3"], ["--budget", "0"], ["--dims", "1"],
+                ["--functions", "one"], ["--update"]):
         with pytest.raises(SystemExit):
             bbob.parse_args(bad)
-        assert re.search("functions|budget|dimension", capsys.readouterr().err)
+        assert re.search("functions|budget|dimension|range|--update needs --solvers",
+                         capsys.readouterr().err)
+
+
+def test_the_benchmark_script_writes_into_benchmarks_results_as_before():
+    import bbob as script  # benchmarks/bbob.py, a thin layer over ceopt.bench
+    import bbob_report
+    import bbob_solvers
+
+    assert script.parse_args([]).out == BENCHMARKS / "results"
+    assert script.parse_args(["--quick"]).out == BENCHMARKS / "results" / "quick"
+    # What the other scripts of the folder import from the three modules is the package's.
+    assert script.int_list is bbob.int_list and bbob_solvers.Recorder is Recorder
+    assert bbob_report._table is report._table and bbob_report.STYLE is plots.STYLE
+    assert bbob_report.read_runs is measure.read_runs
 
 
 # -- small_budget.py: the hindsight bound at 100·d ----------------------------------------------

@@ -2,7 +2,10 @@
 its learning curve (the options are defined in :mod:`ceopt.cli`).
 
 The exit status is 0 when the evaluation reaches the target return (CartPole-v1: a mean of
-475 over 100 episodes) or the environment has none, 1 when it does not, 2 on bad input.
+475 over 100 episodes) or the environment has none, 1 when it does not, 2 on bad input. Files
+of an earlier run of the same name are bad input unless ``--force`` is given: the command
+stops before any training, rather than write under a new name and leave the user to guess
+which file is current.
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ def run(env_id: str, args: argparse.Namespace) -> int:
                       "episode plays a batch of episodes per iteration")
     if args.method == "param" and args.hidden is not None and args.policy != "mlp":
         return _usage("--hidden sets the width of --policy mlp or of --method episode")
+    npz, png = output_paths(env_id, args)
+    earlier = [p for p in ([npz] if args.no_plot else [npz, png]) if p.exists()]
+    if earlier and not args.force:
+        verb = "exists" if len(earlier) == 1 else "exist"
+        return _usage(f"{' and '.join(map(str, earlier))} already {verb}, from an earlier run: "
+                      "give --force to replace it, or --out another folder (nothing was run)")
     try:
         res, label = _train(env_id, args)
     except (ValueError, gym.error.Error) as exc:  # unknown env, unsupported spaces, ...
@@ -53,14 +62,20 @@ def run(env_id: str, args: argparse.Namespace) -> int:
              " (the environment has no target: give --target to set one)"))
 
     args.out.mkdir(parents=True, exist_ok=True)
+    saved = [save_policy(npz, res, method=args.method, seed=args.seed)]
+    if not args.no_plot:
+        saved.append(plot_learning_curve(res, png, target, label))
+    print("saved " + ", ".join(str(p) for p in saved))
+    return 0 if res.success or target is None else 1
+
+
+def output_paths(env_id: str, args: argparse.Namespace) -> tuple[Path, Path]:
+    """The policy (.npz) and learning curve (.png) a run of ``args`` writes, named after the
+    environment, method, policy and seed."""
     kind = "network" if args.method == "episode" else args.policy
     # Namespaced ids (ALE/Pong-v5) must not become folders.
     stem = re.sub(r"[^\w.-]", "_", f"{env_id}-{args.method}-{kind}-seed{args.seed}")
-    saved = [save_policy(args.out / f"{stem}.npz", res, method=args.method, seed=args.seed)]
-    if not args.no_plot:
-        saved.append(plot_learning_curve(res, args.out / f"{stem}.png", target, label))
-    print("saved " + ", ".join(str(p) for p in saved))
-    return 0 if res.success or target is None else 1
+    return args.out / f"{stem}.npz", args.out / f"{stem}.png"
 
 
 def _train(env_id: str, args: argparse.Namespace) -> tuple[OptimizeResult, str]:
