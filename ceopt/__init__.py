@@ -22,6 +22,7 @@ from .distributions import (
 from .driver import resume
 from .nataf import Nataf
 from .optimize import maximize, minimize
+from .plotting import plot
 from .rare_event import RareEventResult, RareEventWarning, estimate_rare_event
 from .reliability import FailureResult, estimate_failure_probability
 from .space import Choice, Integer, Ordering, Real, Space
@@ -57,4 +58,5 @@ __all__ = [
     "estimate_failure_probability",
     "FailureResult",
     "Nataf",
+    "plot",
 ]

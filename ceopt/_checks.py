@@ -84,3 +84,16 @@ def float_array(name: str, value: Any) -> np.ndarray:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be an array of numbers, got {value!r:.80}") from None
+
+
+def outside_bounds(name: str, x: np.ndarray, low: np.ndarray, high: np.ndarray,
+                   shown: int = 3) -> str:
+    """Why ``x`` is not within ``[low, high]``: its first few coordinates outside, their
+    values and bounds (a message for a ValueError)."""
+    x, low, high = (np.broadcast_to(np.asarray(a, dtype=np.float64), np.shape(x))
+                    for a in (x, low, high))
+    outside = np.flatnonzero((x < low) | (x > high))
+    parts = [f"{name}[{j}] = {x[j]:g} not in [{low[j]:g}, {high[j]:g}]" for j in outside[:shown]]
+    more = f" and {outside.size - shown} more" if outside.size > shown else ""
+    return (f"{name} lies outside the bounds in {outside.size} of its {x.size} coordinates: "
+            f"{', '.join(parts)}{more}")

@@ -53,10 +53,9 @@ def save(path: str | os.PathLike, state: dict[str, Any]) -> None:
     """Write ``state`` (plain data and arrays) to ``path`` atomically."""
     path = Path(path)
     if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write the checkpoint {str(path)!r}: its folder "
-                                f"{str(path.parent)!r} does not exist")
+        raise FileNotFoundError(_no_folder(path))
     data = _archive(state)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _temporary(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -67,6 +66,37 @@ def save(path: str | os.PathLike, state: dict[str, Any]) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_folder(path.parent)
+
+
+def check_target(path: str | os.PathLike) -> None:
+    """An error now if :func:`save` could not write ``path`` (before a run spends
+    evaluations it would then lose): a folder that does not exist (``~`` is not expanded, as
+    ``open`` does not expand it), that cannot be written, or a path that is a folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"checkpoint {str(path)!r} is a folder: name a file in it, "
+                                f"e.g. {str(path / 'run.ckpt')!r}")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(_no_folder(path))
+    fd, tmp = _temporary(path)  # the one sure test of a folder's permissions: try
+    os.close(fd)
+    Path(tmp).unlink()
+
+
+def _no_folder(path: Path) -> str:
+    hint = (": '~' is not expanded, pass os.path.expanduser(path)"
+            if str(path).startswith("~") else "")
+    return (f"cannot write the checkpoint {str(path)!r}: its folder {str(path.parent)!r} does "
+            f"not exist{hint}")
+
+
+def _temporary(path: Path) -> tuple[int, str]:
+    """A new file beside ``path`` (what :func:`save` writes before renaming it), open."""
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # the folder is read-only, full, ...: say which file it was for
+        raise type(exc)(exc.errno, f"cannot write the checkpoint {str(path)!r} in its folder "
+                                   f"{str(path.parent)!r}: {exc.strerror}") from exc
 
 
 def check(state: dict[str, Any]) -> None:
@@ -108,10 +138,21 @@ def load(path: str | os.PathLike, remove_leftovers: bool = False) -> dict[str, A
     except KeyError as exc:
         raise CheckpointError(f"{path} is damaged: it refers to an array {exc} it does not "
                               f"hold") from None
+    _fill_in(state)
     if remove_leftovers:
         for leftover in path.parent.glob(f".{path.name}.*.tmp"):
             leftover.unlink(missing_ok=True)
     return state
+
+
+def _fill_in(state: dict[str, Any]) -> None:
+    """The fields added to the state after a file of this format was written, with the
+    meaning the file had (docs/checkpoints.md, "Versions"). Those the parts read themselves
+    are filled in where they are read; these are passed on whole."""
+    evaluation = state.get("evaluation")
+    if isinstance(evaluation, dict) and "on_nan" not in evaluation and "on_error" in evaluation:
+        # Before on_nan existed, on_error decided what a NaN or infinite value did too.
+        evaluation["on_nan"] = evaluation["on_error"]
 
 
 # -- plain data <-> JSON and arrays -----------------------------------------------------------

@@ -36,6 +36,7 @@ from .history import Best, History
 from .local_search import Search, SearchSettings
 from .noise import estimate_evals, noise_defaults, noisy_popsize
 from .options import RULE_OPTIONS, SIZE_OPTIONS, check_options, convergence, picked
+from .progress import Display, check_disp
 from .schedules import Progress, Schedule, schedule_for
 from .stopping import Convergence, StopReason
 from .updates import UPDATES, UpdateRule, make_rule
@@ -87,6 +88,10 @@ class CrossEntropy:
         Seeds for an objective that draws random numbers (:meth:`evaluation_seeds`):
         ``"each"`` evaluation its own, ``"common"`` one per population (common random
         numbers: the population's values differ by the points, not the draws).
+    disp : bool or int
+        Log a line after ``tell`` (:mod:`ceopt.progress`: iteration, evaluations, best value,
+        elite threshold, spread, restarts) at iterations 1-3, every 10th to 100 and every
+        100th after; ``2``: after every ``tell``. Default: silent. ``verbose`` is a synonym.
     **options
         Options of the parts, each defaulting to the method's preset
         (:mod:`ceopt.updates` has the table):
@@ -142,10 +147,15 @@ class CrossEntropy:
                  max_evals: int | None = None, max_iter: int | None = None,
                  ftarget: float | None = None, constraints: Any = None,
                  constraints_first: bool = False, noise: bool = False,
-                 eval_seeds: str | None = None, **options: Any):
+                 eval_seeds: str | None = None, disp: bool | int | None = None,
+                 verbose: bool | int | None = None, **options: Any):
         if not isinstance(dist, Distribution):
             raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
-        check_options(options)
+        check_options(options, "CrossEntropy", CrossEntropy)
+        # A table of log lines as tell goes (ceopt.progress); the loop is the caller's, so no
+        # bar. Not part of the run's state: a resumed run shows itself only if asked again.
+        level = check_disp(disp, verbose)
+        self._display = Display(level) if level else None
         noise = flag("noise", noise)
         self.eval_seeds = check_eval_seeds(eval_seeds)
         if noise:
@@ -397,6 +407,8 @@ class CrossEntropy:
         self._nfev += extra_nfev
         self._count(X, values, told.gamma, ranked.feasible)
         self._search = self._schedule.after_tell(self._search, self._progress())
+        if self._display is not None:
+            self._display.after_tell(self)
 
     def record(self, x: ArrayLike | None, value: float, nfev: int, constr_nfev: int = 0,
                constr: ArrayLike | None = None) -> None:
@@ -430,7 +442,8 @@ class CrossEntropy:
         finite = values[np.isfinite(values)]
         self._history.append(self._nfev, self._sign * gamma, self.best_f,
                              finite.mean() if finite.size else np.nan, self.dist.spread,
-                             1.0 if feasible is None else float(feasible.mean()))
+                             1.0 if feasible is None else float(feasible.mean()),
+                             self.nrestarts)
 
     def _progress(self, popsize: int | None = None) -> Progress:
         """The run as the schedule sees it (``popsize``: of the search to come, before the
@@ -605,9 +618,10 @@ class CrossEntropy:
         run._nit, run._nfev = int(state["nit"]), int(state["nfev"])
         run.nrestarts = int(state["nrestarts"])
         run._user_stop = stopping.CALLBACK if state["user_stop"] else None
+        run._display = None  # shown only when asked: CrossEntropy(..., disp=True)
         run._found = Findings.from_state(state, run.nrestarts)
         run.eval_seeds = state.get("eval_seeds")  # (none before noisy objectives were handled)
-        run._history = History.from_state(state["history"])
+        run._history = History.from_state(state["history"], run.nrestarts)
         # (A checkpoint from before constraints existed has none.)
         run._constraints = ConstraintCheck.restored(state.get("constraints"), constraints,
                                                     run.dim)

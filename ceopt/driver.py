@@ -14,7 +14,7 @@ from scipy.optimize import OptimizeResult
 
 from . import distributions
 from ._checks import integer
-from .checkpoint import CheckpointError
+from .checkpoint import CheckpointError, check_target
 from .checkpoint import check as check_checkpoint
 from .checkpoint import load as load_checkpoint
 from .checkpoint import save as save_checkpoint
@@ -23,6 +23,7 @@ from .cross_entropy import CrossEntropy
 from .evaluation import Evaluator
 from .improvement import Improvement
 from .polish import LocalPhase, polish_method, reserve_polish
+from .progress import Display, check_disp, outcome
 from .space import Decoded, Space
 
 
@@ -30,7 +31,8 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
            workers: Any = None, chunksize: int | None = None,
            callback: Callable[[OptimizeResult], Any] | None = None, checkpoint_every: int = 1,
            max_iter: int | None = None, max_evals: int | None = None,
-           constraints: Any = None, polish: bool | None = None) -> OptimizeResult:
+           constraints: Any = None, polish: bool | None = None, disp: bool | int | None = None,
+           verbose: bool | int | None = None) -> OptimizeResult:
     """Continue a run of :func:`minimize` or :func:`maximize` from its checkpoint file.
 
     The run goes on exactly as if it had never stopped: for the same objective, the result
@@ -42,7 +44,8 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     the failure policy and the timeout come from the checkpoint. ``max_iter`` and
     ``max_evals`` replace the run's budgets, to extend a run that has finished; under method
     ``"adaptive"`` with default restarts, a larger ``max_evals`` lets a converged run restart
-    as a fresh run with that budget would. Checkpoints go on to ``path``.
+    as a fresh run with that budget would. Checkpoints go on to ``path``. ``disp`` (or
+    ``verbose``) shows the run as in :func:`ceopt.minimize`.
 
     Raises :class:`ceopt.checkpoint.CheckpointError` (a ``ValueError``) for a truncated,
     damaged or incompatible file.
@@ -59,6 +62,7 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     >>> rest.fun == full.fun and rest.nit == 20
     True
     """
+    disp = check_disp(disp, verbose)
     state = load_checkpoint(path, remove_leftovers=True)
     try:
         if constraints is not None and not isinstance(constraints, Constraints):
@@ -98,64 +102,104 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
     improvement = None if improve is None else Improvement.parse(
         improve["moves"], improve["best"], solver.dist, improve.get("order", "random"))
     return drive(solver, evaluator, callback, path, checkpoint_every, saved_at=solver.nit,
-                  space=space, phase=phase, improvement=improvement)
+                 space=space, phase=phase, improvement=improvement, disp=disp)
 
 
 def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
-           saved_at: int | None, space: Space | None = None,
-           phase: LocalPhase | None = None,
-           improvement: Improvement | None = None) -> OptimizeResult:
+          saved_at: int | None, space: Space | None = None,
+          phase: LocalPhase | None = None,
+          improvement: Improvement | None = None, disp: int = 0) -> OptimizeResult:
     """The loop: ask, evaluate, improve (``improvement``), tell, polish (``phase``),
-    checkpoint, call back, until a stopping test holds; then the last polish.
+    checkpoint, show (``disp``, :mod:`ceopt.progress`), call back, until a stopping test
+    holds; then the last polish.
 
     ``saved_at`` is the iteration the checkpoint file holds (None: no file yet); ``space``
-    decodes the results' points.
+    decodes the results' points. An exception that ends the run (the objective's, or an
+    interrupt) leaves with the run's result so far in ``exc.ceopt_result``.
     """
     every = integer("checkpoint_every", every, 1)
     if solver.constraints is not None and evaluator.backend.needs_pickling:
         _check_picklable(solver.constraints)
+    display = Display(disp, solver.max_evals) if disp else None
     with evaluator:
-        while not solver.stop():
-            X = solver.ask()
-            seeds = solver.evaluation_seeds(X.shape[0])
-            if solver.constraints is None:
-                values, spent = evaluator(X, seeds), 0
-                if improvement is not None:  # the best rows descend before the fit
-                    X, values, spent = improved(solver, evaluator, improvement, X, values)
-                solver.tell(X, values, extra_nfev=spent)
-            else:  # the constraints where the objective runs; it, where they hold if asked
-                checked = solver.check_constraints(X, evaluator.chunked)
-                if solver.constraints_first:
-                    values = np.full(X.shape[0], np.nan)
-                    feasible = checked.feasible
-                    if feasible.any():
-                        values[feasible] = evaluator(X[feasible],
-                                                     None if seeds is None else seeds[feasible])
-                else:
-                    values = evaluator(X, seeds)
-                solver.tell(X, values, checked)
-            if phase is not None:
-                phase.after_tell(solver, evaluator)
-            if path is not None and solver.nit % every == 0:
+        try:
+            while not solver.stop():
+                _iterate(solver, evaluator, improvement)
+                if phase is not None:
+                    phase.after_tell(solver, evaluator)
+                if path is not None and solver.nit % every == 0:
+                    save(path, solver, evaluator, space, improvement)
+                    saved_at = solver.nit
+                if display is not None:
+                    display.after_tell(solver)
+                if callback is not None:
+                    try:
+                        stop = callback(result_of(solver, evaluator, space))
+                    except StopIteration:
+                        stop = True
+                    if stop:  # True, np.True_ or any truthy return stops; None goes on
+                        solver.request_stop()
+            if path is not None and saved_at != solver.nit:
+                # The final state: resuming it returns at once, after the same last polish
+                # (the file holds the run before it, which a resumed run with a budget goes
+                # on from).
                 save(path, solver, evaluator, space, improvement)
-                saved_at = solver.nit
-            if callback is not None:
-                try:
-                    stop = callback(result_of(solver, evaluator, space))
-                except StopIteration:
-                    stop = True
-                if stop:  # True, np.True_ or any truthy return stops; None goes on
-                    solver.request_stop()
-        if path is not None and saved_at != solver.nit:
-            # The final state: resuming it returns at once, after the same last polish (the
-            # file holds the run before it, which a resumed run with a budget goes on from).
-            save(path, solver, evaluator, space, improvement)
+            if phase is not None:
+                phase.finish(solver, evaluator)
+        except (Exception, KeyboardInterrupt) as exc:
+            _keep_result(exc, solver, evaluator, space, path, saved_at)
+            raise
+        finally:
+            if display is not None:
+                display.close()
+        result = result_of(solver, evaluator, space)
         if phase is not None:
-            phase.finish(solver, evaluator)
-    result = result_of(solver, evaluator, space)
-    if phase is not None:
-        result.message += f"; each local search polished by {phase.polish.method.upper()}"
+            result.message += f"; each local search polished by {phase.polish.method.upper()}"
+        if display is not None:
+            display.line(outcome(result))
     return result
+
+
+def _iterate(solver: CrossEntropy, evaluator: Evaluator,
+             improvement: Improvement | None) -> None:
+    """One population: ask, evaluate (the constraints too, where the objective runs; the
+    objective only where they hold, if asked), improve, tell."""
+    X = solver.ask()
+    seeds = solver.evaluation_seeds(X.shape[0])
+    if solver.constraints is None:
+        values, spent = evaluator(X, seeds), 0
+        if improvement is not None:  # the best rows descend before the fit
+            X, values, spent = improved(solver, evaluator, improvement, X, values)
+        solver.tell(X, values, extra_nfev=spent)
+        return
+    checked = solver.check_constraints(X, evaluator.chunked)
+    if solver.constraints_first:
+        values = np.full(X.shape[0], np.nan)
+        feasible = checked.feasible
+        if feasible.any():
+            values[feasible] = evaluator(X[feasible], None if seeds is None else seeds[feasible])
+    else:
+        values = evaluator(X, seeds)
+    solver.tell(X, values, checked)
+
+
+def _keep_result(exc: BaseException, solver: CrossEntropy, evaluator: Evaluator,
+                 space: Space | None, path, saved_at: int | None) -> None:
+    """Put the run so far on the exception that ends it (``exc.ceopt_result``), with a note
+    saying where it is and how to go on from the checkpoint: nothing computed is lost."""
+    if solver.best_x is None:  # nothing told yet: nothing to keep
+        return
+    try:
+        exc.ceopt_result = result = result_of(solver, evaluator, space)
+    except Exception:  # the exception's own story matters more than this one
+        return
+    text = (f"ceopt: the run so far is in exc.ceopt_result (best {result.fun:.6g} after "
+            f"{result.nfev:,} evaluations)")
+    if path is not None and saved_at is not None:
+        text += (f"; the checkpoint {str(path)!r} holds it as of iteration {saved_at}: "
+                 f"go on with ceopt.resume({str(path)!r}, fun)")
+    if hasattr(exc, "add_note"):
+        exc.add_note(text)
 
 
 def improved(solver: CrossEntropy, evaluator: Evaluator, improvement: Improvement,
@@ -183,12 +227,10 @@ def _check_picklable(constraints: Constraints) -> None:
 def check_path(path, solver: CrossEntropy, space: Space | None) -> None:
     """Refuse a checkpoint that could not be written before any evaluation is spent."""
     path = Path(path)
+    check_target(path)
     if path.exists():
         raise FileExistsError(f"checkpoint {str(path)!r} exists: continue that run with "
                               f"ceopt.resume({str(path)!r}, fun), or delete the file")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"checkpoint {str(path)!r}: the folder {str(path.parent)!r} "
-                                f"does not exist")
     # A part that cannot say how to save it, or options a checkpoint cannot hold.
     check_checkpoint({"solver": solver.state(),
                       "space": None if space is None else space.state()})

@@ -2,30 +2,45 @@
 
 An :class:`Evaluator` splits the population into chunks, runs them on a backend from
 :mod:`ceopt.workers` (this process, a process pool, an executor, a map-like callable) and puts
-the values back in order. A **failure** is an exception raised by the objective or a value
-that is not a finite number (NaN, +inf or -inf). The policy ``on_error`` decides what happens:
+the values back in order. A **failure** is an exception raised by the objective, or a value
+that is not a finite number (NaN, +inf or -inf). Two policies decide what a failure does,
+``on_error`` for exceptions and ``on_nan`` for non-finite values, each one of:
 
-- ``"raise"`` (default): the objective's own exception is re-raised, with the offending point
-  in ``exc.ceopt_x`` (and a note on Python >= 3.11); a non-finite value raises ``ValueError``;
+- ``"raise"``: the run stops. An exception is the objective's own, re-raised with the
+  offending point in ``exc.ceopt_x`` (and a note on Python >= 3.11); a non-finite value
+  raises ``ValueError``;
 - ``"worst"``: the point scores the worst possible value (+inf when minimising, -inf when
   maximising), counts as evaluated, and the run goes on;
 - ``"retry"``: the point is evaluated again, up to ``retries`` times, then scored the worst.
 
-Failures that were scored the worst are counted, and the first few are described, in
-``n_failed`` and ``messages`` (the results' ``nfail`` and ``failures``).
+The defaults differ on purpose. ``on_error="raise"``: an exception is a bug or a crash the
+user wants to see. ``on_nan=None`` follows ``on_error`` when that is ``"worst"`` or
+``"retry"``, and is ``"worst"`` otherwise: a NaN is mostly a value the objective cannot
+compute at an extreme point (0/0 in a corner of the box), and raising there would lose the
+best point of a run that may have found the optimum already. The first population in which
+this default scores a point the worst gives one ``RuntimeWarning`` (one per run: later ones
+are only counted); a policy chosen explicitly warns of nothing.
 
-Mistakes in the objective's interface (returning None, a vector where a scalar is due, the
-wrong shape from a vectorized objective) are not failures: they raise at once.
+Failures that were scored the worst are counted, and the first few are described, in
+``n_failed`` and ``messages`` (the results' ``nfail`` and ``failures``). A checkpoint keeps
+the policy (:attr:`Evaluator.policy`); one written before ``on_nan`` existed resumes with
+the meaning it had then, ``on_nan`` equal to its ``on_error`` (:mod:`ceopt.checkpoint`).
+
+Mistakes in the objective's interface (returning None, a string or a bool, a vector where a
+scalar is due, the wrong shape from a vectorized objective) are not failures: they raise at
+once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import pickle
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -36,12 +51,67 @@ from ._checks import integer, real
 from .workers import Serial, backend, check_picklable
 
 ON_ERROR = ("raise", "worst", "retry")
+ON_NAN = ON_ERROR
 MAX_MESSAGES = 5  # failures described in a result; the rest are only counted
 
 
 def _numbers(x: NDArray) -> str:
     """A point or population as failure messages print it."""
     return np.array2string(np.asarray(x), threshold=20, precision=6)
+
+
+#: What a per-point objective that was written for the whole population hears.
+VECTORIZED_HINT = "if fun takes the whole population (n, dim), pass vectorized=True"
+
+
+def _is_number(v: Any) -> bool:
+    """A real number that is not a bool (True is an int to Python, rarely a value meant)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+
+
+def _scalar(v: Any, x: NDArray) -> float:
+    """The value a per-point objective returned at ``x``, as a float."""
+    if isinstance(v, (float, int)) and not isinstance(v, bool):  # the usual case, first
+        return float(v)
+    if v is None:
+        raise TypeError(f"the objective returned None at x = {x} (a missing return?)")
+    a = np.asarray(v)
+    if a.dtype.kind not in "iuf" and not (a.size == 1 and _is_number(a.item())):
+        raise TypeError(f"the objective must return a number (an int or a float), got "
+                        f"{type(v).__name__} {v!r:.60} at x = {_numbers(x)}: return "
+                        f"float(...) of it if it stands for a number")
+    if a.size != 1:
+        hint = f": {VECTORIZED_HINT}" if a.shape == x.shape else ""
+        raise ValueError(f"the objective must return a scalar, got shape {a.shape} at "
+                         f"x = {x}{hint}")
+    return float(a.item())
+
+
+def _vector(values: Any, X: NDArray) -> NDArray[np.float64]:
+    """The values a vectorized objective returned for the population ``X``, as floats.
+
+    The type is checked on the dtype, so that a million values cost no Python loop; only an
+    array of Python objects (a list holding None, say) is looked at value by value.
+    """
+    n = X.shape[0]
+    values = np.asarray(values)
+    if values.dtype.kind not in "iuf":
+        flat = values.reshape(-1)
+        bad = next((i for i, v in enumerate(flat) if not _is_number(v)), None)
+        if bad is not None:
+            row = bad if values.shape == (n,) else 0
+            raise TypeError(f"a vectorized objective must return numbers (ints or floats), "
+                            f"got an array of {values.dtype} holding {flat[bad]!r:.60} at "
+                            f"row {row}, x = {_numbers(X[row])}: return .astype(float) of it "
+                            f"if it stands for numbers")
+    if values.shape != (n,):
+        raise ValueError(f"a vectorized objective must return shape ({n},) for a population "
+                         f"of {n}, got {values.shape}. It is called with the whole "
+                         f"population, shape {X.shape} (vectorized=True): if it takes one "
+                         f"point at a time, pass vectorized=False")
+    return np.asarray(values, dtype=np.float64)
 
 
 def _attach_point(exc: BaseException, x: NDArray, what: str, text: str | None = None) -> None:
@@ -68,6 +138,13 @@ def _portable(exc: Exception) -> Exception:
         return exc
     except Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _misread(exc: Exception | None) -> bool:
+    """Whether an exception at a first point suggests an objective written for the whole
+    population: ``X[:, 0]`` or ``X.sum(axis=1)`` on one point raise IndexError (numpy's
+    AxisError is one)."""
+    return isinstance(exc, IndexError)
 
 
 class EvaluationTimeout(TimeoutError):
@@ -151,11 +228,7 @@ def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exc
         except Exception as exc:
             exc = failure(exc)
             return np.full(n, np.nan), [(i, exc) for i in range(n)]
-        values = np.asarray(values, dtype=np.float64)
-        if values.shape != (n,):
-            raise ValueError(f"a vectorized objective must return shape ({n},) for a population "
-                             f"of {n}, got {values.shape}")
-        return values, []
+        return _vector(values, X), []
     values = np.full(n, np.nan)
     errors = []
     for i in range(n):
@@ -166,13 +239,7 @@ def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exc
         except Exception as exc:
             errors.append((i, failure(exc)))
             continue
-        if v is None:
-            raise TypeError(f"the objective returned None at x = {X[i]} (a missing return?)")
-        v = np.asarray(v, dtype=np.float64)
-        if v.size != 1:
-            raise ValueError(f"the objective must return a scalar, got shape {v.shape} at "
-                             f"x = {X[i]} (pass vectorized=True for a population objective)")
-        values[i] = v.item()
+        values[i] = _scalar(v, X[i])
     return values, errors
 
 
@@ -220,8 +287,11 @@ class Evaluator:
         Points per task. Default: the population split evenly over the workers (one task
         each, the least overhead for a cheap objective), one point per task for a map-like
         callable (which chunks itself), and the whole population in this process.
-    on_error, retries :
-        The failure policy (see the module's docstring); ``retries`` applies to ``"retry"``.
+    on_error, on_nan, retries :
+        The failure policy (see the module's docstring): ``on_error`` for exceptions,
+        ``on_nan`` for NaN and infinite values (None: as ``on_error`` when that is
+        ``"worst"`` or ``"retry"``, else ``"worst"``, with one warning); ``retries``
+        applies to ``"retry"``.
     timeout : float, optional
         Seconds one point may take; a longer evaluation is interrupted with
         :class:`EvaluationTimeout`, a failure. POSIX only, and only where evaluations run in
@@ -241,13 +311,23 @@ class Evaluator:
 
     def __init__(self, fun: Callable, *, vectorized: bool = False, args: tuple = (),
                  workers: Any = None, chunksize: int | None = None, on_error: str = "raise",
-                 retries: int = 2, worst: float = math.inf, timeout: float | None = None):
+                 on_nan: str | None = None, retries: int = 2, worst: float = math.inf,
+                 timeout: float | None = None):
         if not callable(fun):
             raise TypeError("fun must be callable")
         if on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+        if on_nan is not None and on_nan not in ON_NAN:
+            raise ValueError(f"on_nan must be None (the default) or one of {ON_NAN}, got "
+                             f"{on_nan!r}")
         self.fun, self.vectorized, self.args = fun, bool(vectorized), tuple(args)
         self.on_error, self.worst = on_error, float(worst)
+        self._on_nan_given = on_nan  # what a checkpoint keeps: None stays the default
+        #: The policy for NaN and infinite values, resolved.
+        self.on_nan = on_nan or (on_error if on_error != "raise" else "worst")
+        # Only the default tells the user what it did, once: a policy asked for is known.
+        self._warn_nan = on_nan is None and on_error == "raise"
+        self._answered = False  # whether any point has returned a value (or NaN) yet
         self.retries = integer("retries", retries, 0)
         self.chunksize = None if chunksize is None else integer("chunksize", chunksize, 1)
         self.backend = backend(workers)
@@ -262,8 +342,9 @@ class Evaluator:
     def policy(self) -> dict[str, Any]:
         """How points are evaluated and failures handled, wherever they run: what a
         checkpoint keeps, as keyword arguments of this class."""
-        return dict(vectorized=self.vectorized, on_error=self.on_error, retries=self.retries,
-                    worst=self.worst, timeout=self.timeout)
+        return dict(vectorized=self.vectorized, on_error=self.on_error,
+                    on_nan=self._on_nan_given, retries=self.retries, worst=self.worst,
+                    timeout=self.timeout)
 
     def __call__(self, X: NDArray, seeds: NDArray | None = None) -> NDArray[np.float64]:
         """Values of the rows of ``X``, shape ``(n,)``, with failures handled by the policy;
@@ -274,24 +355,53 @@ class Evaluator:
         if X.dtype.kind not in "iu":
             X = X.astype(np.float64)
         values, errors = self._run(X, seeds)
+        self._answered = self._answered or len(errors) < X.shape[0]
+        # Every point so far raised: perhaps an objective written for the whole population.
+        hint = not (self._answered or self.vectorized)
         failed = self._failures(values, errors, np.arange(X.shape[0]))
-        for _ in range(self.retries if self.on_error == "retry" else 0):
-            if not failed:
+        self._raise_first(failed, X, values, hint)
+        for _ in range(self.retries):
+            retried = [i for i, exc in failed.items() if self._policy(exc) == "retry"]
+            if not retried:
                 break
-            rows = np.fromiter(failed, dtype=np.intp)
+            rows = np.array(retried, dtype=np.intp)
             self.n_retried += rows.size
             again, again_errors = self._run(X[rows], None if seeds is None else seeds[rows])
             values[rows] = again
-            failed = self._failures(values, again_errors, rows)
+            for i in retried:
+                del failed[i]
+            failed = dict(sorted({**failed, **self._failures(values, again_errors, rows)}.items()))
+            self._raise_first(failed, X, values, hint)
+        non_finite = [i for i, exc in failed.items() if exc is None]
+        if non_finite and self._warn_nan:
+            self._warn_nan = False
+            first = non_finite[0]
+            warnings.warn(
+                f"the objective returned {values[first]} at x = {self._point(X[first])}, and "
+                f"NaN or infinite values at {len(non_finite)} of the {X.shape[0]} points of "
+                f"this population: on_nan's default scores them the worst and goes on. This "
+                f"warning is given once per run, and the result's nfail counts them all; "
+                f"pass on_nan='raise' to stop at the first, or on_nan='worst' to silence it",
+                RuntimeWarning, stacklevel=2)
         for i, exc in failed.items():
-            if self.on_error == "raise":
-                self._raise(exc, X, i, values[i])
             if len(self.messages) < MAX_MESSAGES:
                 what = f"returned {values[i]}" if exc is None else f"{type(exc).__name__}: {exc}"
-                self.messages.append(f"{what} at x = {self._point(X[i])}")
+                advice = f" ({VECTORIZED_HINT})" if hint and _misread(exc) else ""
+                self.messages.append(f"{what} at x = {self._point(X[i])}{advice}")
             values[i] = self.worst
             self.n_failed += 1
         return values
+
+    def _policy(self, exc: Exception | None) -> str:
+        """What a failure does: ``on_error`` for an exception, ``on_nan`` for a value."""
+        return self.on_nan if exc is None else self.on_error
+
+    def _raise_first(self, failed: dict[int, Exception | None], X: NDArray, values: NDArray,
+                     hint: bool) -> None:
+        """Raise for the first failed row whose policy is "raise", if any."""
+        for i, exc in failed.items():
+            if self._policy(exc) == "raise":
+                self._raise(exc, X, i, values[i], hint)
 
     def _chunks(self, n: int) -> tuple[range, int]:
         """Where the chunks of ``n`` rows start, and their size (``chunksize``, else one
@@ -340,16 +450,18 @@ class Evaluator:
         describe = getattr(self.fun, "describe", None)
         return describe(x) if describe else _numbers(x)
 
-    def _raise(self, exc: Exception | None, X: NDArray, i: int, value: float):
+    def _raise(self, exc: Exception | None, X: NDArray, i: int, value: float, hint: bool):
         if exc is None:
             raise ValueError(
                 f"the objective returned {value} at x = {self._point(X[i])}, a non-finite "
-                f"value: NaN and infinite values are failures; pass on_error='worst' to score "
-                f"them as the worst value")
+                f"value, and on_nan='raise' stops the run there: leave on_nan out (or pass "
+                f"'worst') to score such points the worst and go on")
         if self.vectorized:
             _attach_point(exc, X, "the population")
         else:
             _attach_point(exc, X[i], "x =", self._point(X[i]))
+            if hint and _misread(exc) and hasattr(exc, "add_note"):
+                exc.add_note(f"ceopt: {VECTORIZED_HINT}")
         raise exc
 
     def close(self) -> None:

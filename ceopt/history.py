@@ -7,7 +7,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-FIELDS = ("nfev", "gamma", "best", "mean", "spread", "feasible")
+FIELDS = ("nfev", "gamma", "best", "mean", "spread", "feasible", "search")
+
+#: The ``search`` of iterations that a checkpoint from before it was recorded does not place
+#: (the run had restarted by then, and it did not say where).
+UNKNOWN_SEARCH = -1
 
 
 class Best:
@@ -54,14 +58,15 @@ class Best:
 class History:
     """Per iteration: evaluations so far, the elite threshold, the best value so far, the mean
     of the population's finite values (all in the user's sign), the distribution's spread,
-    and the fraction of the population that was feasible (1 without constraints)."""
+    the fraction of the population that was feasible (1 without constraints), and the local
+    search the iteration belongs to (the restarts made before it: 0 until the first)."""
 
     def __init__(self) -> None:
         self.rows: list[tuple] = []
 
     def append(self, nfev: int, gamma: float, best: float, mean: float, spread: float,
-               feasible: float = 1.0) -> None:
-        self.rows.append((nfev, gamma, best, mean, spread, feasible))
+               feasible: float = 1.0, search: int = 0) -> None:
+        self.rows.append((nfev, gamma, best, mean, spread, feasible, search))
 
     @property
     def last_gamma(self) -> float:
@@ -78,11 +83,17 @@ class History:
         return self.columns()
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> History:
+    def from_state(cls, state: dict[str, Any], nrestarts: int | None = None) -> History:
+        """The history :meth:`state` saved; ``nrestarts``, the run's restarts when it was
+        saved, places the iterations of a checkpoint that predates the ``search`` column."""
         history = cls()
-        # (A checkpoint from before constraints has no "feasible": every sample was.)
-        columns = [np.asarray(state[name] if name in state else np.ones_like(state["nfev"],
-                                                                               dtype=float))
+        n = len(state["nfev"])
+        # Older checkpoints lack the later columns. Without "feasible" (before constraints)
+        # every sample was. Without "search", a run that had not restarted was in its first
+        # search throughout; one that had did not record where, so none of its rows is placed.
+        missing = {"feasible": np.ones(n),
+                   "search": np.full(n, 0 if nrestarts == 0 else UNKNOWN_SEARCH)}
+        columns = [np.asarray(state[name]) if name in state else missing[name]
                    for name in FIELDS]
         history.rows = list(zip(*columns, strict=True))
         return history

@@ -56,7 +56,7 @@ def climb_improved(scores: Callable, nominal: Distribution, q: Distribution, lev
         log_w = _log_phi(G, sigma) + log_lr
         if not np.isfinite(log_w).any():
             raise ValueError("every sample of a stage failed or has nominal probability 0: no "
-                             "proposal can be fitted (see on_error)")
+                             "proposal can be fitted (see on_error and on_nan)")
         w = np.exp(log_w - log_w.max())
         ess = float(w.sum() ** 2 / (w * w).sum())
         sigmas.append(sigma)
@@ -92,7 +92,8 @@ def _next_sigma(G: NDArray, log_lr: NDArray, sigma_prev: float, target: float) -
     ``sigma_prev``; the coefficient grows as the width shrinks."""
     finite = G[np.isfinite(G)]
     if finite.size == 0:
-        raise ValueError("every sample of a stage failed: no width can be set (see on_error)")
+        raise ValueError("every sample of a stage failed: no width can be set (see on_error "
+                         "and on_nan)")
     spread = float(np.std(finite))
     high = sigma_prev if np.isfinite(sigma_prev) else 1e3 * max(spread, np.abs(finite).max())
     low = MIN_RELATIVE_SIGMA * max(spread, np.finfo(float).tiny)

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, OptimizeResult
 
-from ._checks import flag, float_array
+from ._checks import flag, float_array, outside_bounds
 from .constraints import Constraints
 from .cross_entropy import CrossEntropy
 from .distributions import DiagGaussian, Distribution, Gaussian
@@ -20,7 +20,9 @@ from .handlers import BoundaryHandler, Box
 from .improvement import Improvement, improved_defaults
 from .moves import MOVES, Moves
 from .noise import noisy_popsize
+from .options import check_options
 from .polish import LocalPhase, constrained_searches, polish_method, reserve_polish
+from .progress import check_disp
 from .schedules import Schedule
 from .space import Decoded, Space, Variable, integer_margin, with_margin
 from .updates import default_popsize
@@ -62,7 +64,7 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None,
             if box.dim != mean.size:
                 raise ValueError(f"bounds have {box.dim} coordinates, x0 has {mean.size}")
             if not box.contains(mean):
-                raise ValueError("x0 lies outside the bounds")
+                raise ValueError(outside_bounds("x0", mean, box.low, box.high))
     elif box is not None and box.finite:
         mean = 0.5 * (box.low + box.high)  # the centre
     else:
@@ -99,9 +101,11 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              ftarget: float | None = None, seed: int | np.random.Generator | None = None,
              vectorized: bool = False, callback: Callable[[OptimizeResult], Any] | None = None,
              args: tuple = (), method: str | None = None, workers: Any = None,
-             chunksize: int | None = None, on_error: str = "raise", retries: int = 2,
+             chunksize: int | None = None, on_error: str = "raise",
+             on_nan: str | None = None, retries: int = 2,
              timeout: float | None = None, checkpoint: str | os.PathLike | None = None,
-             checkpoint_every: int = 1, **options: Any) -> OptimizeResult:
+             checkpoint_every: int = 1, disp: bool | int | None = None,
+             verbose: bool | int | None = None, **options: Any) -> OptimizeResult:
     """Minimise ``fun`` with the cross-entropy method.
 
     Parameters
@@ -112,7 +116,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         ``(n, dim)``. With ``space``, ``x`` is the decoded values instead: a dict (dict space)
         or a list (list space) of Python values, and with ``vectorized=True`` a dict or list
         of columns, one array of ``n`` values per variable. An exception raised by ``fun`` or
-        a NaN or infinite value is a failure, handled as ``on_error`` says.
+        a NaN or infinite value is a failure, handled as ``on_error`` and ``on_nan`` say.
     x0, sigma0 : array-like, optional
         Continuous problems: the initial mean and standard deviation (scalar or per
         coordinate). Without ``x0``, finite ``bounds`` give the mean (the centre) and the
@@ -223,10 +227,14 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     chunksize : int, optional
         Points per task; default: the population split evenly over the workers.
     on_error : "raise", "worst" or "retry"
-        What a failure (an exception, NaN or ±inf) does: ``"raise"`` re-raises the
-        objective's exception with the point in ``exc.ceopt_x`` (ValueError for a non-finite
-        value); ``"worst"`` scores the point the worst possible value and goes on;
-        ``"retry"`` evaluates it again up to ``retries`` times, then scores it the worst.
+        What an exception raised by ``fun`` does: ``"raise"`` re-raises it with the point in
+        ``exc.ceopt_x`` and the run so far in ``exc.ceopt_result``; ``"worst"`` scores the
+        point the worst possible value and goes on; ``"retry"`` evaluates it again up to
+        ``retries`` times, then scores it the worst.
+    on_nan : "worst", "raise", "retry" or None
+        The same for a NaN or infinite value (``"raise"``: a ValueError). None (default): as
+        ``on_error`` when that is ``"worst"`` or ``"retry"``, else ``"worst"``, with one
+        RuntimeWarning per run; such points are counted in ``nfail``.
     timeout : float, optional
         Seconds one point may take before it is interrupted as a failure (POSIX; in this
         process or a process pool, where evaluations run in a main thread).
@@ -235,6 +243,12 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         to the file ``checkpoint`` every ``checkpoint_every`` iterations and at the end,
         atomically: a crash at any moment leaves the last good checkpoint. Continue with
         :func:`ceopt.resume`; an existing file is an error, never overwritten.
+    disp : bool or int
+        Show the run as it goes (:mod:`ceopt.progress`): with ``max_evals``, a progress bar
+        on standard error with the best value, the elite threshold and the spread; without,
+        a table of log lines (logger ``"ceopt"``, level INFO) at iterations 1-3, every 10th
+        to 100 and every 100th after; ``2``: a line every iteration. Restarts and the end of
+        the run get a line. Default: silent. ``verbose`` is a synonym (pycma's spelling).
     callback : callable, optional
         Called after every iteration as ``callback(intermediate_result)`` with an
         ``OptimizeResult`` (``x``, ``fun``, ``nit``, ``nfev``, ``dist``, ...). Returning
@@ -260,7 +274,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         dict of arrays, one entry per iteration, with ``nfev``, ``gamma`` (the elite
         threshold; with bounds it includes the boundary penalty; NaN for the separability test
         and coordinate sweeps, which have none), ``best`` (best so far),
-        ``mean`` (mean objective value of the population) and ``spread`` (of the distribution).
+        ``mean`` (mean objective value of the population), ``spread`` (of the distribution),
+        ``feasible`` and ``search`` (the local search: restarts made before the iteration).
         ``success`` is whether ``ftarget`` was reached when one is given, else whether the run
         converged (rather than running out of budget). ``nfail`` counts the points scored the
         worst after a failure, ``failures`` describes the first few, and ``nrestarts`` counts
@@ -281,9 +296,10 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
                 elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing, restarts=restarts,
                 max_evals=max_evals, max_iter=max_iter, ftarget=ftarget, seed=seed,
                 vectorized=vectorized, callback=callback, args=args, method=method,
-                workers=workers, chunksize=chunksize, on_error=on_error, retries=retries,
-                timeout=timeout, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                maximize=False, **options)
+                workers=workers, chunksize=chunksize, on_error=on_error, on_nan=on_nan,
+                retries=retries, timeout=timeout, checkpoint=checkpoint,
+                checkpoint_every=checkpoint_every, disp=disp, verbose=verbose, maximize=False,
+                **options)
 
 
 def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
@@ -305,14 +321,18 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
          constraints=None, polish=None, improve=None, improve_best=None,
          improve_order="random", dist=None,
          vectorized=False, callback=None, args=(),
-         workers=None, chunksize=None, on_error="raise", retries=2, timeout=None,
-         checkpoint=None, checkpoint_every=1, **solver_options) -> OptimizeResult:
+         workers=None, chunksize=None, on_error="raise", on_nan=None, retries=2, timeout=None,
+         checkpoint=None, checkpoint_every=1, disp=None, verbose=None,
+         **solver_options) -> OptimizeResult:
+    check_options(solver_options, "maximize" if solver_options["maximize"] else "minimize",
+                  minimize, CrossEntropy)
     if not callable(fun):
         raise TypeError("fun must be callable")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     if not isinstance(args, tuple):
         raise TypeError(f"args must be a tuple, got {type(args).__name__}")
+    disp = check_disp(disp, verbose)
     method = solver_options.get("method")
     # Integer coordinates keep a margin in a run without a budget; with one, restarts explore
     # instead (docs/spaces.md, "How it works": the measurements).
@@ -369,12 +389,13 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
     if checkpoint is not None:
         check_path(checkpoint, solver, space)
     evaluator = Evaluator(fun, vectorized=vectorized, args=args, workers=workers,
-                          chunksize=chunksize, on_error=on_error, retries=retries,
-                          worst=-np.inf if solver.maximize else np.inf, timeout=timeout)
+                          chunksize=chunksize, on_error=on_error, on_nan=on_nan,
+                          retries=retries, worst=-np.inf if solver.maximize else np.inf,
+                          timeout=timeout)
     phase = None if polish is None else LocalPhase(polish, constraints, bounds,
                                                     solver.maximize)
     return drive(solver, evaluator, callback, checkpoint, checkpoint_every, saved_at=None,
-                  space=space, phase=phase, improvement=improvement)
+                 space=space, phase=phase, improvement=improvement, disp=disp)
 
 
 def _improvement(improve, best, order, dist: Distribution,

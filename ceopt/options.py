@@ -9,6 +9,8 @@ the restart schedule (:mod:`ceopt.schedules`).
 from __future__ import annotations
 
 import difflib
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from ._checks import integer, real
@@ -21,17 +23,31 @@ RULE_OPTIONS = ("weights", "scale_control", "keep_best", "smoothing", "smoothing
 STOP_OPTIONS = ("tol_spread", "patience", "tol_fun", "search_evals")
 SCHEDULE_OPTIONS = ("separable",)
 OPTIONS = SIZE_OPTIONS + RULE_OPTIONS + STOP_OPTIONS + SCHEDULE_OPTIONS
+#: scipy.optimize's names for arguments that ceopt spells otherwise.
+SCIPY_NAMES = {"maxiter": "max_iter", "maxfev": "max_evals", "maxfun": "max_evals"}
 
 
-def check_options(options: dict[str, Any]) -> None:
-    """A TypeError naming an option no part takes, with the nearest one's name (``maxiter``
-    is ``max_iter``)."""
+def check_options(options: dict[str, Any], caller: str = "CrossEntropy",
+                  *takes: Callable) -> None:
+    """A TypeError for a keyword argument that neither the options nor the named parameters
+    of ``takes`` (functions or classes) include. It names ``caller``, the function the user
+    called, as Python's own error would, and the name meant: scipy's spelling's (``maxiter``
+    is ``max_iter``), else the closest of those names."""
+    known = OPTIONS + tuple(name for function in takes
+                            for name, parameter in inspect.signature(function).parameters.items()
+                            if parameter.kind is not parameter.VAR_KEYWORD)
     for name in options:
-        if name not in OPTIONS:
-            near = difflib.get_close_matches(name, OPTIONS + ("max_evals", "max_iter"), n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise TypeError(f"unexpected option {name!r}{hint}; besides the arguments it "
-                            f"names, it takes the options {', '.join(OPTIONS)}")
+        if name in known:
+            continue
+        if name in SCIPY_NAMES:
+            hint = f": scipy's {name} is {SCIPY_NAMES[name]} in ceopt"
+        else:
+            # A two-letter name shares one letter at most with the one meant (xo, x0).
+            near = difflib.get_close_matches(name, known, n=1,
+                                             cutoff=0.5 if len(name) <= 2 else 0.6)
+            hint = (f"; did you mean {near[0]}=?" if near
+                    else f"; help(ceopt.{caller}) lists the arguments it takes")
+        raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}{hint}")
 
 
 def picked(options: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

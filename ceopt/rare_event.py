@@ -41,6 +41,7 @@ from ._checks import fraction, generator, integer, real
 from .distributions import Distribution, LocationScale, Mixture, UnsupportedOperation
 from .evaluation import Evaluator
 from .improved_ce import climb_improved
+from .progress import BatchDisplay, check_disp
 
 #: Samples per level: this many per fitted parameter (and at least ``MIN_SAMPLES``).
 SAMPLES_PER_PARAM = 100
@@ -72,7 +73,8 @@ class RareEventResult:
     level's elite weights, ``ess`` that of the final stage's non-zero terms. ``converged``
     says whether the last level reached the target level. ``log_probability`` is the
     estimate's logarithm, computed in log space: it stays exact below 1e-308, where
-    ``probability`` underflows.
+    ``probability`` underflows. ``method`` and ``level`` are the arguments the estimate was
+    made with.
     """
 
     probability: float
@@ -90,6 +92,8 @@ class RareEventResult:
     final_samples: int = field(default=0)
     nfail: int = field(default=0)
     failures: list = field(default_factory=list)
+    method: str = field(default="multilevel")
+    level: float = field(default=np.nan)
 
     def __repr__(self) -> str:
         return (f"RareEventResult(probability={self.probability:.6g}, "
@@ -114,8 +118,10 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
                         seed: int | np.random.Generator | None = None,
                         vectorized: bool = True, workers: Any = None,
                         chunksize: int | None = None, on_error: str = "raise",
-                        retries: int = 2, timeout: float | None = None,
-                        callback: Callable[[NDArray, NDArray], Any] | None = None
+                        on_nan: str | None = None, retries: int = 2,
+                        timeout: float | None = None,
+                        callback: Callable[[NDArray, NDArray], Any] | None = None,
+                        disp: bool | int | None = None, verbose: bool | int | None = None
                         ) -> RareEventResult:
     """Estimate ``P(score(X) >= level)`` for ``X ~ nominal`` by multilevel CE.
 
@@ -166,7 +172,7 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     defensive_scale : float >= 1
     seed : int, numpy.random.Generator or None
     vectorized : bool
-    workers, chunksize, on_error, retries, timeout :
+    workers, chunksize, on_error, on_nan, retries, timeout :
         Where scores are computed and what a failure does, as in :func:`ceopt.minimize`.
         A failed sample scores -inf: it never reaches a level, so failures that would have
         been hits bias the estimate low (``nfail`` and ``failures`` say how many and why).
@@ -174,6 +180,11 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
         ``callback(X, S)`` with every batch of samples and their scores, in the order they
         were drawn (the levels', then the final stage's): to keep the samples, or to look for
         the likeliest hit as :func:`ceopt.estimate_failure_probability` does.
+    disp : bool or int
+        Show the estimate as it goes (:mod:`ceopt.progress`): with ``max_evals`` a progress
+        bar, else a log line per batch of samples (evaluations so far, the batch's highest
+        score, the share that reached ``level``), and the estimate at the end. Default:
+        silent. ``verbose`` is a synonym.
 
     Returns
     -------
@@ -183,8 +194,8 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     ------
     ValueError
         Bad arguments, too few elites for the proposal's fit, a score that returns non-finite
-        values, or a proposal (given or fitted) that gives probability 0 where the nominal
-        does not (the estimate would be biased).
+        values under ``on_nan="raise"``, or a proposal (given or fitted) that gives
+        probability 0 where the nominal does not (the estimate would be biased).
 
     Warns
     -----
@@ -244,9 +255,13 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
 
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
-    with Evaluator(score, vectorized=vectorized, workers=workers, chunksize=chunksize,
-                   on_error=on_error, retries=retries, worst=-np.inf, timeout=timeout) as scores:
-        scored = scores if callback is None else _reporting(scores, callback)
+    disp = check_disp(disp, verbose)
+    display = BatchDisplay(disp, level, max_evals) if disp else None
+    evaluator = Evaluator(score, vectorized=vectorized, workers=workers, chunksize=chunksize,
+                          on_error=on_error, on_nan=on_nan, retries=retries, worst=-np.inf,
+                          timeout=timeout)
+    with evaluator as scores:
+        scored = _reporting(scores, callback, display)
         if method == "improved":
             q, levels, level_ess, nfev, shortfall = climb_improved(
                 scored, nominal, q, level, n, target_cov, max_iter, smoothing, rng, _warn)
@@ -282,12 +297,16 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
     if hit.any() and prob < np.finfo(float).tiny:
         _warn(f"the probability, exp({log_prob:.1f}), is below float64's range: read "
               f"log_probability")
-    return RareEventResult(probability=prob, std_error=std, rel_error=rel,
-                           levels=np.array(levels), proposal=q, n_iter=len(levels),
-                           nfev=nfev, ess=ess, level_ess=np.array(level_ess),
-                           converged=converged, message=message, log_probability=log_prob,
-                           final_samples=final_samples, nfail=scores.n_failed,
-                           failures=list(scores.messages))
+    result = RareEventResult(probability=prob, std_error=std, rel_error=rel,
+                             levels=np.array(levels), proposal=q, n_iter=len(levels),
+                             nfev=nfev, ess=ess, level_ess=np.array(level_ess),
+                             converged=converged, message=message, log_probability=log_prob,
+                             final_samples=final_samples, nfail=scores.n_failed,
+                             failures=list(scores.messages), method=method, level=level)
+    if display is not None:
+        display.close(f"{message}: probability {prob:.6g}, relative error {rel:.3g}, "
+                      f"after {nfev:,} evaluations")
+    return result
 
 
 def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: float, n: int,
@@ -308,7 +327,7 @@ def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: floa
         gamma = min(level, float(np.quantile(S, 1 - rho, method="inverted_cdf")))
         if gamma == -np.inf:
             raise ValueError(f"at least {1 - rho:.0%} of a level's {n} scores failed: no "
-                             f"level can be set (see on_error)")
+                             f"level can be set (see on_error and on_nan)")
         if levels and gamma <= levels[-1]:
             # Ties hold the quantile on the last level (a discrete score): step to the next
             # attained value above it once as many samples as a normal elite set got there;
@@ -361,10 +380,18 @@ def _defensive(q: Distribution, share: float, scale: float) -> Mixture:
                    max_components=len(comps))
 
 
-def _reporting(scores: Callable, callback: Callable) -> Callable:
+def _reporting(scores: Callable, callback: Callable | None,
+               display: BatchDisplay | None) -> Callable:
+    """``scores``, telling the callback and the display about every batch."""
+    if callback is None and display is None:
+        return scores
+
     def scored(X: NDArray) -> NDArray:
         S = scores(X)
-        callback(X, S)
+        if callback is not None:
+            callback(X, S)
+        if display is not None:
+            display(S)
         return S
     return scored
 

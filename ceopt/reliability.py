@@ -37,6 +37,7 @@ from scipy.special import ndtri
 
 from .distributions import Distribution, Gaussian, Mixture, ShiftedNormal
 from .nataf import Nataf
+from .progress import BatchDisplay, check_disp
 from .rare_event import RareEventResult, RareEventWarning, estimate_rare_event
 
 #: Up to this many inputs the default proposal is a Gaussian mixture (improved CE).
@@ -94,15 +95,19 @@ class _StandardScore:
 
 
 class _DesignPoint:
-    """Watches every scored batch for the likeliest failing sample."""
+    """Watches every scored batch for the likeliest failing sample (and shows the batch on
+    ``display``, when given)."""
 
-    def __init__(self, rank: Callable[[NDArray], NDArray]):
+    def __init__(self, rank: Callable[[NDArray], NDArray], display: BatchDisplay | None = None):
         self.rank = rank  # larger is likelier
+        self.display = display
         self.best: NDArray | None = None
         self.best_rank = -np.inf
         self.score_max = -np.inf
 
     def __call__(self, X: NDArray, S: NDArray) -> None:
+        if self.display is not None:
+            self.display(S)
         self.score_max = max(self.score_max, float(np.max(S, initial=-np.inf)))
         failed = S >= 0
         if failed.any():
@@ -121,7 +126,8 @@ def estimate_failure_probability(
         smoothing: float = 0.7, target_cov: float = 1.5,
         seed: int | np.random.Generator | None = None, vectorized: bool = True,
         workers: Any = None, chunksize: int | None = None, on_error: str = "raise",
-        retries: int = 2, timeout: float | None = None) -> FailureResult:
+        on_nan: str | None = None, retries: int = 2, timeout: float | None = None,
+        disp: bool | int | None = None, verbose: bool | int | None = None) -> FailureResult:
     """Estimate ``P(g(X) <= 0)`` with its reliability index, design point and importance
     factors.
 
@@ -145,9 +151,13 @@ def estimate_failure_probability(
         As in :func:`estimate_rare_event` (the share of the final stage drawn from the
         proposal widened 1.5 times); default :data:`DEFENSIVE` for the default mixture,
         0 otherwise.
-    final_samples, max_evals, max_iter, smoothing, target_cov, seed, vectorized, workers, chunksize,
-    on_error, retries, timeout :
+    final_samples, max_evals, max_iter, smoothing, target_cov, seed :
         As in :func:`estimate_rare_event`.
+    vectorized, workers, chunksize, on_error, retries, timeout :
+        As in :func:`estimate_rare_event`.
+    disp : bool or int
+        Show the estimate as it goes, as :func:`estimate_rare_event` does, with the lowest
+        ``g`` of each batch and the share that failed. ``verbose`` is a synonym.
 
     Returns
     -------
@@ -194,7 +204,9 @@ def estimate_failure_probability(
             return -np.einsum("ij,ij->i", u, u)
 
     method = method or "multilevel"
-    watch = _DesignPoint(rank)
+    disp = check_disp(disp, verbose)
+    display = BatchDisplay(disp, 0.0, max_evals, flip=True) if disp else None
+    watch = _DesignPoint(rank, display)
     res = estimate_rare_event(
         _StandardScore(g, model, vectorized), nominal, 0.0, proposal=q, n_samples=n_samples,
         final_samples=final_samples, max_evals=max_evals,
@@ -202,7 +214,10 @@ def estimate_failure_probability(
         smoothing=smoothing,
         method=method, target_cov=target_cov, seed=seed,
         vectorized=vectorized, workers=workers, chunksize=chunksize, on_error=on_error,
-        retries=retries, timeout=timeout, callback=watch)
+        on_nan=on_nan, retries=retries, timeout=timeout, callback=watch)
+    if display is not None:
+        display.close(f"{res.message}: probability {res.probability:.6g}, relative "
+                      f"error {res.rel_error:.3g}, after {res.nfev:,} evaluations")
     found = {f.name: getattr(res, f.name) for f in fields(RareEventResult)}
     if method == "multilevel":
         found["levels"] = -res.levels  # the values of g reached

@@ -204,12 +204,16 @@ def test_nan_from_minimize_objective_is_a_failure_that_worst_scores_out():
         v[X[:, 0] < 0] = np.nan
         return v
 
-    with pytest.raises(ValueError, match="returned nan at x = .*on_error='worst'"):
-        ceopt.minimize(f, np.array([0.5, 0.5]), vectorized=True, seed=0)
+    with pytest.warns(RuntimeWarning, match="on_nan's default scores them the worst"):
+        res = ceopt.minimize(f, np.array([0.5, 0.5]), vectorized=True, seed=0, max_iter=40)
+    assert np.isfinite(res.fun) and res.x[0] >= 0 and res.nfail > 0
     res = ceopt.minimize(f, np.array([0.5, 0.5]), vectorized=True, seed=0, max_iter=40,
                          on_error="worst")
     assert np.isfinite(res.fun) and res.x[0] >= 0
     assert res.nfail > 0 and res.failures[0].startswith("returned nan at x = [-")
+    with pytest.raises(ValueError, match="on_nan"):  # the old default, one option away
+        ceopt.minimize(f, np.array([0.5, 0.5]), vectorized=True, seed=0, max_iter=40,
+                       on_nan="raise")
 
 
 def test_too_many_nans_told_is_a_clear_error():

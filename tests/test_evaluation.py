@@ -130,7 +130,7 @@ def test_retry_evaluates_a_failed_point_again_before_scoring_it_the_worst():
 
 def test_nan_and_inf_follow_the_same_policy():
     with pytest.raises(ValueError, match="returned nan at x = .*non-finite"):
-        Evaluator(nan_right)(X)
+        Evaluator(nan_right, on_nan="raise")(X)
     ev = Evaluator(nan_right, on_error="retry", retries=2)
     assert np.array_equal(ev(X), [0.25, np.inf, 0.5, np.inf, np.inf])
     assert ev.n_failed == 3 and ev.n_retried == 6

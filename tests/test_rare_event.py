@@ -160,10 +160,12 @@ def test_bad_input_is_a_clear_error(kwargs, error, match):
         estimate_rare_event(total, DiagGaussian(np.zeros(3), 1.0), **kwargs)
 
 
-def test_non_finite_scores_are_an_error():
-    with pytest.raises(ValueError, match="non-finite"):
-        estimate_rare_event(lambda X: np.where(X[:, 0] > 1, np.nan, X.sum(axis=1)),
-                            DiagGaussian(np.zeros(3), 1.0), 5.0, seed=0)
+def test_non_finite_scores_are_counted_as_missing_the_level_with_a_warning():
+    with pytest.warns(RuntimeWarning, match="on_nan"):
+        res = estimate_rare_event(lambda X: np.where(X[:, 0] > 1, np.nan, X.sum(axis=1)),
+                                  DiagGaussian(np.zeros(3), 1.0), 5.0, seed=0)
+    assert res.nfail > 0 and res.failures[0].startswith("returned nan")
+    assert res.probability < st.norm.sf(5.0 / np.sqrt(3.0))  # the NaN half never hits
 
 
 def test_tiny_probabilities_do_not_underflow():

@@ -79,11 +79,15 @@ class Box(BoundaryHandler):
     @classmethod
     def parse(cls, bounds: Bounds | Sequence | None, dim: int | None = None,
               integrality: NDArray | None = None) -> Box | None:
-        """Read scipy-style bounds: a ``scipy.optimize.Bounds`` or ``dim`` (low, high) pairs.
+        """Read scipy-style bounds: a ``scipy.optimize.Bounds``, ``dim`` (low, high) pairs, or
+        the two arrays ``(lb, ub)`` that ``Bounds(lb, ub)`` takes.
 
-        ``None`` for a side (in a pair) means unbounded, as in scipy. A single pair is applied
-        to every coordinate when ``dim`` is known. With ``integrality`` but no bounds, the
-        box is unbounded and only rounds.
+        ``None`` for a side means unbounded, as in scipy. A single pair is applied to every
+        coordinate when ``dim`` is known, and so are scalar ``(lb, ub)``. Two pairs of two
+        numbers, ``[(0, 1), (2, 3)]``, are read as pairs (coordinate 0 in [0, 1], 1 in
+        [2, 3]), as scipy's ``minimize`` reads them: ``(lb, ub)`` of two coordinates is the
+        same list, and ``Bounds(lb, ub)`` says it without ambiguity. With ``integrality``
+        but no bounds, the box is unbounded and only rounds.
         """
         if bounds is None:
             if integrality is None:
@@ -96,19 +100,11 @@ class Box(BoundaryHandler):
             try:
                 bounds = list(bounds)
             except TypeError:
-                raise TypeError(f"bounds must be a scipy.optimize.Bounds or a sequence of "
-                                f"(low, high) pairs, got {type(bounds).__name__}") from None
-            try:
-                pairs = np.array([[-np.inf if v is None else v for v in pair] for pair in bounds],
-                                 dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ValueError("bounds must be a scipy.optimize.Bounds or a sequence of "
-                                 "(low, high) pairs") from None
-            if pairs.ndim != 2 or pairs.shape[1] != 2:
-                raise ValueError(f"bounds must be (low, high) pairs, got shape {pairs.shape}")
-            low, high = pairs[:, 0], pairs[:, 1]
-            # None as an upper bound means +inf; the list comprehension used -inf for both.
-            high = np.where([pair[1] is None for pair in bounds], np.inf, high)
+                raise TypeError(f"bounds must be a scipy.optimize.Bounds, a sequence of "
+                                f"(low, high) pairs or the arrays (lb, ub), got "
+                                f"{type(bounds).__name__}") from None
+            sides = _sides(bounds) if len(bounds) == 2 else None
+            low, high = _pairs(bounds) if sides is None else sides
         if dim is not None:
             if low.size == 1:
                 low, high = np.full(dim, low.item()), np.full(dim, high.item())
@@ -211,3 +207,45 @@ def check_integrality(integrality: NDArray | None, dim: int | None) -> NDArray[n
         raise ValueError(f"integrality has {mask.size} entries, the problem has {dim} "
                          "coordinates")
     return mask.astype(bool)
+
+
+def _side(values: Any, unbounded: float) -> NDArray[np.float64]:
+    """One side of the bounds as floats, ``None`` (anywhere) meaning ``unbounded``."""
+    if values is None:
+        return np.array(unbounded)
+    if np.ndim(values) == 0:
+        return np.array(values, dtype=np.float64)
+    return np.array([unbounded if v is None else v for v in values], dtype=np.float64)
+
+
+def _pairs(bounds: list) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``low`` and ``high`` from a list of (low, high) pairs."""
+    try:
+        if any(np.ndim(pair) != 1 or len(pair) != 2 for pair in bounds):
+            raise ValueError
+        low = _side([pair[0] for pair in bounds], -np.inf)
+        high = _side([pair[1] for pair in bounds], np.inf)
+    except (TypeError, ValueError):
+        raise ValueError("bounds must be a scipy.optimize.Bounds, a sequence of (low, high) "
+                         "pairs, or the arrays (lb, ub) of the same length") from None
+    return low, high
+
+
+def _sides(bounds: list) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """``low`` and ``high`` from two entries read as the arrays ``(lb, ub)``, or None when they
+    are pairs: two entries of two values each (the ambiguous case, read as scipy's
+    ``minimize`` reads it)."""
+    lb, ub = bounds
+    if all(np.ndim(side) == 1 and len(side) == 2 for side in bounds):
+        return None  # two (low, high) pairs
+    try:
+        low, high = _side(lb, -np.inf), _side(ub, np.inf)
+    except (TypeError, ValueError):
+        return None  # not arrays of numbers: let the pairs' reading say what is wrong
+    if low.ndim > 1 or high.ndim > 1:
+        return None
+    if low.ndim == high.ndim == 1 and low.size != high.size:
+        raise ValueError(f"bounds (lb, ub) must have the same length, got {low.size} and "
+                         f"{high.size}")
+    low, high = np.broadcast_arrays(low, high)
+    return low, high

@@ -29,7 +29,7 @@ NOISY_DEFAULTS = {"method": "adaptive", "scale_control": "path", "keep_best": Fa
 NOISY_EPISODES = 4
 
 HISTORY_FIELDS = ("nfev", "env_steps", "time", "gamma", "best", "mean", "policy_return",
-                  "spread", "episodes")
+                  "spread", "episodes", "search")
 
 
 def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
@@ -256,7 +256,7 @@ def _search(es: CrossEntropy, train: EpisodeReturn, evaluation: EpisodeReturn,
             n_checked += k
             row = (es.nfev + n_checked, train.env_steps + evaluation.env_steps,
                    time.perf_counter() - t0, es.gamma, scores.max(), scores.mean(), fun,
-                   es.dist.spread, played.shape[1])
+                   es.dist.spread, played.shape[1], es.nrestarts)
             if log.record(row, x, fun, best=scores.max(), mean=scores.mean(), policy=fun):
                 es.request_stop()
     return passed, log
