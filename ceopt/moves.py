@@ -4,13 +4,15 @@ A move set numbers the moves from a point ``0 .. count(n) - 1`` and makes the ne
 batch of points reaches by the moves asked for, so that a local search evaluates many of them
 in one call of a vectorised objective:
 
-| name | space | a neighbour | neighbours of one point |
-|---|---|---|---|
-| ``"2opt"`` | permutations | ``x[i..j]`` reversed (a tour: two edges replaced) | n (n - 1) / 2 |
-| ``"swap"`` | permutations | two items exchanged | n (n - 1) / 2 |
-| ``"insert"`` | permutations | one item moved to another place, the rest shifted | (n - 1)² |
-| ``"oropt"`` | permutations | a stretch of 1-3 items moved, in its order | about 3 n² |
-| ``"flip"`` | bits | one bit flipped | n |
+============  ============  =================================================  ====================
+name          space         a neighbour                                        neighbours per point
+============  ============  =================================================  ====================
+``"2opt"``    permutations  ``x[i..j]`` reversed (a tour: two edges replaced)  n (n - 1) / 2
+``"swap"``    permutations  two items exchanged                                n (n - 1) / 2
+``"insert"``  permutations  one item moved to another place, the rest shifted  (n - 1)²
+``"oropt"``   permutations  a stretch of 1-3 items moved, in its order         about 3 n²
+``"flip"``    bits          one bit flipped                                    n
+============  ============  =================================================  ====================
 
 Names joined by ``+`` combine permutation moves (``"2opt+oropt"``: :class:`Combined`). The
 permutation moves rearrange places, the same way for every point: each set is a table of

@@ -34,10 +34,11 @@ class Gaussian(Normal):
 
     Parameters
     ----------
-    mean : array, shape (dim,)
-    cov : array, shape (dim, dim), symmetric positive definite. A scalar or a vector is read
-        as ``variance * I`` or ``diag(variances)``.
-    min_std : float or array, shape (dim,)
+    mean : array of shape ``(dim,)``
+    cov : array of shape ``(dim, dim)``
+        Symmetric positive definite. A scalar or a vector is read as ``variance * I`` or
+        ``diag(variances)``.
+    min_std : float or array of shape ``(dim,)``
         Floor, one for all coordinates or one each: :meth:`fit` adds ``diag(min_std**2)``
         (plus a relative jitter, :data:`JITTER`) to the fitted covariance, so no direction's
         standard deviation falls below ``min_std``, and :meth:`smooth` scales a coordinate

@@ -37,6 +37,9 @@ MAX_WIDTH = 1e6
 class MLPPolicy:
     """A feed-forward network policy: ``obs -> hidden layers -> action``.
 
+    The flat vector holds, layer by layer, the weight matrix ``(fan_in, fan_out)`` in row-major
+    order and then the bias ``(fan_out,)``.
+
     Parameters
     ----------
     observation_space : gymnasium.spaces.Box or Discrete
@@ -46,9 +49,6 @@ class MLPPolicy:
     activation : {"tanh", "relu"}
         Hidden-layer non-linearity (tanh keeps every unit's output bounded, which suits a
         search in parameter space; relu is the usual choice for gradient training).
-
-    The flat vector holds, layer by layer, the weight matrix ``(fan_in, fan_out)`` in row-major
-    order and then the bias ``(fan_out,)``.
 
     Example
     -------

@@ -147,6 +147,11 @@ class EpisodeReturn:
     batched rollout. Each call plays fresh episodes: its reset seed is drawn from a generator
     made from ``seed``, so the same seed gives the same sequence of returns.
 
+    Attributes ``env_steps`` and ``episodes_played`` count the steps and episodes played so far
+    (only counted steps: none after an episode ended). The vector environments it builds (one
+    per batch size) stay open for the next call until :meth:`close`, or the end of a ``with``
+    block.
+
     Parameters
     ----------
     env_id : str
@@ -161,11 +166,6 @@ class EpisodeReturn:
     seed : int, numpy.random.Generator or None
     **env_kwargs
         Passed on to ``gymnasium.make_vec``.
-
-    Attributes ``env_steps`` and ``episodes_played`` count the steps and episodes played so far
-    (only counted steps: none after an episode ended). The vector environments it builds (one
-    per batch size) stay open for the next call until :meth:`close`, or the end of a ``with``
-    block.
 
     Example
     -------
