@@ -45,6 +45,11 @@ def plot(result: Any, path: str | os.PathLike | None = None, *,
          fig: Figure | SubFigure | None = None, title: str | None = None) -> Figure:
     """Draw a run's history, or a rare-event estimate's stages, and return the figure.
 
+    Values are drawn in the user's sign (a maximisation's rise). Their axis is logarithmic
+    when every value drawn is positive, else symmetric-logarithmic (linear near 0, which
+    the axis label gives): either way the numbers on it are the values themselves. To see
+    the approach to a non-zero optimum, plot ``history["best"] - res.fun`` yourself.
+
     Parameters
     ----------
     result : OptimizeResult or RareEventResult
@@ -64,11 +69,6 @@ def plot(result: Any, path: str | os.PathLike | None = None, *,
     -------
     matplotlib.figure.Figure
         The figure drawn (``fig``'s own figure when ``fig`` is a SubFigure).
-
-    Values are drawn in the user's sign (a maximisation's rise). Their axis is logarithmic
-    when every value drawn is positive, else symmetric-logarithmic (linear near 0, which
-    the axis label gives): either way the numbers on it are the values themselves. To see
-    the approach to a non-zero optimum, plot ``history["best"] - res.fun`` yourself.
     """
     _import_matplotlib()
     if title is not None and not isinstance(title, str):
@@ -101,7 +101,7 @@ def _import_matplotlib() -> None:
         import matplotlib  # noqa: F401
     except ImportError as exc:
         raise ImportError('ceopt.plot needs matplotlib: pip install matplotlib (or pip '
-                          'install "ceopt[plot]")') from exc
+                          'install ".[plot]" in the ceopt checkout)') from exc
 
 
 def _check_path(path: Any) -> Path:

@@ -17,7 +17,8 @@ pytest.importorskip("myst_parser")
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 # The guide pages written for the site, whose python blocks are whole programs.
-EXAMPLE_PAGES = ["index.md", "continuous.md", "discrete.md", "rl.md", "workers.md"]
+EXAMPLE_PAGES = ["index.md", "continuous.md", "discrete.md", "rl.md", "workers.md",
+                 "progress.md"]
 
 
 def sphinx_build(source: Path, out: Path) -> subprocess.CompletedProcess:

@@ -10,7 +10,8 @@
 try:
     import gymnasium  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the installation
-    raise ImportError('ceopt.rl needs gymnasium: pip install "ceopt[gym]"') from exc
+    raise ImportError('ceopt.rl needs gymnasium: pip install gymnasium (or pip install ".[gym]" '
+                      'in the ceopt checkout)') from exc
 
 from .episode import episode_cross_entropy
 from .io import load_policy, save_policy
