@@ -185,6 +185,7 @@ def test_a_budget_spent_on_restarts_is_a_success():
     assert first.status == 3 and first.nrestarts == 0 and not first.success
 
 
+@pytest.mark.slow
 def test_resume_with_a_larger_budget_goes_on_restarting(tmp_path):
     kw = dict(x0=np.ones(2), vectorized=True, seed=0, tol_spread=1e-3, separable=False)
     alone = ceopt.minimize(sphere, **kw)

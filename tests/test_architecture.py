@@ -218,6 +218,7 @@ def test_the_backend_runs_the_evaluations():
     np.testing.assert_array_equal(serial.x, threaded.x)
 
 
+@pytest.mark.slow
 def test_a_run_of_parts_defined_here_checkpoints_and_resumes_bit_for_bit(tmp_path):
     """Each part says how its state is saved; the checkpoint names them, and a resume finds
     them in the registries."""

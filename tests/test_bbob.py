@@ -7,6 +7,7 @@ import math
 import re
 import shutil
 import sys
+from importlib.util import find_spec
 from operator import itemgetter
 from pathlib import Path
 
@@ -23,6 +24,9 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))  # small_budget.py, tested at the end
 
 TINY = ["--quick", "--budget", "20", "--quiet", "--jobs", "2"]
+# The report draws its figures with matplotlib (in the bench extra).
+needs_matplotlib = pytest.mark.skipif(find_spec("matplotlib") is None,
+                                      reason="needs matplotlib (pip install '.[bench]')")
 
 
 def bench(*argv: str) -> int:
@@ -92,6 +96,7 @@ def test_restarts_go_on_until_the_recorder_stops_and_a_start_that_evaluates_noth
     assert bbob_solvers.run_with_restarts(lambda *a: None, idle, np.random.default_rng(0)) == 1
 
 
+@pytest.mark.bench
 @pytest.mark.parametrize("solver", sorted(bbob_solvers.ALL))
 @pytest.mark.parametrize("function", [1, 15])  # sphere: the last target is reached; Rastrigin
 def test_every_solver_evaluates_only_through_the_recorder(solver, function):
@@ -109,6 +114,7 @@ def test_every_solver_evaluates_only_through_the_recorder(solver, function):
 
 
 # -- f_opt -------------------------------------------------------------------------------------
+@pytest.mark.bench
 @pytest.mark.parametrize("dim", [2, 10])
 def test_fopt_from_the_logger_is_the_value_at_the_optimum(dim, tmp_path, monkeypatch):
     """The logger's Fopt against f(x_opt), x_opt from cocoex's unofficial _best_parameter."""
@@ -147,6 +153,7 @@ def test_ecdf_steps_up_by_one_triple_at_each_hit_and_ends_at_the_budget():
     assert y == pytest.approx([0, 1 / 20, 2 / 20, 3 / 20, 3 / 20])
 
 
+@needs_matplotlib
 def test_a_run_of_some_groups_only_is_reported_with_the_others_left_empty(tmp_path):
     runs = [dict(run([5, 50, *[math.nan] * 8], solver=s), seed=1, fopt=0.0, evals=200,
                  starts=1, best=0.5, seconds=0.1) for s in ("ceopt-diag", "de")]
@@ -156,6 +163,7 @@ def test_a_run_of_some_groups_only_is_reported_with_the_others_left_empty(tmp_pa
     assert "nan" not in text and (tmp_path / "bbob-ecdf-d2.png").exists()
 
 
+@needs_matplotlib
 def test_the_ablation_table_gives_each_change_against_the_row_it_modifies(tmp_path):
     nan = math.nan
 
@@ -207,6 +215,8 @@ def table_after(text: str, heading: str) -> list[list[str]]:
     return rows[2:]  # without header and rule
 
 
+@pytest.mark.bench
+@pytest.mark.slow
 def test_quick_tables_hold_a_row_per_solver_and_fractions_within_zero_and_one(quick):
     text = (quick / "bbob.md").read_text()
     solvers = set(bbob_solvers.SOLVERS)
@@ -227,6 +237,8 @@ def test_quick_tables_hold_a_row_per_solver_and_fractions_within_zero_and_one(qu
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
 
 
+@pytest.mark.bench
+@pytest.mark.slow
 def test_quick_runs_spend_the_budget_and_fractions_fall_as_the_target_gets_harder(quick):
     runs = measure.read_runs(quick / "bbob-runs.csv")
     assert len(runs) == len(bbob_solvers.SOLVERS) * 5 * 2 * 3  # functions, dims, instances
@@ -246,6 +258,8 @@ def test_quick_runs_spend_the_budget_and_fractions_fall_as_the_target_gets_harde
         assert per_target == sorted(per_target, reverse=True), solver
 
 
+@pytest.mark.bench
+@pytest.mark.slow
 def test_update_reruns_only_the_named_solvers_and_keeps_the_others(quick, tmp_path, capsys):
     shutil.copytree(quick, tmp_path / "out")
     before = measure.read_runs(tmp_path / "out" / "bbob-runs.csv")
@@ -264,6 +278,8 @@ def test_update_reruns_only_the_named_solvers_and_keeps_the_others(quick, tmp_pa
     assert "other settings" in capsys.readouterr().err
 
 
+@pytest.mark.bench
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_runs_on_any_number_of_processes(quick, tmp_path):
     assert bench("--jobs", "1", "--out", str(tmp_path)) == 0  # the last --jobs counts
 
@@ -316,9 +332,9 @@ def test_the_oracle_takes_each_functions_best_setting_and_best_single_the_best_o
     assert small_budget.best_single(runs)[1] == "a"
 
 
+@pytest.mark.bench
 @pytest.mark.parametrize("solver", ["ceopt", "cma"])
 def test_a_small_budget_run_spends_at_most_100_d_with_each_setting(solver):
-    pytest.importorskip("cma")
     import small_budget
     problem = bbob_solvers.suite([8], [2], [1])[0]
     fopt = bbob_solvers.fopt_of(problem)

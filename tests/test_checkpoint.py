@@ -65,6 +65,7 @@ def run_script(body: str, path: Path) -> subprocess.CompletedProcess:
                           timeout=120)
 
 
+@pytest.mark.slow  # each run is a fresh interpreter, killed mid-way
 @pytest.mark.parametrize("every", [1, 4])
 def test_a_run_killed_mid_way_resumes_bit_identical(tmp_path, every):
     path = tmp_path / "run.ckpt"
@@ -87,6 +88,7 @@ def test_a_run_killed_mid_way_resumes_bit_identical(tmp_path, every):
     assert full.nrestarts == 1  # and the restart after it happened alike
 
 
+@pytest.mark.slow
 def test_a_kill_before_the_rename_leaves_the_previous_checkpoint(tmp_path):
     path = tmp_path / "run.ckpt"
     killed = run_script("""
@@ -107,6 +109,7 @@ def test_a_kill_before_the_rename_leaves_the_previous_checkpoint(tmp_path):
     same_run(ceopt.resume(path, f), full)
 
 
+@pytest.mark.slow
 def test_a_kill_half_way_through_writing_leaves_the_previous_checkpoint(tmp_path):
     path = tmp_path / "run.ckpt"
     killed = run_script("""
@@ -222,7 +225,7 @@ def test_loading_a_checkpoint_never_unpickles(tmp_path, monkeypatch):
     same_run(ceopt.resume(path, f), full)
 
 
-@pytest.mark.parametrize("name", ["local-search", "sweep"])
+@pytest.mark.parametrize("name", ["local-search", pytest.param("sweep", marks=pytest.mark.slow)])
 def test_a_checkpoint_of_this_format_committed_earlier_still_resumes(name, tmp_path):
     """tests/data holds checkpoints written when format 7 was made (by
     tests/data/make_checkpoints.py): a change to the code that keeps the format must still

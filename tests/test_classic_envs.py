@@ -1,14 +1,20 @@
 """The numpy vector environments of Pendulum and MountainCarContinuous (ceopt.rl.classic)
 against gymnasium's own environments."""
 
-import gymnasium as gym
 import numpy as np
 import pytest
 from scipy import stats
 
-from ceopt.rl import EpisodeReturn, policy_search
-from ceopt.rl.classic import MountainCarContinuousVectorEnv, PendulumVectorEnv, classic_vector_env
-from ceopt.rl.rollout import has_native_vector_env, make_vector_env
+gym = pytest.importorskip("gymnasium", reason="needs gymnasium (pip install '.[gym]')")
+from ceopt.rl import EpisodeReturn, policy_search  # noqa: E402
+from ceopt.rl.classic import (  # noqa: E402
+    MountainCarContinuousVectorEnv,
+    PendulumVectorEnv,
+    classic_vector_env,
+)
+from ceopt.rl.rollout import has_native_vector_env, make_vector_env  # noqa: E402
+
+pytestmark = pytest.mark.gym
 
 CASES = [("Pendulum-v1", {}), ("Pendulum-v1", {"g": 9.81}),
          ("MountainCarContinuous-v0", {}), ("MountainCarContinuous-v0", {"goal_velocity": 0.01})]

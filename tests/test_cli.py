@@ -47,6 +47,7 @@ def test_subcommand_help_documents_force_and_the_output_folders(capsys):
     assert "pip install cma coco-experiment matplotlib tqdm" in bench
 
 
+@pytest.mark.slow
 def test_python_dash_m_ceopt_runs_the_command():
     proc = subprocess.run([sys.executable, "-m", "ceopt", "--version"], capture_output=True,
                           text=True, timeout=120)
@@ -60,7 +61,6 @@ def test_python_dash_m_ceopt_runs_the_command():
 @pytest.fixture
 def no_training(monkeypatch):
     """Make any training an error, to show that a refusal comes before it."""
-    pytest.importorskip("gymnasium")
     import ceopt.rl.cli
 
     def train(*args, **kwargs):
@@ -68,6 +68,7 @@ def no_training(monkeypatch):
     monkeypatch.setattr(ceopt.rl.cli, "_train", train)
 
 
+@pytest.mark.gym
 @pytest.mark.parametrize("existing", ["npz", "png", "both"])
 def test_an_earlier_policy_is_kept_and_nothing_is_trained(existing, tmp_path, capsys,
                                                           no_training):
@@ -84,8 +85,8 @@ def test_an_earlier_policy_is_kept_and_nothing_is_trained(existing, tmp_path, ca
         suffixes)
 
 
+@pytest.mark.gym
 def test_no_plot_ignores_an_earlier_curve_and_force_replaces_the_policy(tmp_path, capsys):
-    pytest.importorskip("gymnasium")
     from ceopt.rl.io import load_policy
 
     npz = tmp_path / "CartPole-v1-param-linear-seed0.npz"
@@ -104,9 +105,8 @@ def test_no_plot_ignores_an_earlier_curve_and_force_replaces_the_policy(tmp_path
 
 
 # -- ceopt bench ---------------------------------------------------------------------------------
+@pytest.mark.bench
 def test_bench_quick_writes_its_table_and_keeps_it_unless_forced(tmp_path, capsys, monkeypatch):
-    pytest.importorskip("cocoex")
-    pytest.importorskip("cma")
     out = tmp_path / "results"
     assert main([*TINY_BENCH, "--out", str(out)]) == 0
     text = (out / "bbob.md").read_text()

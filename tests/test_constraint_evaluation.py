@@ -105,7 +105,7 @@ def test_a_nan_constraint_raises_by_default_naming_it_and_the_way_out():
                        constraints=NonlinearConstraint(nan_at_negative_x, -INF, 0))
 
 
-@pytest.mark.parametrize("failing", ["nan", "raises"])
+@pytest.mark.parametrize("failing", [pytest.param("nan", marks=pytest.mark.slow), "raises"])
 def test_under_on_error_worst_a_failing_constraint_makes_its_point_infeasible(failing):
     def fails(v):
         if v[0] < 0 and failing == "raises":
@@ -206,6 +206,7 @@ def test_constraints_run_on_worker_processes_and_give_the_serial_run():
                        constraints={"type": "ineq", "fun": lambda v: v[0]})
 
 
+@pytest.mark.slow
 def test_a_constraints_first_run_with_failures_resumes_bit_for_bit(tmp_path):
     kw = dict(x0=[0.0, 0.0], sigma0=1.0, seed=7, max_evals=600, constraints=POINT_CONS,
               constraints_first=True, on_error="worst")

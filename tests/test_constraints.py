@@ -130,7 +130,9 @@ def objective(v):
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS)
-@pytest.mark.parametrize("seed", range(3))
+# One seed per spelling in the fast tests (pytest -m "not slow"), all three in the full run.
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow),
+                                  pytest.param(2, marks=pytest.mark.slow)])
 def test_the_issues_problem_reaches_its_optimum_on_the_boundary(spelling, seed):
     # min (x-2)^2 + (y-1)^2 s.t. x^2 <= y, x + y <= 2: the optimum (1, 1), f = 1, is a corner
     # of the feasible set, where both constraints are active.
@@ -167,6 +169,7 @@ def test_maximize_on_a_disc_returns_feasible_points_only(seed):
     assert 2 - 2e-3 <= res.fun <= 2
 
 
+@pytest.mark.slow
 def test_a_constrained_run_resumes_bit_for_bit_and_needs_its_constraints(tmp_path):
     cons = NonlinearConstraint(lambda X: X[:, 0] ** 2 - X[:, 1], -INF, 0)
     kw = dict(x0=[0.0, 0.0], sigma0=1.0, vectorized=True, seed=4, max_evals=2000)
@@ -209,6 +212,7 @@ def test_constraints_with_what_they_cannot_go_with_are_refused():
                        constraints={"type": "ineq", "fun": lambda v: np.nan})
 
 
+@pytest.mark.slow
 def test_the_example_of_docs_constraints_runs_and_prints_what_it_says(capsys):
     import pathlib
     import re
@@ -226,7 +230,8 @@ def test_the_example_of_docs_constraints_runs_and_prints_what_it_says(capsys):
 
 
 # -- polish= ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow),
+                                  pytest.param(2, marks=pytest.mark.slow)])
 def test_the_polish_reaches_a_curved_boundary_and_never_returns_an_infeasible_point(seed):
     disc = NonlinearConstraint(lambda v: v @ v, -INF, 2)
     plain = ceopt.maximize(lambda v: v[0] + v[1], x0=[0.0, 0.0], seed=seed, max_evals=3000,
@@ -281,6 +286,7 @@ def test_the_best_point_of_every_local_search_is_polished():
     assert res.constr_violation == 0 and res.fun == pytest.approx(0.5, abs=1e-10)
 
 
+@pytest.mark.slow
 def test_the_polish_takes_cobyqa_by_name_and_refuses_other_names():
     disc = NonlinearConstraint(lambda v: v @ v, -INF, 2)
     res = ceopt.maximize(lambda v: v[0] + v[1], x0=[0.0, 0.0], seed=0, max_evals=1500,
@@ -294,6 +300,7 @@ def test_the_polish_takes_cobyqa_by_name_and_refuses_other_names():
 @settings(max_examples=25, deadline=None)
 @given(start=hs.lists(hs.floats(-3, 3), min_size=2, max_size=2),
        method=hs.sampled_from(["slsqp", "cobyqa"]))
+@pytest.mark.slow
 def test_a_polish_from_anywhere_returns_a_feasible_point_or_none(start, method):
     from ceopt.handlers import Box
     from ceopt.polish import Polish

@@ -146,6 +146,7 @@ def test_a_sweep_never_chooses_nan():
 
 
 # -- in the CE loop ----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_sweeps_solve_separable_rastrigin_where_the_gaussian_alone_does_not():
     """The gain they bring (BBOB f3/f4 in benchmarks/results/bbob.md): measured, 10 of 10
     seeds reach 1e-8 in 5000 evaluations with sweeps and none without."""
@@ -271,6 +272,7 @@ def test_maximising_sweeps_as_minimising_the_negative():
     assert low.fun == -high.fun and low.nfev == high.nfev
 
 
+@pytest.mark.slow
 def test_a_run_interrupted_mid_sweep_resumes_bit_identical(tmp_path):
     kw = dict(bounds=BOX5, vectorized=True, max_evals=5000, seed=4)
     full = ceopt.minimize(shifted_rastrigin, **kw)
@@ -350,6 +352,7 @@ def test_a_run_resumed_mid_sweep_with_a_smaller_budget_polishes_with_the_rest(tm
     assert not np.isnan(rest.history["gamma"][-1])  # the polish spent it
 
 
+@pytest.mark.slow
 def test_a_run_started_without_a_budget_is_never_tested_even_if_resumed_with_one(tmp_path):
     """The test is the first population or never: a resumed budget brings IPOP restarts,
     not the test or sweeps (documented under ``separable``)."""

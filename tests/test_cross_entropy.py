@@ -41,6 +41,7 @@ def test_scalar_and_vectorized_objectives_agree():
     assert a.fun == b.fun
 
 
+@pytest.mark.slow
 @given(seed=hs.integers(0, 2**63), family=hs.sampled_from(["diag", "full"]))
 def test_same_seed_same_run_different_seed_different_run(seed, family):
     kw = dict(x0=np.ones(3), dist=family, vectorized=True, max_iter=15)

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("sphinx")
-pytest.importorskip("myst_parser")
+pytest.importorskip("sphinx", reason="needs sphinx (pip install '.[docs]')")
+pytest.importorskip("myst_parser", reason="needs myst-parser (pip install '.[docs]')")
+
+pytestmark = pytest.mark.docs
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

@@ -255,6 +255,7 @@ def test_rare_event_estimation_on_workers_equals_serial_and_reports_failures():
 
 
 # -- Dask ------------------------------------------------------------------------------------
+# Each test below is marked slow: the local cluster of worker processes takes seconds to start.
 @pytest.fixture(scope="module")
 def dask_client():
     from distributed import Client, LocalCluster
@@ -264,6 +265,8 @@ def dask_client():
         yield client
 
 
+@pytest.mark.dask
+@pytest.mark.slow
 def test_a_dask_cluster_gives_the_serial_run(serial, dask_client):
     same_run(ceopt.minimize(sphere_point, workers=dask_client, **RUN), serial)
     same_run(ceopt.minimize(sphere_point, workers=dask_client.get_executor(), **RUN), serial)
@@ -272,12 +275,16 @@ def test_a_dask_cluster_gives_the_serial_run(serial, dask_client):
     same_run(lam, serial)
 
 
+@pytest.mark.dask
+@pytest.mark.slow
 def test_dask_splits_the_population_over_its_workers(dask_client):
     ev = Evaluator(sphere_point, workers=dask_client)
     assert ev.backend.size == 2
     assert np.array_equal(ev(X), (X**2).sum(axis=1))
 
 
+@pytest.mark.dask
+@pytest.mark.slow
 def test_a_dask_worker_that_dies_mid_run_loses_nothing(serial, dask_client, tmp_path):
     marker = tmp_path / "died"
     res = ceopt.minimize(DiesOnce(marker), workers=dask_client, **RUN)
@@ -285,6 +292,8 @@ def test_a_dask_worker_that_dies_mid_run_loses_nothing(serial, dask_client, tmp_
     same_run(res, serial)
 
 
+@pytest.mark.dask
+@pytest.mark.slow
 def test_a_retry_on_dask_runs_the_point_again(dask_client, tmp_path):
     ev = Evaluator(FailsOnce(tmp_path / "failed"), workers=dask_client, on_error="retry")
     assert ev(X[:1]) == 0.25
@@ -331,6 +340,8 @@ def test_timeout_gives_back_the_users_alarm_handler_and_timer():
         signal.signal(signal.SIGALRM, before)
 
 
+@pytest.mark.dask
+@pytest.mark.slow
 def test_timeout_where_evaluations_run_in_threads_is_a_clear_error(dask_client):
     with cf.ThreadPoolExecutor(2) as executor, pytest.raises(ValueError, match="main thread"):
         ceopt.minimize(slow_right, np.zeros(2), workers=executor, timeout=1.0)

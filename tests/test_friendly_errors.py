@@ -247,6 +247,7 @@ def _without_on_nan(path):
             zf.writestr(info, data)
 
 
+@pytest.mark.slow
 def test_a_checkpoint_from_before_on_nan_resumes_with_its_old_meaning(tmp_path):
     run = dict(x0=np.zeros(2), sigma0=0.3, vectorized=True, seed=3, max_iter=4)
     old, new = tmp_path / "old.ckpt", tmp_path / "new.ckpt"

@@ -1,6 +1,7 @@
 """Local improvement (improve=): the moves make neighbours, the descent ends at a local
 optimum, every neighbour is counted in nfev and the budget holds; and the instance readers."""
 
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -220,6 +221,12 @@ def read_tour(path):
     return np.array(tsplib95.load(path).tours[0]) - 1
 
 
+# read_tsplib reads through tsplib95 (the combinatorial extra).
+needs_tsplib95 = pytest.mark.skipif(find_spec("tsplib95") is None,
+                                    reason="needs tsplib95 (pip install '.[combinatorial]')")
+
+
+@needs_tsplib95
 @pytest.mark.parametrize("name, optimum", [("eil51", 426), ("berlin52", 7542), ("st70", 675)])
 def test_tsplib_optimal_tours_have_their_published_lengths(name, optimum):
     tsp = read_tsplib(INSTANCES / f"{name}.tsp")
@@ -228,6 +235,7 @@ def test_tsplib_optimal_tours_have_their_published_lengths(name, optimum):
     assert tour_length(tsp.distances)(tour[None, :])[0] == optimum
 
 
+@needs_tsplib95
 def test_an_asymmetric_instance_reads_as_one():
     tsp = read_tsplib(INSTANCES / "ftv33.atsp")
     assert tsp.n == 34 and not tsp.symmetric

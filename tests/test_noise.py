@@ -34,6 +34,7 @@ def run(noise, seed, dim=5, budget=4000, **kw):
                           vectorized=True, max_evals=budget, seed=seed, **kw)
 
 
+@pytest.mark.slow
 def test_noise_mode_recommends_a_better_point_than_a_noise_blind_run():
     """Over 10 seeds the centre recommended under noise=True is better (true value) than the
     best sample of a noise-blind run."""
@@ -46,6 +47,7 @@ def test_noise_mode_recommends_a_better_point_than_a_noise_blind_run():
     assert all(r.fun_best_sample < true_sphere(r.x_best_sample)[0] for r in with_mode)
 
 
+@pytest.mark.slow
 def test_fun_is_an_honest_estimate_at_x():
     """``fun`` is the mean of fresh evaluations at ``x``: within 3 standard errors of the true
     value in nearly every run (each misses with probability 0.3 %; 3 misses of 20 would
@@ -110,6 +112,7 @@ def test_a_wrong_population_during_the_estimate_is_refused():
         es.tell(batch[:-1], true_sphere(batch[:-1]))
 
 
+@pytest.mark.slow
 def test_res_dist_is_the_distribution_of_the_search_that_found_x():
     """After restarts, ``res.dist`` is the final distribution of the local search whose
     sample is ``res.x``, not the last search's."""
@@ -210,6 +213,7 @@ def test_every_search_gets_its_whole_estimate_within_the_budget():
     assert checked > 20
 
 
+@pytest.mark.slow
 def test_seeds_reach_the_objective_with_constraints_and_polish():
     def f(x, seed):
         return float(((x - 1) ** 2).sum() + 1e-3 * np.random.default_rng(seed).random())

@@ -42,6 +42,7 @@ def test_ellipsoid_1e6_10d_reaches_1e_8(seed, dist, options, kind):
     assert res.fun < 1e-8, res.message
 
 
+@pytest.mark.slow
 def test_rastrigin_2d_finds_the_global_optimum_in_most_seeds():
     found = 0
     for seed in range(20):

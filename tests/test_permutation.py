@@ -295,7 +295,7 @@ def schedule_costs(v):
             + np.where(v["mode"] == "fast", 0, 5))
 
 
-@pytest.mark.parametrize("vectorized", [False, True])
+@pytest.mark.parametrize("vectorized", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_an_ordering_in_a_space_is_searched_with_the_other_variables(vectorized):
     fun = schedule_costs if vectorized else schedule_cost
     res = ceopt.minimize(fun, space=SCHEDULE, seed=0, max_evals=20_000, vectorized=vectorized)

@@ -14,7 +14,7 @@ import ceopt
 from ceopt.history import UNKNOWN_SEARCH, History
 from ceopt.plotting import plot, restarts_at
 
-matplotlib = pytest.importorskip("matplotlib")
+matplotlib = pytest.importorskip("matplotlib", reason="needs matplotlib (pip install '.[plot]')")
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -205,8 +205,8 @@ def test_any_history_is_drawn_with_its_evaluations_restarts_and_an_honest_scale(
 
 
 # -- policy search -----------------------------------------------------------------------------
+@pytest.mark.gym
 def test_a_policy_searchs_learning_curve_is_drawn_as_returns():
-    pytest.importorskip("gymnasium")
     from ceopt.rl import policy_search
 
     res = policy_search("CartPole-v1", seed=0, progress=False, max_iter=2, popsize=20,
@@ -285,6 +285,7 @@ def test_bad_paths_figures_and_titles_are_clear_errors(tmp_path, restarted):
         plot(restarted, fig=Figure(), title=1)
 
 
+@pytest.mark.slow
 def test_importing_ceopt_needs_no_matplotlib_and_plot_says_how_to_get_it():
     code = ("import sys; sys.modules['matplotlib'] = None\n"
             "import ceopt, ceopt.plotting\n"

@@ -68,7 +68,7 @@ def test_the_table_shows_the_run_it_belongs_to(caplog):
 
 
 def test_a_budget_gives_a_bar_and_restarts_get_a_line(caplog, capsys):
-    pytest.importorskip("tqdm")
+    pytest.importorskip("tqdm", reason="needs tqdm (pip install '.[progress]')")
     caplog.set_level(logging.INFO, logger="ceopt")
     rastrigin = lambda X: 10 * X.shape[1] + (X**2 - 10 * np.cos(2 * np.pi * X)).sum(axis=1)  # noqa: E731
     res = ceopt.minimize(rastrigin, np.full(2, 3.0), sigma0=2.0, vectorized=True, seed=1,
@@ -88,6 +88,7 @@ def test_the_display_changes_nothing_in_the_run(caplog):
     assert quiet.fun == shown.fun and np.array_equal(quiet.x, shown.x)
 
 
+@pytest.mark.slow
 def test_without_logging_set_up_the_lines_go_to_stderr(tmp_path):
     # A fresh interpreter: pytest's own log capture is a handler, which would take the lines.
     import subprocess
@@ -137,6 +138,7 @@ def test_rare_event_logs_each_batch_and_the_estimate(caplog):
     assert f"{res.probability:.6g}" in messages[-1]
 
 
+@pytest.mark.slow
 def test_failure_probability_shows_the_lowest_g(caplog):
     import scipy.stats as sst
 

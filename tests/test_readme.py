@@ -8,7 +8,8 @@ How the README states a block's output (the convention this file enforces):
 - A block that prints nothing is marked with ``<!-- no-output -->`` on a line just before its
   opening fence; it still runs, and must print nothing.
 - ``<!-- slow -->`` just before the fence marks a block that takes more than a few seconds;
-  it runs under ``@pytest.mark.slow``. Markers can share a line: ``<!-- slow no-output -->``.
+  it runs under ``@pytest.mark.slow``. (So do all blocks but the first, each being a fresh
+  interpreter: see ``block_marks``.) Markers can share a line: ``<!-- slow no-output -->``.
 - A block importing an optional package (gymnasium, distributed, tsplib95, ...) is skipped,
   with the reason, when that package is not installed.
 
@@ -45,7 +46,9 @@ KNOWN_MARKERS = {"slow", "no-output"}
 # an optional package are listed by that package.
 OPTIONAL = {"gymnasium": "gym", "distributed": "dask", "dask": "dask",
             "tsplib95": "combinatorial", "matplotlib": "plot", "tqdm": "gym", "cma": "bench"}
-NEEDS = {"ceopt.rl": "gymnasium", "ceopt.plotting": "matplotlib"}
+NEEDS = {"ceopt.rl": "gymnasium", "ceopt.plotting": "matplotlib", "ceopt.plot": "matplotlib"}
+# The pytest marker of the extras that have one (registered in setup.cfg), for -m "not gym".
+EXTRA_MARKER = {"gymnasium": "gym", "distributed": "dask", "dask": "dask", "cma": "bench"}
 
 BLOCK_TIMEOUT = 300  # seconds; a hung block fails instead of hanging the suite
 
@@ -159,16 +162,25 @@ def block_ids(blocks: list[Block]) -> list[str]:
 
 def missing_optional(code: str) -> list[str]:
     """The optional packages this block imports (directly or through ceopt) that are missing."""
+    return sorted(pkg for pkg in optional_imports(code) if importlib.util.find_spec(pkg) is None)
+
+
+def optional_imports(code: str) -> set[str]:
+    """The optional packages this block imports, directly or through ceopt."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return []  # running it reports the error
+        return set()  # running it reports the error
     modules = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             modules.add(node.module)
+            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+              and node.value.id == "ceopt"):
+            modules.add(f"ceopt.{node.attr}")  # ceopt.plot(...) needs matplotlib too
     needed = set()
     for module in modules:
         top = module.split(".")[0]
@@ -176,7 +188,7 @@ def missing_optional(code: str) -> list[str]:
             needed.add(top)
         needed.update(pkg for prefix, pkg in NEEDS.items()
                       if module == prefix or module.startswith(prefix + "."))
-    return sorted(pkg for pkg in needed if importlib.util.find_spec(pkg) is None)
+    return needed
 
 
 def normalise(output: str) -> str:
@@ -196,10 +208,21 @@ def run_script(code: str, folder: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=BLOCK_TIMEOUT)
 
 
+def block_marks(block: Block, first: bool) -> list[pytest.MarkDecorator]:
+    """``slow`` for every block but the first, and the marker of each optional extra it imports.
+
+    A block runs in a fresh interpreter that imports numpy, scipy and ceopt before its real
+    run: a second or more each. The first block, the README's opening example, stays in the
+    fast tests (``pytest -m "not slow"``); ``<!-- slow -->`` makes even the first one slow.
+    """
+    names = {EXTRA_MARKER[pkg] for pkg in optional_imports(block.code) if pkg in EXTRA_MARKER}
+    if not first or "slow" in block.markers:
+        names.add("slow")
+    return [getattr(pytest.mark, name) for name in sorted(names)]
+
+
 @pytest.mark.parametrize(
-    "block",
-    [pytest.param(b, marks=[pytest.mark.slow] if "slow" in b.markers else [])
-     for b in BLOCKS],
+    "block", [pytest.param(b, marks=block_marks(b, first=k == 0)) for k, b in enumerate(BLOCKS)],
     ids=block_ids(BLOCKS))
 def test_block_prints_what_the_readme_shows(block: Block, tmp_path: Path) -> None:
     where = f"README.md line {block.line} ({block.heading})"

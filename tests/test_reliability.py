@@ -26,6 +26,7 @@ def within_reported_error(res, exact):
     assert abs(res.probability - exact) < 3 * res.std_error, (res, exact)
 
 
+@pytest.mark.slow
 def test_linear_limit_state_gives_beta_design_point_and_importance_factors():
     alpha, beta = np.array([0.6, 0.8]), 4.0
     with warnings.catch_warnings():
@@ -43,6 +44,7 @@ def test_linear_limit_state_gives_beta_design_point_and_importance_factors():
     assert res.g_min <= 0
 
 
+@pytest.mark.slow
 def test_two_failure_regions_are_both_covered():
     exact = 2 * st.norm.sf(3.5)
     res = estimate_failure_probability(lambda X: 3.5 - np.abs(X[:, 0]),
@@ -58,6 +60,7 @@ def test_two_failure_regions_are_both_covered():
     assert single.rel_error > 2 * res.rel_error
 
 
+@pytest.mark.slow
 def test_correlated_lognormal_resistance_and_load_in_physical_units():
     """ln R - ln S is normal, so P(R <= S) is exact; the inputs come with the Pearson
     correlation of R and S, which Nataf turns into the copula's."""

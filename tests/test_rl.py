@@ -2,26 +2,29 @@
 
 import pickle
 
-import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium import spaces
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from hypothesis.extra.numpy import arrays
 
-from ceopt.rl import (
+gym = pytest.importorskip("gymnasium", reason="needs gymnasium (pip install '.[gym]')")
+from gymnasium import spaces  # noqa: E402
+
+from ceopt.rl import (  # noqa: E402
     EpisodeReturn,
     LinearPolicy,
     MLPPolicy,
     episode_cross_entropy,
     policy_search,
 )
-from ceopt.rl.adam import Adam
-from ceopt.rl.episode import sample_actions
-from ceopt.rl.episode_count import EpisodeCount
-from ceopt.rl.rollout import make_vector_env
-from ceopt.rl.tabular import TabularVectorEnv, expected_return
+from ceopt.rl.adam import Adam  # noqa: E402
+from ceopt.rl.episode import sample_actions  # noqa: E402
+from ceopt.rl.episode_count import EpisodeCount  # noqa: E402
+from ceopt.rl.rollout import make_vector_env  # noqa: E402
+from ceopt.rl.tabular import TabularVectorEnv, expected_return  # noqa: E402
+
+pytestmark = pytest.mark.gym
 
 CARTPOLE = gym.make("CartPole-v1")
 PENDULUM = gym.make("Pendulum-v1")
@@ -570,6 +573,7 @@ def test_deterministic_returns_need_two_episodes_and_fixed_counts_never_change()
     assert flat.more(np.zeros((10, 2))) == 2
 
 
+@pytest.mark.slow
 def test_policy_search_with_auto_episodes_learns_the_slippery_lake():
     """FrozenLake's 0/1 returns: with episodes chosen from the noise, 20 iterations find a
     policy that reaches the goal with probability at least 0.6 (a random one: about 0.015;
@@ -582,6 +586,7 @@ def test_policy_search_with_auto_episodes_learns_the_slippery_lake():
     assert res.fun == res.eval_return == res.eval_returns.mean()
 
 
+@pytest.mark.slow
 def test_auto_episodes_report_success_only_on_fresh_episodes():
     res = policy_search("FrozenLake-v1", seed=3, episodes="auto", max_iter=30,
                         progress=False)

@@ -3,10 +3,14 @@
 import numpy as np
 import pytest
 
-from ceopt.rl import policy_search
-from ceopt.rl.search import _confirms
+pytest.importorskip("gymnasium", reason="needs gymnasium (pip install '.[gym]')")
+from ceopt.rl import policy_search  # noqa: E402
+from ceopt.rl.search import _confirms  # noqa: E402
+
+pytestmark = pytest.mark.gym
 
 
+@pytest.mark.slow
 def test_pendulums_noisy_returns_leave_the_spread_under_noise_and_collapse_it_without():
     # Pendulum's random starts make every score noisy. The success rule reads the noise as
     # stalling and shrinks the spread by about 0.82 per iteration; the path control, which
@@ -20,6 +24,7 @@ def test_pendulums_noisy_returns_leave_the_spread_under_noise_and_collapse_it_wi
     assert success.history["spread"][-1] < 1e-3
 
 
+@pytest.mark.slow
 def test_noise_restarts_a_stalled_search_with_the_same_population():
     res = policy_search("Pendulum-v1", policy="linear", noise=True, episodes=2, patience=3,
                         max_iter=40, target_return=0.0, progress=False, seed=1)

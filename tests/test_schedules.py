@@ -138,6 +138,7 @@ def test_bad_restarts_name_the_argument(restarts, error, match):
         CrossEntropy(DiagGaussian(np.zeros(2), 1.0), restarts=restarts)
 
 
+@pytest.mark.slow
 def test_bipop_alternates_regimes_by_the_budget_each_has_spent():
     """After the first run, a restart is large (2^k times the population, the initial spread)
     when the large regime has spent no more than the small one, else small (a population
@@ -169,6 +170,7 @@ def test_bipop_alternates_regimes_by_the_budget_each_has_spent():
             small += evaluations
 
 
+@pytest.mark.slow
 def test_a_bipop_run_resumes_bit_identical(tmp_path):
     kw = dict(bounds=[(-5, 5)] * 3, vectorized=True, max_evals=8000, seed=2,
               restarts="bipop", separable=False)

@@ -121,7 +121,7 @@ def close_categories(v):
     return (v["x"] - 1) ** 2 + (v["y"] + 2) ** 2 + ((v["n"] - 17) / 8) ** 2 + OFFSET[v["kind"]]
 
 
-@pytest.mark.parametrize("max_evals", [None, 3000])
+@pytest.mark.parametrize("max_evals", [None, pytest.param(3000, marks=pytest.mark.slow)])
 def test_two_close_categories_the_right_one_in_ten_seeds_of_ten(max_evals):
     # Without the choices' floor (1e-3 / (k - 1) instead of choice_floor) 13 of 20 seeds
     # were right at this offset; with it, 20 of 20.
