@@ -97,3 +97,12 @@ def outside_bounds(name: str, x: np.ndarray, low: np.ndarray, high: np.ndarray,
     more = f" and {outside.size - shown} more" if outside.size > shown else ""
     return (f"{name} lies outside the bounds in {outside.size} of its {x.size} coordinates: "
             f"{', '.join(parts)}{more}")
+
+
+def add_note(exc: BaseException, text: str) -> None:
+    """``exc.add_note(text)``: printed with the traceback on Python >= 3.11. On 3.10 the note
+    is kept in ``exc.__notes__`` all the same (PEP 678's attribute), for code that reads it."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(text)
+    else:
+        exc.__notes__ = [*getattr(exc, "__notes__", []), text]

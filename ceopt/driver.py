@@ -13,7 +13,7 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from . import distributions
-from ._checks import integer
+from ._checks import add_note, integer
 from .checkpoint import CheckpointError, check_target
 from .checkpoint import check as check_checkpoint
 from .checkpoint import load as load_checkpoint
@@ -198,8 +198,7 @@ def _keep_result(exc: BaseException, solver: CrossEntropy, evaluator: Evaluator,
     if path is not None and saved_at is not None:
         text += (f"; the checkpoint {str(path)!r} holds it as of iteration {saved_at}: "
                  f"go on with ceopt.resume({str(path)!r}, fun)")
-    if hasattr(exc, "add_note"):
-        exc.add_note(text)
+    add_note(exc, text)
 
 
 def improved(solver: CrossEntropy, evaluator: Evaluator, improvement: Improvement,

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import integer, real
+from ._checks import add_note, integer, real
 from .workers import Serial, backend, check_picklable
 
 ON_ERROR = ("raise", "worst", "retry")
@@ -118,13 +118,11 @@ def _attach_point(exc: BaseException, x: NDArray, what: str, text: str | None = 
     """Record the offending input on the user's own exception and re-raise that.
 
     The exception keeps its type (so ``except ZeroDivisionError`` still works); the input is in
-    ``exc.ceopt_x`` and, on Python >= 3.11, in a note printed with the traceback (``text``, or
-    the numbers of ``x``).
+    ``exc.ceopt_x`` and in a note (``text``, or the numbers of ``x``), which Python >= 3.11
+    prints with the traceback.
     """
     exc.ceopt_x = np.array(x, copy=True)
-    if hasattr(exc, "add_note"):
-        shown = text or _numbers(x)
-        exc.add_note(f"ceopt: raised by the objective at {what} {shown}")
+    add_note(exc, f"ceopt: raised by the objective at {what} {text or _numbers(x)}")
 
 
 def _portable(exc: Exception) -> Exception:
@@ -460,8 +458,8 @@ class Evaluator:
             _attach_point(exc, X, "the population")
         else:
             _attach_point(exc, X[i], "x =", self._point(X[i]))
-            if hint and _misread(exc) and hasattr(exc, "add_note"):
-                exc.add_note(f"ceopt: {VECTORIZED_HINT}")
+            if hint and _misread(exc):
+                add_note(exc, f"ceopt: {VECTORIZED_HINT}")
         raise exc
 
     def close(self) -> None:
