@@ -28,7 +28,6 @@ from . import distributions, handlers, schedules, stopping
 from ._checks import flag, float_array, generator, generator_from_state, integer, real
 from .constraints import Constraints, ConstraintValues
 from .distributions import Distribution, check_samples
-from .evaluation import check_eval_seeds, draw_seeds
 from .feasibility import ConstraintCheck, Ranked
 from .findings import Findings
 from .handlers import BoundaryHandler, handler_for
@@ -38,6 +37,7 @@ from .noise import estimate_evals, noise_defaults, noisy_popsize
 from .options import RULE_OPTIONS, SIZE_OPTIONS, check_options, convergence, picked
 from .progress import Display, check_disp
 from .schedules import Progress, Schedule, schedule_for
+from .seeds import check_eval_seeds, draw_seeds
 from .stopping import Convergence, StopReason
 from .updates import UPDATES, UpdateRule, make_rule
 

@@ -33,13 +33,9 @@ once.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 import pickle
-import signal
-import threading
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -47,8 +43,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import add_note, integer, real
-from .workers import Serial, backend, check_picklable
+from ._checks import add_note, integer
+from .timeout import check_timeout, time_limit
+from .workers import backend, check_picklable
 
 ON_ERROR = ("raise", "worst", "retry")
 ON_NAN = ON_ERROR
@@ -145,63 +142,6 @@ def _misread(exc: Exception | None) -> bool:
     return isinstance(exc, IndexError)
 
 
-class EvaluationTimeout(TimeoutError):
-    """Raised inside an objective that ran longer than ``timeout``: a failure like any other."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: float | None):
-    """Interrupt the block with EvaluationTimeout after ``seconds`` (POSIX, main thread).
-
-    SIGALRM interrupts Python code at its next bytecode, and sleeps and most blocking I/O at
-    once; a long call inside a C extension is interrupted only when it returns.
-    """
-    if seconds is None:
-        yield
-        return
-    start = time.monotonic()
-    outer_fired = False
-
-    def expire(signum, frame):
-        nonlocal outer_fired
-        if time.monotonic() - start >= seconds * 0.999:
-            raise EvaluationTimeout(f"the evaluation took longer than timeout={seconds:g} s")
-        outer_fired = True  # a timer set outside ceopt (a test watchdog, say) came first
-        if callable(previous):
-            previous(signum, frame)
-        elif previous == signal.SIG_DFL:  # what that timer would have done: end the process
-            signal.signal(signal.SIGALRM, signal.SIG_DFL)
-            signal.raise_signal(signal.SIGALRM)
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    outer, _ = signal.getitimer(signal.ITIMER_REAL)  # seconds left on a timer set outside
-    try:
-        signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer else seconds)
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer and not outer_fired:  # give the outer timer back what is left of it
-            signal.setitimer(signal.ITIMER_REAL,
-                             max(outer - (time.monotonic() - start), 1e-6))
-
-
-def _check_timeout(timeout: float, where: Any) -> float:
-    """A positive number of seconds, for a backend where SIGALRM can interrupt evaluations."""
-    timeout = real("timeout", timeout, minimum=0.0)
-    if timeout == 0:
-        raise ValueError("timeout must be positive, got 0")
-    if not hasattr(signal, "SIGALRM"):
-        raise ValueError("timeout needs POSIX signals (SIGALRM), which this system lacks")
-    if not where.runs_in_main_thread:
-        raise ValueError(f"timeout needs evaluations in the main thread of a process, which "
-                         f"{type(where).__name__} does not give: use workers=None, an int, or "
-                         f"a ProcessPoolExecutor")
-    if isinstance(where, Serial) and threading.current_thread() is not threading.main_thread():
-        raise ValueError("timeout in this process needs the main thread (it uses SIGALRM)")
-    return timeout
-
-
 def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exception]]]:
     """Run the objective on one chunk: ``task = (fun, X, seeds, args, vectorized, timeout,
     portable)``; ``seeds`` (None, or one per row) go before ``args``.
@@ -221,7 +161,7 @@ def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exc
     n = X.shape[0]
     if vectorized:
         try:
-            with _time_limit(None if timeout is None else timeout * n):
+            with time_limit(None if timeout is None else timeout * n):
                 values = fun(view, *args) if seeds is None else fun(view, seeds, *args)
         except Exception as exc:
             exc = failure(exc)
@@ -231,7 +171,7 @@ def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exc
     errors = []
     for i in range(n):
         try:
-            with _time_limit(timeout):
+            with time_limit(timeout):
                 v = (fun(view[i], *args) if seeds is None
                      else fun(view[i], int(seeds[i]), *args))
         except Exception as exc:
@@ -239,36 +179,6 @@ def evaluate_rows(task: tuple) -> tuple[NDArray[np.float64], list[tuple[int, Exc
             continue
         values[i] = _scalar(v, X[i])
     return values, errors
-
-
-#: What ``eval_seeds=`` takes: every evaluation its own seed, or one seed per population.
-EVAL_SEEDS = ("each", "common")
-#: Seeds for the objective lie in [0, SEED_BOUND): what every seeding API takes.
-SEED_BOUND = 2**32
-
-
-def check_eval_seeds(value: Any) -> str | None:
-    """``eval_seeds`` checked: None, "each" or "common" (True means "each")."""
-    if value is None or value is False:
-        return None
-    if value is True:
-        return "each"
-    if not isinstance(value, str) or value not in EVAL_SEEDS:
-        raise ValueError(f"eval_seeds must be None, 'each' (a seed per evaluation) or "
-                         f"'common' (one per population), got {value!r}")
-    return value
-
-
-def draw_seeds(kind: str | None, rng: np.random.Generator, n: int,
-               common: bool = True) -> NDArray[np.int64] | None:
-    """``n`` seeds for the objective from ``rng`` (None for ``kind`` None): all equal for
-    ``"common"`` (unless ``common`` is False: re-evaluations of one point), else distinct."""
-    if kind is None:
-        return None
-    n = integer("n", n, 1)
-    if kind == "common" and common:
-        return np.full(n, rng.integers(SEED_BOUND), dtype=np.int64)
-    return rng.integers(SEED_BOUND, size=n, dtype=np.int64)
 
 
 class Evaluator:
@@ -292,8 +202,9 @@ class Evaluator:
         applies to ``"retry"``.
     timeout : float, optional
         Seconds one point may take; a longer evaluation is interrupted with
-        :class:`EvaluationTimeout`, a failure. POSIX only, and only where evaluations run in
-        a process's main thread: this process or a process pool (not threads, not Dask).
+        :class:`ceopt.timeout.EvaluationTimeout`, a failure. POSIX only, and only where
+        evaluations run in a process's main thread: this process or a process pool (not
+        threads, not Dask).
     worst : float
         The value a failed point scores: +inf when minimising, -inf when maximising.
 
@@ -331,7 +242,7 @@ class Evaluator:
         self.backend = backend(workers)
         if self.backend.needs_pickling:
             check_picklable(fun, self.args, "worker processes")
-        self.timeout = None if timeout is None else _check_timeout(timeout, self.backend)
+        self.timeout = None if timeout is None else check_timeout(timeout, self.backend)
         self.n_failed = 0  # points scored the worst
         self.n_retried = 0  # evaluations repeated under "retry"
         self.messages: list[str] = []

@@ -305,7 +305,7 @@ def test_a_retry_on_dask_runs_the_point_again(dask_client, tmp_path):
 def test_a_point_that_hangs_is_interrupted_as_a_failure(workers):
     import time
 
-    from ceopt.evaluation import EvaluationTimeout
+    from ceopt.timeout import EvaluationTimeout
     start = time.perf_counter()
     ev = Evaluator(slow_right, workers=workers, on_error="worst", timeout=0.05)
     assert np.array_equal(ev(X), [0.25, np.inf, 0.5, np.inf, 4.0])
