@@ -30,6 +30,7 @@ from scipy.optimize import brentq
 from scipy.special import log_ndtr
 
 from .distributions import Distribution
+from .distributions._base import effective_sample_size
 
 #: Widths below this fraction of the scores' spread count as the indicator itself.
 MIN_RELATIVE_SIGMA = 1e-9
@@ -58,7 +59,7 @@ def climb_improved(scores: Callable, nominal: Distribution, q: Distribution, lev
             raise ValueError("every sample of a stage failed or has nominal probability 0: no "
                              "proposal can be fitted (see on_error and on_nan)")
         w = np.exp(log_w - log_w.max())
-        ess = float(w.sum() ** 2 / (w * w).sum())
+        ess = float(effective_sample_size(w))
         sigmas.append(sigma)
         stage_ess.append(ess)
         if ess < max(q.min_fit_samples, 2):

@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 
 from ._checks import fraction, generator, integer, real
 from .distributions import Distribution, LocationScale, Mixture, UnsupportedOperation
+from .distributions._base import effective_sample_size
 from .evaluation import Evaluator
 from .improved_ce import climb_improved
 from .progress import BatchDisplay, check_disp
@@ -351,7 +352,7 @@ def _climb(scores: Callable, nominal: Distribution, q: Distribution, level: floa
             raise ValueError(f"the proposal's elites at level {gamma:g} all have nominal "
                              f"probability 0: it samples where the nominal has no mass")
         w = np.exp(log_w - log_w.max())  # the fit is invariant to the weights' scale
-        ess = _ess(w)
+        ess = float(effective_sample_size(w))
         levels.append(gamma)
         level_ess.append(ess)
         threshold = max(q.n_params, MIN_LEVEL_ESS)
@@ -396,11 +397,6 @@ def _reporting(scores: Callable, callback: Callable | None,
     return scored
 
 
-def _ess(w: NDArray) -> float:
-    """Effective sample size ``(sum w)^2 / sum w^2`` of non-negative weights."""
-    return float(w.sum() ** 2 / (w**2).sum())
-
-
 def _warn(message: str) -> None:
     warnings.warn(message, RareEventWarning, stacklevel=3)
 
@@ -415,7 +411,7 @@ def _importance_estimate(log_terms: NDArray, n: int) -> tuple[float, float, floa
     t = np.exp(log_terms - top)
     mean = t.sum() / n
     var = (np.sum((t - mean) ** 2) + (n - t.size) * mean**2) / (n - 1)
-    ess = _ess(t)
+    ess = float(effective_sample_size(t))
     return float(top + np.log(mean)), float(np.sqrt(var / n) / mean), ess
 
 

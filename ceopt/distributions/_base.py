@@ -246,6 +246,12 @@ def normalized_weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64]
     return w / w.sum()
 
 
+def effective_sample_size(w: NDArray, axis: int | None = None) -> NDArray | float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of non-negative weights (per
+    column with ``axis=0``): how many equally weighted samples they are worth."""
+    return w.sum(axis=axis) ** 2 / (w * w).sum(axis=axis)
+
+
 def bit_probabilities(p: ArrayLike) -> NDArray[np.float64]:
     """``p``, the probability that each bit is 1, checked: a non-empty 1-D array in [0, 1],
     clipped (weighted sums may round a hair past 1)."""

@@ -34,6 +34,7 @@ from ._base import (
     check_alpha,
     check_same_family,
     check_samples,
+    effective_sample_size,
     normalized_weights,
     short,
 )
@@ -217,7 +218,7 @@ class Mixture(Distribution):
             mass = v.sum(axis=0)
             # A component must keep enough effective samples for its own fit.
             with np.errstate(invalid="ignore", divide="ignore"):
-                alive = mass**2 / (v * v).sum(axis=0) >= template.min_fit_samples
+                alive = effective_sample_size(v, axis=0) >= template.min_fit_samples
             if alive.sum() < 2:
                 return None
             comps = [template.fit(x, v[:, k]) for k in np.flatnonzero(alive)]
