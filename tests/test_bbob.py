@@ -164,6 +164,7 @@ def test_a_run_of_some_groups_only_is_reported_with_the_others_left_empty(tmp_pa
 
 
 @needs_matplotlib
+@pytest.mark.slow
 def test_the_ablation_table_gives_each_change_against_the_row_it_modifies(tmp_path):
     nan = math.nan
 

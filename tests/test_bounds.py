@@ -99,6 +99,7 @@ def test_tell_fits_the_samples_as_drawn_and_any_other_x_as_given():
 
 
 @given(seed=hs.integers(0, 2**31), family=hs.sampled_from(["diag", "full"]))
+@pytest.mark.slow
 def test_minimize_never_evaluates_outside_the_bounds(seed, family):
     low, high = np.array([-1.0, 2.0, 0.0]), np.array([1.0, 2.5, 10.0])
 

@@ -28,6 +28,7 @@ def pump(obs, rng):
 
 
 @pytest.mark.parametrize("env_id, kwargs", CASES)
+@pytest.mark.slow
 def test_the_vector_env_steps_as_gymnasium_does(env_id, kwargs):
     """From the same start states and under the same actions, every copy's observations,
     rewards and terminations equal gymnasium's, up to float rounding, until it terminates;

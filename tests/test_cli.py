@@ -106,6 +106,7 @@ def test_no_plot_ignores_an_earlier_curve_and_force_replaces_the_policy(tmp_path
 
 # -- ceopt bench ---------------------------------------------------------------------------------
 @pytest.mark.bench
+@pytest.mark.slow
 def test_bench_quick_writes_its_table_and_keeps_it_unless_forced(tmp_path, capsys, monkeypatch):
     out = tmp_path / "results"
     assert main([*TINY_BENCH, "--out", str(out)]) == 0

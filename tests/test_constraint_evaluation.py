@@ -194,6 +194,7 @@ def test_constraints_run_on_the_objectives_worker_threads_and_give_the_serial_ru
     assert "constraints[0] raised RuntimeError: mesh failed at x = " in serial.failures[0]
 
 
+@pytest.mark.slow
 def test_constraints_run_on_worker_processes_and_give_the_serial_run():
     kw = dict(x0=[0.0, 0.0], sigma0=1.0, seed=5, max_evals=400, constraints=POINT_CONS,
               on_error="worst", polish=False)

@@ -158,6 +158,7 @@ def test_without_a_feasible_point_the_least_infeasible_is_returned_and_not_a_suc
 
 
 @pytest.mark.parametrize("seed", range(3))
+@pytest.mark.slow
 def test_maximize_on_a_disc_returns_feasible_points_only(seed):
     # max x + y on x^2 + y^2 <= 2: (1, 1), on a curved boundary. Feasibility-first ranking
     # creeps along it (1.9985-1.99998 after 3000 evaluations: issue 19 goes on), but every

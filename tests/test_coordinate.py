@@ -121,6 +121,7 @@ def test_the_sweep_point_takes_each_coordinates_gain_as_predicted():
     assert np.all(np.abs(sweep.point - SHIFT) < 0.5), sweep.point - SHIFT
 
 
+@pytest.mark.slow
 def test_a_sweep_that_moves_coupled_coordinates_sees_it():
     """A coupling the test cannot see (a penalty inactive about x0) shows when the point's
     value misses its prediction, and the run goes on as for a non-separable objective."""
@@ -231,6 +232,7 @@ def test_a_sweep_the_budget_cuts_short_leaves_the_rest_to_the_polish():
     assert res.nfev > res.history["nfev"][np.flatnonzero(np.isnan(gamma))[-1]]
 
 
+@pytest.mark.slow
 def test_a_coordinate_that_changes_nothing_does_not_hold_the_sweep():
     def four_of_five(X):
         return shifted_rastrigin(np.column_stack([X[:, :4], np.zeros(len(X))]))
@@ -299,6 +301,7 @@ def test_one_dimension_is_never_tested():
     assert es.ask().shape == (es.popsize, 1)
 
 
+@pytest.mark.slow
 def test_rounding_near_the_optimum_is_not_a_coupling():
     """Rastrigin's terms (10 d + sum(x^2 - 10 cos)) round at 1e-14 while its values near
     the optimum are 1e-3: the check allows for the largest values seen, not the point's."""

@@ -319,6 +319,7 @@ def test_scipy_bounds_and_pairs_with_none_are_accepted():
     assert res.x[0] >= 1 and abs(res.x[1]) < 1e-3
 
 
+@pytest.mark.slow
 def test_an_unbounded_objective_stops_as_diverged_not_with_an_overflow():
     res = ceopt.minimize(lambda X: X[:, 0], np.zeros(3), vectorized=True, seed=0)
     assert res.status == 6 and not res.success and "unbounded" in res.message

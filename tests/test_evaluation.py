@@ -235,6 +235,7 @@ def tail_score_fails_left(X):
     return X.sum(axis=1)
 
 
+@pytest.mark.slow
 def test_rare_event_estimation_on_workers_equals_serial_and_reports_failures():
     nominal = ceopt.DiagGaussian(np.zeros(4), 1.0)
     run = dict(level=8.0, seed=2, final_samples=20_000)
@@ -316,6 +317,7 @@ def test_a_point_that_hangs_is_interrupted_as_a_failure(workers):
     assert info.value.ceopt_x[0] == 2.0
 
 
+@pytest.mark.slow
 def test_timeout_gives_back_the_users_alarm_handler_and_timer():
     import signal
     import time

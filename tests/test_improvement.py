@@ -113,6 +113,7 @@ def test_an_improved_run_counts_every_evaluation_and_keeps_the_budget():
     assert res.fun == fun(res.x[None, :])[0]
 
 
+@pytest.mark.slow
 def test_bit_flips_end_at_cuts_no_single_flip_improves():
     """Max-cut on G(40, 0.3) with 10 000 evaluations: every improved run returns a 1-flip
     local optimum, and the cuts are larger on average than plain CE's on the same seeds."""
@@ -161,6 +162,7 @@ def test_bad_improve_arguments_say_what_to_pass():
 
 
 # -- the order of the moves -------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_first_move_is_drawn_in_proportion_to_its_neighbours_mass():
     """order="model": P(move j first) = exp(affinity_j) / sum exp(affinity), here the
     probability of the bit string with bit j flipped under independent bits."""

@@ -93,6 +93,7 @@ def test_fit_takes_a_weighted_median_and_the_likelihood_equations_decay(dist, se
 
 
 @given(dist=ordinals(), seed=SEEDS)
+@pytest.mark.slow
 def test_integer_weights_are_repeated_samples_and_scale_does_not_matter(dist, seed):
     rng = np.random.default_rng(seed)
     x = dist.sample(8, rng)

@@ -27,6 +27,7 @@ def test_expected_norm_is_the_mean_length_of_a_standard_normal_vector():
 
 
 @pytest.mark.parametrize("dim, mu_eff", [(3, 2.0), (10, 5.5), (81, 5.9)])
+@pytest.mark.slow
 def test_under_random_selection_the_scale_neither_grows_nor_shrinks(dim, mu_eff):
     """Pure noise ranks the samples at random: the mean's standardised move is then
     N(0, I / mu_eff), the path a standard normal vector, and the log factor has mean 0. Over

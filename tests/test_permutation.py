@@ -130,6 +130,7 @@ def test_the_plackett_luce_fit_climbs_the_weighted_likelihood(n, seed):
     assert w @ fitted.log_prob(x) >= w @ dist.log_prob(x) - 1e-9
 
 
+@pytest.mark.slow
 def test_plackett_luce_recovers_its_preferences():
     truth = PlackettLuce(np.array([2.0, 1.0, 0.0, -0.5, -2.5]))
     x = truth.sample(20_000, np.random.default_rng(1))

@@ -67,6 +67,7 @@ def test_a_run_without_restarts_is_in_its_first_search_throughout():
     assert res.nrestarts == 0 and np.array_equal(res.history["search"], np.zeros(res.nit))
 
 
+@pytest.mark.slow
 def test_the_search_column_survives_a_checkpoint_and_resume(tmp_path):
     full = ceopt.minimize(rastrigin, **RESTARTING, max_iter=10**6)
     path = tmp_path / "run.ckpt"
@@ -139,6 +140,7 @@ def test_a_maximisation_is_drawn_in_the_users_sign():
     assert fig.axes[0].get_yscale() == "symlog" and "symlog" in fig.axes[0].get_ylabel()
 
 
+@pytest.mark.slow
 def test_saving_writes_the_format_the_suffix_names(tmp_path):
     res = made_result([3.0, 2.0, 1.0], [4.0, 3.0, 2.0], [0, 1, 1])
     fig = plot(res, tmp_path / "run.png", title="my run")
@@ -148,6 +150,7 @@ def test_saving_writes_the_format_the_suffix_names(tmp_path):
     assert b"<svg" in (tmp_path / "run.svg").read_bytes()[:1000]
 
 
+@pytest.mark.slow
 def test_without_a_path_the_figure_is_pyplots_and_with_one_it_is_not(tmp_path, restarted):
     import matplotlib.pyplot as plt
 
@@ -186,6 +189,7 @@ def test_restarts_the_history_does_not_place_are_said_in_the_title():
 @given(st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True, width=32),
                           st.floats(allow_nan=True, allow_infinity=False, width=32),
                           st.booleans()), min_size=1, max_size=30))
+@pytest.mark.slow
 def test_any_history_is_drawn_with_its_evaluations_restarts_and_an_honest_scale(rows):
     best, gamma, restart = (np.array(column) for column in zip(*rows, strict=True))
     search = np.cumsum(restart) - restart[0]

@@ -38,6 +38,7 @@ def test_demo_solves_its_problems(capsys):
 
 
 @pytest.mark.gym
+@pytest.mark.slow
 def test_cartpole_command_solves_saves_and_exits_zero(tmp_path, capsys):
     pytest.importorskip("matplotlib", reason="the command plots its training (pip install "
                         "'.[gym]')")
@@ -102,6 +103,7 @@ def test_namespaced_env_ids_become_flat_file_names(tmp_path, capsys):
 
 
 @pytest.mark.gym
+@pytest.mark.slow
 def test_rl_command_with_noise_solves_mountain_car_continuous(tmp_path, capsys):
     assert main(["rl", "MountainCarContinuous-v0", "--noise", "--out", str(tmp_path),
                  "--quiet", "--no-plot"]) == 0

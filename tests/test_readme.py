@@ -224,6 +224,7 @@ def block_marks(block: Block, first: bool) -> list[pytest.MarkDecorator]:
 @pytest.mark.parametrize(
     "block", [pytest.param(b, marks=block_marks(b, first=k == 0)) for k, b in enumerate(BLOCKS)],
     ids=block_ids(BLOCKS))
+@pytest.mark.slow
 def test_block_prints_what_the_readme_shows(block: Block, tmp_path: Path) -> None:
     where = f"README.md line {block.line} ({block.heading})"
     assert block.problem is None, f"{where}: {block.problem}"

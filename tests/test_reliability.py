@@ -87,6 +87,7 @@ def test_one_point_at_a_time_and_a_ceopt_family_as_the_inputs():
     assert np.all(np.diff(res.levels) < 0) and res.levels[-1] == 0  # g falls to 0
 
 
+@pytest.mark.slow
 def test_a_g_that_never_fails_is_reported_not_returned_as_a_silent_zero():
     with pytest.warns(RareEventWarning) as caught:
         res = estimate_failure_probability(lambda X: 1.0 + X[:, 0] ** 2, [st.norm()],

@@ -365,6 +365,7 @@ def test_policy_search_callback_can_stop_it():
     assert seen == [1, 2] and res.nit == 2 and not res.success
 
 
+@pytest.mark.slow
 def test_flat_scores_keep_the_search_spread():
     # MountainCar: no random linear policy reaches the flag, every candidate scores -200.
     res = policy_search("MountainCar-v0", seed=0, max_iter=3, popsize=20, eval_episodes=2,
@@ -388,6 +389,7 @@ def test_bad_policy_search_options_raise_value_error(kwargs, match):
         policy_search("CartPole-v1", progress=False, **kwargs)
 
 
+@pytest.mark.slow
 def test_episode_cross_entropy_beats_a_random_policy_within_twenty_iterations():
     res = episode_cross_entropy("CartPole-v1", seed=0, max_iter=20, progress=False)
     random_policy = res.history["mean"][0]  # the untrained network's batch, about 22
@@ -470,6 +472,7 @@ def test_expected_return_matches_policy_evaluation_by_hand():
         expected_return("CartPole-v1", np.zeros(2), 10)
 
 
+@pytest.mark.slow
 def test_the_tabular_vector_env_draws_the_environments_transitions():
     """On the slippery lake the share of episodes that reach the goal is, within 4 standard
     errors, the probability computed from the environment's own tables."""

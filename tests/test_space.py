@@ -135,6 +135,7 @@ def test_two_close_categories_the_right_one_in_ten_seeds_of_ten(max_evals):
 
 @settings(max_examples=20, deadline=None)
 @given(hs.lists(hs.booleans(), min_size=1, max_size=5), hs.integers(0, 2**16))
+@pytest.mark.slow
 def test_integer_coordinates_are_only_ever_evaluated_integral_and_in_bounds(mask, seed):
     mask = np.array(mask)
     d = mask.size
@@ -314,6 +315,7 @@ def test_a_per_coordinate_floor_survives_the_scale_control():
     assert new.spread_above_floor == pytest.approx(0.2 - 1e-12)
 
 
+@pytest.mark.slow
 def test_the_examples_of_docs_spaces_run_and_print_what_they_say(capsys):
     import pathlib
     import re
