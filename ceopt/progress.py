@@ -83,7 +83,6 @@ class Display:
     def __init__(self, level: int, total: int | None = None, desc: str = "ceopt") -> None:
         self.level = level
         self.bar = _bar(total, "eval", desc) if level == 1 and total is not None else None
-        self._nfev = 0
         self._restarts = 0
         self._header_due = True
 
@@ -97,8 +96,7 @@ class Display:
             self.bar.set_postfix_str(f"best={solver.best_f:.6g} gamma={solver.gamma:.4g} "
                                      f"spread={solver.dist.spread:.3g} "
                                      f"restarts={solver.nrestarts}", refresh=False)
-            self.bar.update(min(solver.nfev, self.bar.total) - self._nfev)
-            self._nfev = min(solver.nfev, self.bar.total)
+            self.bar.update(min(solver.nfev, self.bar.total) - self.bar.n)
         elif self.level >= 2 or _due(solver.nit):
             if self._header_due:
                 self.line(self.HEADER)
@@ -114,19 +112,23 @@ class Display:
         else:
             emit(text)
 
-    def close(self, text: str | None = None) -> None:
-        """End the bar and write ``text`` (the run's outcome)."""
+    def close(self) -> None:
+        """End the bar (the outcome's line then goes through the logger)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        if text:
-            emit(text)
 
 
 def outcome(result: Any) -> str:
     """The closing line of a minimisation: why it stopped, and what it found."""
     return (f"{result.message}: best {result.fun:.6g} after {result.nfev:,} evaluations, "
             f"{result.nit} iterations, {result.get('nrestarts', 0)} restarts")
+
+
+def estimate_outcome(result: Any) -> str:
+    """The closing line of a rare-event estimate (a ``RareEventResult``)."""
+    return (f"{result.message}: probability {result.probability:.6g}, relative error "
+            f"{result.rel_error:.3g}, after {result.nfev:,} evaluations")
 
 
 class BatchDisplay:
@@ -159,8 +161,9 @@ class BatchDisplay:
             emit(self.header)
         emit(f"{self.batches:>6} {self.nfev:>10,} {shown:>13.6g} {share:>9.2%}")
 
-    def close(self, text: str) -> None:
+    def close(self, result: Any) -> None:
+        """End the bar and write the estimate (``result``, a ``RareEventResult``)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        emit(text)
+        emit(estimate_outcome(result))

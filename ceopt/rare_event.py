@@ -305,8 +305,7 @@ def estimate_rare_event(score: Callable, nominal: Distribution, level: float, *,
                              final_samples=final_samples, nfail=scores.n_failed,
                              failures=list(scores.messages), method=method, level=level)
     if display is not None:
-        display.close(f"{message}: probability {prob:.6g}, relative error {rel:.3g}, "
-                      f"after {nfev:,} evaluations")
+        display.close(result)
     return result
 
 

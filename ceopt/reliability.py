@@ -216,8 +216,7 @@ def estimate_failure_probability(
         vectorized=vectorized, workers=workers, chunksize=chunksize, on_error=on_error,
         on_nan=on_nan, retries=retries, timeout=timeout, callback=watch)
     if display is not None:
-        display.close(f"{res.message}: probability {res.probability:.6g}, relative "
-                      f"error {res.rel_error:.3g}, after {res.nfev:,} evaluations")
+        display.close(res)
     found = {f.name: getattr(res, f.name) for f in fields(RareEventResult)}
     if method == "multilevel":
         found["levels"] = -res.levels  # the values of g reached
