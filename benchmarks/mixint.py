@@ -415,11 +415,7 @@ def plot_dim(runs, d: int, path: Path) -> None:
         ax.set_xlim(0, math.log10(top) + 0.05)
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
-    for ax in axes[1]:
-        ax.set_xlabel("log10(evaluations / dimension)")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("fraction of (f, instance, target) reached")
-    axes.flat[0].legend(loc="upper left", fontsize=8.5, framealpha=0.9)
+    bbob_report.label_panels(axes)
     n_inst = len({r["instance"] for r in by_budget(select(runs, dim=d), top)})
     dots = (f"; dots: separate runs with budget {', '.join(_budget(b) for b in budgets[:-1])}"
             if len(budgets) > 1 else "")

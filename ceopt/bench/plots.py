@@ -36,6 +36,16 @@ def ecdf_curve(runs, evals_per_dim: float) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def label_panels(axes) -> None:
+    """The axis labels and the legend of a 2 x 3 grid of ECDF panels (the legend in the first,
+    "all functions"): what every runtime-ECDF figure of the benchmarks shares."""
+    for ax in axes[1]:
+        ax.set_xlabel("log10(evaluations / dimension)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("fraction of (f, instance, target) reached")
+    axes.flat[0].legend(loc="upper left", fontsize=8.5, framealpha=0.9)
+
+
 def plot_dim(runs, dim: int, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -57,11 +67,7 @@ def plot_dim(runs, dim: int, path: Path) -> None:
         ax.set_xlim(0, math.log10(full))
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
-    for ax in axes[1]:
-        ax.set_xlabel("log10(evaluations / dimension)")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("fraction of (f, instance, target) reached")
-    axes.flat[0].legend(loc="upper left", fontsize=8.5, framealpha=0.9)  # "all" is never empty
+    label_panels(axes)  # the "all functions" panel, which holds the legend, is never empty
     n_inst = len({r["instance"] for r in runs})
     fig.suptitle(f"BBOB, d={dim}: runtime ECDF over targets 1e1…1e-8, {n_inst} instances "
                  f"(grey line: a tenth of the budget)", fontsize=12)
