@@ -309,7 +309,7 @@ def _draw_rare_event(result: RareEventResult, axes: NDArray) -> str:
     levels = np.asarray(result.levels, dtype=float)
     stages = np.arange(1, levels.size + 1)
     failure = isinstance(result, FailureResult)
-    method = _method_of(result, failure)
+    method = result.method
     ax_level.plot(stages, levels, "o-", color="C0", gid="levels")
     ax_level.set_ylabel(_level_label(method, failure))
     if method == "improved" and levels.size and np.all(levels > 0):
@@ -333,40 +333,23 @@ def _draw_rare_event(result: RareEventResult, axes: NDArray) -> str:
     return _rare_event_title(result, failure)
 
 
-def _level_label(method: str | None, failure: bool) -> str:
-    threshold = "g reached (failure: g ≤ 0)" if failure else "score threshold γ"
+def _level_label(method: str, failure: bool) -> str:
     if method == "improved":
         return "smoothing width σ of the indicator"
-    if method == "multilevel":
-        return threshold
-    # A result that does not say its method: its levels are one or the other.
-    return f"level: {threshold},\nor smoothing width (improved method)"
+    return "g reached (failure: g ≤ 0)" if failure else "score threshold γ"
 
 
-def _method_of(result: RareEventResult, failure: bool) -> str | None:
-    """"multilevel" or "improved", as the result says, or as its levels show: multilevel
-    levels of a score rise strictly, where the improved method's widths never rise. None
-    where the levels could be either (a failure probability's g levels fall as widths do)."""
-    method = getattr(result, "method", None)
-    if method is not None:
-        return method
-    levels = np.asarray(result.levels, dtype=float)
-    if not failure and levels.size > 1 and np.all(np.diff(levels) > 0):
-        return "multilevel"
-    return None
-
-
-def _target_level(result: RareEventResult, method: str | None, failure: bool) -> float | None:
-    """The level the stages climb to, where known."""
+def _target_level(result: RareEventResult, method: str, failure: bool) -> float | None:
+    """The level the multilevel stages climb to (g = 0 for a failure probability), where
+    known; the improved method's stages are widths, with no level to reach."""
     if method == "improved":
         return None
     if failure:
-        return 0.0 if method == "multilevel" else None
-    level = getattr(result, "level", None)
-    if level is not None and np.isfinite(level):
-        return float(level)
-    if method == "multilevel" and result.converged and len(result.levels):
-        return float(result.levels[-1])  # a level that reached the target is clipped to it
+        return 0.0
+    if np.isfinite(result.level):
+        return float(result.level)
+    if result.converged and len(result.levels):  # a result made without its level:
+        return float(result.levels[-1])  # the last level reached the target, clipped to it
     return None
 
 
