@@ -19,7 +19,8 @@ from .stopping import Convergence
 from .updates import UpdateRule
 
 SIZE_OPTIONS = ("popsize", "elite_frac", "n_elite")
-RULE_OPTIONS = ("weights", "scale_control", "keep_best", "smoothing", "smoothing_cov")
+RULE_OPTIONS = ("weights", "scale_control", "keep_best", "smoothing", "smoothing_cov",
+                "rank_one")
 STOP_OPTIONS = ("tol_spread", "patience", "tol_fun", "search_evals")
 SCHEDULE_OPTIONS = ("separable",)
 OPTIONS = SIZE_OPTIONS + RULE_OPTIONS + STOP_OPTIONS + SCHEDULE_OPTIONS

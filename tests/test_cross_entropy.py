@@ -273,8 +273,11 @@ def test_bad_solver_options_raise_value_error(kwargs, match):
 def test_full_covariance_needs_enough_elites():
     with pytest.raises(ValueError, match="cannot fit a Gaussian in 10 dimensions"):
         CrossEntropy(Gaussian(np.zeros(10), np.eye(10)), popsize=50, method="ce")
+    # Method "adaptive" mixes a fit of lower rank into the old covariance (test_rank_one.py),
+    # but not a fit it takes whole.
+    assert CrossEntropy(Gaussian(np.zeros(10), np.eye(10)), popsize=20).n_elite == 10
     with pytest.raises(ValueError, match="cannot fit a Gaussian in 10 dimensions"):
-        CrossEntropy(Gaussian(np.zeros(10), np.eye(10)), popsize=20)
+        CrossEntropy(Gaussian(np.zeros(10), np.eye(10)), popsize=20, smoothing_cov=1.0)
 
 
 def test_bounds_with_a_discrete_distribution_are_an_error():

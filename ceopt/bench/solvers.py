@@ -241,6 +241,13 @@ VARIANTS: dict[str, tuple[Callable, str]] = {
                        "the default without the scale control"),
     "ceopt-equal-weights": (ceopt_start("full", weights="equal"),
                             "the default with equal elite weights"),
+    # Issue 23: CMA-ES's evolution paths in CE terms, one at a time.
+    "ceopt-path": (ceopt_start("full", scale_control="path"),
+                   "the default with the path control (CSA) instead of the success rule"),
+    "ceopt-rank-one": (ceopt_start("full", rank_one=True),
+                       "the default with the mean's path as a rank-one term of the covariance"),
+    "ceopt-path-rank-one": (ceopt_start("full", scale_control="path", rank_one=True),
+                            "the default with the path control and the rank-one term"),
 }
 
 #: The ablation table: a chain from textbook CE to the default, one change per row (the first

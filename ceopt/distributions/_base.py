@@ -179,9 +179,11 @@ class LocationScale(Distribution):
 
     @abstractmethod
     def smooth(self: D, new: D, alpha: float, alpha_cov: float | None = None, *,
-               scale: float = 1.0) -> D:
+               scale: float = 1.0, rank_one: tuple[NDArray, float] | None = None) -> D:
         """Mix the means with ``alpha`` and the spreads with ``alpha_cov`` (default alpha),
-        then multiply every standard deviation by ``scale``."""
+        then multiply every standard deviation by ``scale``. ``rank_one = (q, c1)`` adds the
+        pseudo-sample ``q`` (about the mean) to the spread's mix with weight ``c1``, taken
+        from the old spread's: ``b new + c1 q q^T + (1 - b - c1) old``."""
 
     @abstractmethod
     def moved(self: D, mean: ArrayLike) -> D:

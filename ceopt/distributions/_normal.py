@@ -75,6 +75,22 @@ def std_floored(std: NDArray[np.float64],
     return np.maximum(1.0, np.divide(min_std, std))
 
 
+def rank_one_term(rank_one: tuple[ArrayLike, float], dim: int,
+                  rate: float) -> tuple[NDArray[np.float64], float]:
+    """``smooth``'s ``rank_one = (q, c1)`` checked: a finite vector of the family's dimension
+    and a weight that leaves the old spread a share, ``0 <= c1 <= 1 - rate``."""
+    q, c1 = rank_one
+    q = float_array("rank_one vector", q)
+    if q.shape != (dim,) or not np.all(np.isfinite(q)):
+        raise ValueError(f"the rank-one term must be a finite vector of shape ({dim},), got "
+                         f"shape {q.shape}")
+    c1 = real("rank-one weight", c1)
+    if not 0.0 <= c1 <= 1.0 - rate + 1e-12:
+        raise ValueError(f"the rank-one weight must lie in [0, 1 - alpha_cov] = [0, "
+                         f"{1.0 - rate:.3g}], got {c1}")
+    return q, c1
+
+
 class Normal(LocationScale):
     """What both Gaussian families share: a mean, a floor on the std, the first half of fit."""
 
@@ -121,18 +137,20 @@ class Normal(LocationScale):
             raise ValueError(f"mean must have shape ({self.dim},), got {mean.shape}")
         return mean
 
-    def _fit_moments(self, x, weights, center, overwrite_x=False):
-        """Validated samples and weights; the fitted mean and the deviations from the centre
-        (in x's own memory if ``overwrite_x`` and x is a writable float array)."""
+    def _fit_moments(self, x, weights, center, overwrite_x=False, fewest=None):
+        """Validated samples and weights (at least ``fewest``, by default
+        ``min_fit_samples``, with positive weight); the fitted mean and the deviations from
+        the centre (in x's own memory if ``overwrite_x`` and x is a writable float array)."""
         x = check_samples(x, self.dim).astype(np.float64, copy=False)
         if not np.all(np.isfinite(x)):
             raise ValueError("samples to fit must be finite")
         w = normalized_weights(weights, x.shape[0])
         n_pos = int(np.count_nonzero(w))
-        if n_pos < self.min_fit_samples:
+        fewest = self.min_fit_samples if fewest is None else fewest
+        if n_pos < fewest:
             raise ValueError(
                 f"{type(self).__name__} in {self.dim} dimensions needs at least "
-                f"{self.min_fit_samples} samples with positive weight to fit, got {n_pos}")
+                f"{fewest} samples with positive weight to fit, got {n_pos}")
         mean = w @ x
         c = mean if center is None else check_samples(center, self.dim, "center")[0]
         own = overwrite_x and x.flags.writeable

@@ -17,6 +17,7 @@ from ._normal import (
     check_min_std,
     mean_vector,
     positive,
+    rank_one_term,
     std_floored,
 )
 
@@ -105,8 +106,11 @@ class DiagGaussian(Normal):
         return DiagGaussian(mean, np.sqrt(var), min_std=self._min_std)
 
     def smooth(self, new: DiagGaussian, alpha: float, alpha_cov: float | None = None, *,
-               scale: float = 1.0) -> DiagGaussian:
-        """Mix the means with ``alpha`` and the variances with ``alpha_cov`` (default alpha).
+               scale: float = 1.0,
+               rank_one: tuple[NDArray, float] | None = None) -> DiagGaussian:
+        """Mix the means with ``alpha`` and the variances with ``alpha_cov`` (default alpha),
+        and ``rank_one = (q, c1)``'s ``c1 q**2`` at the expense of the old variances (the
+        diagonal of ``c1 q q^T``).
 
         ``scale`` then multiplies every standard deviation (the scale control of method
         "adaptive").
@@ -114,7 +118,11 @@ class DiagGaussian(Normal):
         check_same_family(self, new)
         a = check_alpha(alpha)
         b = a if alpha_cov is None else check_alpha(alpha_cov)
-        var = b * new.std**2 + (1 - b) * self._std**2
+        if rank_one is None:
+            var = b * new.std**2 + (1 - b) * self._std**2
+        else:
+            q, c1 = rank_one_term(rank_one, self.dim, b)
+            var = b * new.std**2 + (1 - b - c1) * self._std**2 + c1 * q**2
         std = np.sqrt(var)
         if scale != 1.0:
             std = positive("scale", scale) * std

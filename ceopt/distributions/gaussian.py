@@ -19,6 +19,7 @@ from ._normal import (
     check_min_std,
     mean_vector,
     positive,
+    rank_one_term,
     std_floored,
 )
 from .diag_gaussian import DiagGaussian
@@ -129,11 +130,22 @@ class Gaussian(Normal):
         return solve_triangular(self._chol, dev, lower=True, check_finite=False)
 
     def fit(self, x: ArrayLike, weights: ArrayLike | None = None, *,
-            center: ArrayLike | None = None, overwrite_x: bool = False) -> Gaussian:
+            center: ArrayLike | None = None, overwrite_x: bool = False,
+            low_rank: bool = False) -> Gaussian:
         """Weighted MLE; ``center`` holds the covariance's mean fixed (module docstring).
         ``overwrite_x=True`` lets the fit use x's memory (x then holds garbage), as scipy's
-        ``overwrite_a``: it spares an array of x's size."""
-        mean, dev, w = self._fit_moments(x, weights, center, overwrite_x)
+        ``overwrite_a``: it spares an array of x's size.
+
+        ``low_rank=True`` (with a ``center``) accepts fewer than ``dim + 1`` samples: the
+        covariance then has their rank, made positive definite by the jitter only. It is a
+        term for ``smooth`` to mix into a full covariance (method "adaptive" with a population
+        below ``2(dim + 1)``, as CMA-ES's rank-mu update), not a distribution to sample from.
+        """
+        if low_rank and center is None:
+            raise ValueError("low_rank=True fits a covariance about a known center: pass "
+                             "center=")
+        mean, dev, w = self._fit_moments(x, weights, center, overwrite_x,
+                                         fewest=1 if low_rank else None)
         cov = (dev * w[:, None]).T @ dev
         cov[np.diag_indices_from(cov)] += self._min_std**2 + JITTER * np.trace(cov) / self.dim
         try:
@@ -144,8 +156,9 @@ class Gaussian(Normal):
                 "give the distribution a min_std > 0") from None
 
     def smooth(self, new: Gaussian, alpha: float, alpha_cov: float | None = None, *,
-               scale: float = 1.0) -> Gaussian:
-        """Mix the means with ``alpha`` and the covariances with ``alpha_cov`` (default alpha).
+               scale: float = 1.0, rank_one: tuple[NDArray, float] | None = None) -> Gaussian:
+        """Mix the means with ``alpha`` and the covariances with ``alpha_cov`` (default alpha),
+        and ``rank_one = (q, c1)``'s ``c1 q q^T`` at the expense of the old covariance.
 
         ``scale`` then multiplies every standard deviation (the scale control of method
         "adaptive"), in the same factorisation.
@@ -153,7 +166,11 @@ class Gaussian(Normal):
         check_same_family(self, new)
         a = check_alpha(alpha)
         b = a if alpha_cov is None else check_alpha(alpha_cov)
-        cov = b * new.cov + (1 - b) * self._cov
+        if rank_one is None:
+            cov = b * new.cov + (1 - b) * self._cov
+        else:
+            q, c1 = rank_one_term(rank_one, self.dim, b)
+            cov = b * new.cov + (1 - b - c1) * self._cov + c1 * np.outer(q, q)
         if scale != 1.0:  # symmetrised first, as the constructor would have done
             cov = positive("scale", scale) ** 2 * (0.5 * (cov + cov.T))
         raise_to = std_floored(np.sqrt(np.diag(cov)), self._min_std)

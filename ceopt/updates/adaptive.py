@@ -75,6 +75,16 @@ class Adaptive(PreviousMean):
         # Enough for the elites to fit the family.
         return max(adaptive_popsize(dist), math.ceil(dist.min_fit_samples / elite_frac))
 
+    def fewest_elites(self, dist: Distribution) -> int:
+        # The covariance fitted about the previous mean is mixed into the old one at a rate
+        # below one (covariance_rate: 4 mu_eff / (d + 2)^2 < 1 for mu_eff <= d), so fewer
+        # than d + 1 elites give a fit of lower rank that the mix keeps positive definite
+        # (CMA-ES's rank-mu update from its 4 + 3 ln d samples). A fit taken whole
+        # (smoothing_cov=1) must have full rank itself.
+        if correlated(dist) and self.smoothing_cov_given != 1.0:
+            return min(2, dist.min_fit_samples)
+        return dist.min_fit_samples
+
     def default_spread_rate(self, dist: Distribution, n_elite: int) -> float:
         w = self.elite_weights if self.weights == "rank" else None
         mu_eff = n_elite if w is None else 1.0 / float((w**2).sum())

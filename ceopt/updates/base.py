@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from .._checks import flag, fraction, integer
 from ..distributions import Distribution, LocationScale
 from ..selection import default_n_elite, default_popsize
+from .covariance_path import CovariancePath
 from .path_control import PathControl
 from .scale_control import ScaleControl
 
@@ -74,6 +75,9 @@ class UpdateRule(ABC):
         shrink it), False for none.
     keep_best : fit the mean to the elites chosen among the new population and the previous
         population's best sample (rules that fit about the previous mean only).
+    rank_one : add the evolution path of the mean to a Gaussian's covariance fit as one more
+        weighted sample (:mod:`~ceopt.updates.covariance_path`; rules that fit about the
+        previous mean only).
     smoothing : weight of the new fit in ``smoothing * fit + (1 - smoothing) * old``.
     smoothing_cov : the same for a location-scale family's spread, where the rule has a
         separate rate.
@@ -87,6 +91,7 @@ class UpdateRule(ABC):
     SMOOTHING: ClassVar[float] = 0.7
     SCALE_CONTROL: ClassVar[bool] = False
     KEEP_BEST: ClassVar[bool] = False
+    RANK_ONE: ClassVar[bool] = False
     #: Default ``tol_fun`` of a local search (0: off).
     TOL_FUN: ClassVar[float] = 0.0
     #: Whether the run tests a separable objective first (``separable=None``).
@@ -94,7 +99,8 @@ class UpdateRule(ABC):
 
     def __init__(self, dist: Distribution, *, weights: str | None = None,
                  scale_control: bool | None = None, keep_best: bool | None = None,
-                 smoothing: float | None = None, smoothing_cov: float | None = None):
+                 smoothing: float | None = None, smoothing_cov: float | None = None,
+                 rank_one: bool | None = None):
         steerable = isinstance(dist, LocationScale)
         weights = self.WEIGHTS if weights is None else weights
         if not isinstance(weights, str) or weights not in WEIGHTS:
@@ -106,8 +112,12 @@ class UpdateRule(ABC):
                              "only")
         keep_best = flag("keep_best", self.KEEP_BEST if keep_best is None else keep_best)
         if keep_best:
-            self._check_keep_best(steerable)
+            self._check_previous_mean("keep_best", steerable)
+        rank_one = flag("rank_one", self.RANK_ONE if rank_one is None else rank_one)
+        if rank_one:
+            self._check_previous_mean("rank_one", steerable)
         self.weights, self.scale_control, self.keep_best = weights, scale_control, keep_best
+        self.rank_one = rank_one
         self.smoothing = fraction("smoothing", self.default_smoothing(dist)
                                   if smoothing is None else smoothing, high_open=False)
         self.smoothing_cov_given = (None if smoothing_cov is None else
@@ -117,8 +127,8 @@ class UpdateRule(ABC):
         """The smoothing when none is given: this method's preset."""
         return self.SMOOTHING
 
-    def _check_keep_best(self, steerable: bool) -> None:
-        raise ValueError(f"keep_best is part of the previous-mean update of methods 'adaptive' "
+    def _check_previous_mean(self, option: str, steerable: bool) -> None:
+        raise ValueError(f"{option} is part of the previous-mean update of methods 'adaptive' "
                          f"and 'ce', not of {self.name!r}")
 
     # -- the presets -------------------------------------------------------------------------
@@ -126,7 +136,7 @@ class UpdateRule(ABC):
         """The options this rule was made with, resolved (what rebuilds it)."""
         return {"weights": self.weights, "scale_control": self.scale_control,
                 "keep_best": self.keep_best, "smoothing": self.smoothing,
-                "smoothing_cov": self.smoothing_cov_given}
+                "smoothing_cov": self.smoothing_cov_given, "rank_one": self.rank_one}
 
     def sizes(self, dist: Distribution, *, popsize: int | None = None,
               elite_frac: float | None = None, n_elite: int | None = None) -> tuple[int, int]:
@@ -143,12 +153,17 @@ class UpdateRule(ABC):
             n_elite = integer("n_elite", n_elite, 1)
             if n_elite >= popsize:
                 raise ValueError(f"n_elite must be smaller than popsize={popsize}, got {n_elite}")
-        if n_elite < dist.min_fit_samples:
+        fewest = self.fewest_elites(dist)
+        if n_elite < fewest:
             hint = " (or use a DiagGaussian: dist='diag')" if correlated(dist) else ""
             raise ValueError(
                 f"{n_elite} elites cannot fit a {type(dist).__name__} in {dist.dim} dimensions, "
-                f"which needs {dist.min_fit_samples}: raise popsize or elite_frac{hint}")
+                f"which needs {fewest}: raise popsize or elite_frac{hint}")
         return popsize, n_elite
+
+    def fewest_elites(self, dist: Distribution) -> int:
+        """The fewest elites this rule can fit ``dist`` from: the family's own minimum."""
+        return dist.min_fit_samples
 
     def default_popsize(self, dist: Distribution, elite_frac: float) -> int:
         return default_popsize(dist, elite_frac)
@@ -176,11 +191,16 @@ class UpdateRule(ABC):
         self.elite_weights = rank_weights(n_elite) if self.weights == "rank" else None
         self.smoothing_cov = self.spread_rate(dist, n_elite)
         self._scale = None
+        w = self.elite_weights
+        mu_eff = n_elite if w is None else 1.0 / float((w**2).sum())
         if self.scale_control == "success":
             self._scale = ScaleControl(dist.dim)
         elif self.scale_control == "path":
-            w = self.elite_weights
-            self._scale = PathControl(dist.dim, n_elite if w is None else 1.0 / (w**2).sum())
+            self._scale = PathControl(dist.dim, mu_eff)
+        self._cov_path = None
+        if self.rank_one:
+            self._cov_path = CovariancePath(dist.dim, mu_eff, self.smoothing_cov,
+                                            diagonal=not correlated(dist))
 
     def update(self, dist: Distribution, X: NDArray, elites: NDArray,
                ranking: NDArray) -> Distribution:
@@ -205,22 +225,30 @@ class UpdateRule(ABC):
     def _flat(self) -> None:  # noqa: B027 (a hook: most rules have no state to clear)
         """What a flat population leaves of the rule's state."""
 
-    def _scaled(self, ranking: NDArray, dist: Distribution,
-                fitted: Distribution) -> dict[str, float]:
-        """``smooth``'s keyword for the scale control's factor (none when it is off), from
-        the losses and the move from ``dist`` to the ``fitted`` mean. Called after the fits,
-        so that a fit that fails leaves the record as it was."""
-        if self._scale is None:
-            return {}
-        step = dist.standardized(fitted.mean) if self.scale_control == "path" else None
-        return {"scale": self._scale.factor(ranking, step)}
+    def _spread_terms(self, ranking: NDArray, dist: Distribution,
+                      fitted: Distribution) -> dict[str, Any]:
+        """``smooth``'s keywords for the scale control's factor and the rank-one term (none
+        when they are off), from the losses and the move from ``dist`` to the ``fitted``
+        mean. Called after the fits, so that a fit that fails leaves the record as it was."""
+        terms: dict[str, Any] = {}
+        if self._scale is not None:
+            step = dist.standardized(fitted.mean) if self.scale_control == "path" else None
+            terms["scale"] = self._scale.factor(ranking, step)
+        if self._cov_path is not None:
+            control = self._scale if self.scale_control == "path" else None
+            terms["rank_one"] = self._cov_path.term(fitted.mean - dist.mean, control)
+            self._cov_path.rescale(terms.get("scale", 1.0))
+        return terms
 
     # -- checkpoints -------------------------------------------------------------------------
     def search_state(self) -> dict[str, Any]:
         """The state of the current local search, as plain data."""
-        return {"scale": None if self._scale is None else self._scale.state()}
+        return {"scale": None if self._scale is None else self._scale.state(),
+                "cov_path": None if self._cov_path is None else self._cov_path.state()}
 
     def load_search_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`search_state` (after :meth:`begin` of the same local search)."""
         if state["scale"] is not None:
             self._scale.load_state(state["scale"])
+        if state.get("cov_path") is not None:  # (none before the rank-one term)
+            self._cov_path.load_state(state["cov_path"])

@@ -72,10 +72,10 @@ class PreviousMean(Textbook):
     def default_smoothing(self, dist: Distribution) -> float:
         return FAMILY_SMOOTHING.get(type(dist), self.SMOOTHING)
 
-    def _check_keep_best(self, steerable: bool) -> None:
+    def _check_previous_mean(self, option: str, steerable: bool) -> None:
         if not steerable:
-            raise ValueError("keep_best moves a Gaussian's mean; it applies to Gaussians only "
-                             "(location-scale families)")
+            raise ValueError(f"{option} acts on a Gaussian's mean and spread; it applies to "
+                             f"Gaussians only (location-scale families)")
 
     def begin(self, dist: Distribution, n_elite: int) -> None:
         super().begin(dist, n_elite)
@@ -90,11 +90,14 @@ class PreviousMean(Textbook):
         # copy of the elites (sparing an (n_elite, d) temporary: at (100, 1000) with half the
         # population as elites, 0.7 x the RNG floor, benchmarks/overhead.py).
         mean = None if self._kept is None else kept_mean(chosen, ranking[elites], self._kept, w)
-        fitted = dist.fit(chosen, w, center=dist.mean, overwrite_x=True)
+        # Fewer elites than the family needs (method "adaptive"'s small populations) give a
+        # fit of lower rank, a term of the mix below.
+        low = {"low_rank": True} if chosen.shape[0] < dist.min_fit_samples else {}
+        fitted = dist.fit(chosen, w, center=dist.mean, overwrite_x=True, **low)
         if mean is not None:
             fitted = fitted.moved(mean)
         new = dist.smooth(fitted, self.smoothing, self.smoothing_cov,
-                          **self._scaled(ranking, dist, fitted))
+                          **self._spread_terms(ranking, dist, fitted))
         if self.keep_best:  # this population's best, a candidate elite of the next mean only
             self._kept = Kept(X[elites[0]].copy(), float(ranking[elites[0]]))
         return new

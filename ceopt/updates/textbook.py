@@ -23,4 +23,4 @@ class Textbook(UpdateRule):
     def _step(self, dist: Distribution, X: NDArray, elites: NDArray,
               ranking: NDArray) -> Distribution:
         fitted = dist.fit(X[elites], self.elite_weights)
-        return dist.smooth(fitted, self.smoothing, **self._scaled(ranking, dist, fitted))
+        return dist.smooth(fitted, self.smoothing, **self._spread_terms(ranking, dist, fitted))
