@@ -102,7 +102,8 @@ class CrossEntropy:
           ``smoothing_cov`` (of a Gaussian's covariance, where the rule has its own rate),
           ``scale_control`` (a factor on a Gaussian's spread: ``"success"``/True, the success
           rule; ``"path"``, the evolution path of the mean, which noise does not shrink;
-          False), ``keep_best`` (the
+          False), ``rank_one`` (the mean's path as one more weighted sample of a Gaussian's
+          covariance fit, :mod:`ceopt.updates.covariance_path`), ``keep_best`` (the
           previous population's best sample as a candidate elite of the mean; turn it off for
           a noisy objective);
         - a local search's end: ``tol_spread`` (the spread above the family's floor below this
