@@ -604,7 +604,9 @@ class CrossEntropy:
         dist = distributions.from_state(state["search"]["dist"])
         method = state["method"]
         UPDATES.find(method["name"])  # a LookupError names a method this ceopt lacks
-        rule = make_rule(method["name"], dist, method["options"])
+        # A checkpoint from before the rank-one term saved no "rank_one": it had none (the
+        # preset would now turn it on from d = 10).
+        rule = make_rule(method["name"], dist, {"rank_one": False, **method["options"]})
         handler = None if state["handler"] is None else handlers.from_state(state["handler"])
         settings = SearchSettings(rule, Convergence(**state["convergence"]), handler)
         run = cls.__new__(cls)

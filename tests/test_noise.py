@@ -182,7 +182,8 @@ def test_common_seeds_are_shared_by_a_population_but_not_by_re_evaluations():
     (dict(noise=True, constraints={"type": "ineq", "fun": lambda x: x[0]}),
      "noise=True with constraints"),
     (dict(noise=True, polish=True), "polish needs exact values"),
-    (dict(noise=True, max_evals=40), "re-evaluations of the recommendation"),
+    # One population of 10 (10-d) and 30 re-evaluations do not fit in 39.
+    (dict(noise=True, max_evals=39), "re-evaluations of the recommendation"),
 ])
 def test_bad_noise_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

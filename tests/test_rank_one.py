@@ -209,3 +209,45 @@ def test_method_adaptive_takes_a_population_smaller_than_twice_the_dimension():
     with pytest.raises(ValueError, match="which needs 11"):
         ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(d), np.eye(d)), method="ce", popsize=10,
                            elite_frac=0.5)
+
+
+def test_a_checkpoint_from_before_the_rank_one_term_resumes_as_it_ran():
+    # A 12-d run as the default made it before: 26 samples, the success rule, no rank-one
+    # term. Its state without the new entries (as such a checkpoint was written) resumes to
+    # the same samples, though the default from d = 10 now has the term.
+    d = 12
+    old = dict(popsize=2 * (d + 1), scale_control="success", rank_one=False)
+    es = ceopt.CrossEntropy(ceopt.Gaussian(np.ones(d), np.eye(d)), seed=3, **old)
+    for _ in range(4):
+        X = es.ask()
+        es.tell(X, sphere(X))
+    state = es.state()
+    del state["method"]["options"]["rank_one"]
+    del state["search"]["update"]["cov_path"]
+    restored = ceopt.CrossEntropy.from_state(state)
+    for _ in range(5):
+        X, Z = es.ask(), restored.ask()
+        assert np.array_equal(X, Z)
+        es.tell(X, sphere(X))
+        restored.tell(Z, sphere(Z))
+    assert np.array_equal(es.dist.cov, restored.dist.cov)
+
+
+def test_from_d_10_a_full_covariance_learns_from_the_paths_by_default():
+    # The presets by dimension (each one option away); a diagonal family and the noise
+    # mode keep theirs.
+    for d, popsize, control, rank_one in ((9, 20, "success", False), (10, 10, "path", True),
+                                          (40, 15, "path", True)):
+        es = ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(d), np.eye(d)))
+        options = es.state()["method"]["options"]
+        assert (es.popsize, options["scale_control"], options["rank_one"]) == (
+            popsize, control, rank_one)
+    diag = ceopt.CrossEntropy(ceopt.DiagGaussian(np.zeros(20), 1.0)).state()["method"]
+    assert (diag["options"]["scale_control"], diag["options"]["rank_one"]) == ("success", False)
+    noisy = ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(20), np.eye(20)), noise=True,
+                               max_evals=20_000).state()["method"]["options"]
+    assert (noisy["scale_control"], noisy["rank_one"]) == ("success", False)
+    pinned = ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(20), np.eye(20)), popsize=42,
+                                scale_control="success", rank_one=False)
+    assert pinned.popsize == 42
+    assert pinned.state()["method"]["options"]["scale_control"] == "success"

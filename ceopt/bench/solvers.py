@@ -107,9 +107,10 @@ def _seed(rng: np.random.Generator) -> int:
 
 
 # -- the solvers: one start each; run_with_restarts repeats them ------------------------------
-def ceopt_start(family: str | None, **options):
+def ceopt_start(family: str | None, popsize: Callable[[int], int] | None = None, **options):
     """A ceopt start with its default spread (0.3 of the box) about the start point, unless
-    ``options`` set ``sigma0``; ``options`` go to ``ceopt.minimize``.
+    ``options`` set ``sigma0``; ``options`` go to ``ceopt.minimize``, and ``popsize(d)``, if
+    given, sets the population by the dimension.
 
     ``max_evals`` is unlimited, as every solver's own budget is: the recorder ends the run.
     With a budget ceopt restarts (IPOP) until it is spent, so it is started once.
@@ -119,10 +120,17 @@ def ceopt_start(family: str | None, **options):
     def start(rec, rng, k):
         # ceopt's default spread for a box (0.3 of its width) about the start point.
         d = rec.problem.dimension
+        sized = {} if popsize is None else {"popsize": popsize(d)}
         ceopt.minimize(rec.batch, x0=_x0(rng, d, k), bounds=_box(d),
                        dist=family, vectorized=True, max_evals=UNLIMITED, seed=rng,
-                       **options)
+                       **sized, **options)
     return start
+
+
+def twice_d_plus_1(d: int) -> int:
+    """Method "adaptive"'s population for a full covariance before it learned from the mean's
+    paths from d = 10 on: the fewest elites that fit one alone, twice."""
+    return 2 * (d + 1)
 
 
 def de_start(rec, rng, k):
@@ -214,40 +222,51 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
 
 #: ceopt's variants for the ablation of method "adaptive" (issue 7), run by ``--ablation``.
 #: The pieces added after the IPOP restarts (issue 7, second and third rounds), off: the earlier
-#: variants are pinned to the update they were measured with.
-_BEFORE_KEEP_AND_FLAT = dict(keep_best=False, tol_fun=0, separable=False)
+#: variants are pinned to the update they were measured with, and all of them to the update
+#: before the mean's paths became the default from d = 10 on (issue 23, ``PATH_VARIANTS``).
+_BEFORE_PATHS = dict(popsize=twice_d_plus_1, scale_control="success", rank_one=False)
+_BEFORE_KEEP_AND_FLAT = dict(keep_best=False, tol_fun=0, separable=False, **_BEFORE_PATHS)
 
 VARIANTS: dict[str, tuple[Callable, str]] = {
     "ceopt-ce": (ceopt_start("full", method="ce"),
                  "full Gaussian, method='ce' (covariance about the previous mean)"),
-    "ceopt-ce-rank": (ceopt_start("full", scale_control=False, restarts=0,
-                                  **_BEFORE_KEEP_AND_FLAT),
+    "ceopt-ce-rank": (ceopt_start("full", restarts=0,
+                                  **{**_BEFORE_KEEP_AND_FLAT, "scale_control": False}),
                       "rank weights, without the scale control and restarts"),
     "ceopt-no-restarts": (ceopt_start("full", restarts=0, **_BEFORE_KEEP_AND_FLAT),
                           "rank weights and the scale control, without its own restarts "
                           "(the harness restarts it at the same population)"),
     "ceopt-ipop": (ceopt_start("full", **_BEFORE_KEEP_AND_FLAT),
                    "+ IPOP restarts (the default of the first round of issue 7)"),
-    "ceopt-ipop-flat": (ceopt_start("full", keep_best=False, separable=False),
+    "ceopt-ipop-flat": (ceopt_start("full", keep_best=False, separable=False,
+                                    **_BEFORE_PATHS),
                         "+ the flat-values stop (tol_fun)"),
-    "ceopt-no-sweep": (ceopt_start("full", separable=False),
+    "ceopt-no-sweep": (ceopt_start("full", separable=False, **_BEFORE_PATHS),
                        "the default without the separability test and coordinate sweeps "
                        "(the default of the second round of issue 7)"),
-    "ceopt-no-keep": (ceopt_start("full", keep_best=False),
+    "ceopt-no-keep": (ceopt_start("full", keep_best=False, **_BEFORE_PATHS),
                       "the default without keeping the best sample"),
-    "ceopt-no-flat": (ceopt_start("full", tol_fun=0),
+    "ceopt-no-flat": (ceopt_start("full", tol_fun=0, **_BEFORE_PATHS),
                       "the default without the flat-values stop (tol_fun)"),
-    "ceopt-no-scale": (ceopt_start("full", scale_control=False),
+    "ceopt-no-scale": (ceopt_start("full", **{**_BEFORE_PATHS, "scale_control": False}),
                        "the default without the scale control"),
-    "ceopt-equal-weights": (ceopt_start("full", weights="equal"),
+    "ceopt-equal-weights": (ceopt_start("full", weights="equal", **_BEFORE_PATHS),
                             "the default with equal elite weights"),
-    # Issue 23: CMA-ES's evolution paths in CE terms, one at a time.
-    "ceopt-path": (ceopt_start("full", scale_control="path"),
-                   "the default with the path control (CSA) instead of the success rule"),
-    "ceopt-rank-one": (ceopt_start("full", rank_one=True),
-                       "the default with the mean's path as a rank-one term of the covariance"),
-    "ceopt-path-rank-one": (ceopt_start("full", scale_control="path", rank_one=True),
-                            "the default with the path control and the rank-one term"),
+}
+
+#: Issue 23: what each piece of learning from the mean's paths (the default from d = 10 on)
+#: buys, one piece taken back at a time. Run by name (``--solvers``), at d >= 10, where they
+#: differ from the default.
+PATH_VARIANTS: dict[str, tuple[Callable, str]] = {
+    "ceopt-before-paths": (ceopt_start("full", **_BEFORE_PATHS),
+                           "the default before: 2(d+1) samples, the success rule, no rank-one "
+                           "term"),
+    "ceopt-paths-2d-pop": (ceopt_start("full", popsize=twice_d_plus_1),
+                           "the default with 2(d+1) samples instead of 4 + 3 ln d"),
+    "ceopt-paths-success": (ceopt_start("full", scale_control="success"),
+                            "the default with the success rule instead of the path control"),
+    "ceopt-paths-no-rank-one": (ceopt_start("full", rank_one=False),
+                                "the default without the rank-one term"),
 }
 
 #: The ablation table: a chain from textbook CE to the default, one change per row (the first
@@ -276,7 +295,7 @@ ABLATION_LEAVE_OUT = [
     ("ceopt-diag", "default − full covariance (diagonal)"),
 ]
 
-ALL = {**SOLVERS, **VARIANTS}
+ALL = {**SOLVERS, **VARIANTS, **PATH_VARIANTS}
 
 # -- problems ----------------------------------------------------------------------------------
 def suite(functions, dims, instances):

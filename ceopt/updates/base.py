@@ -106,14 +106,15 @@ class UpdateRule(ABC):
         if not isinstance(weights, str) or weights not in WEIGHTS:
             raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
         scale_control = scale_control_name(
-            self.SCALE_CONTROL if scale_control is None else scale_control)
+            self.preset("scale_control", dist) if scale_control is None else scale_control)
         if scale_control and not steerable:
             raise ValueError("scale_control applies to Gaussian (location-scale) distributions "
                              "only")
         keep_best = flag("keep_best", self.KEEP_BEST if keep_best is None else keep_best)
         if keep_best:
             self._check_previous_mean("keep_best", steerable)
-        rank_one = flag("rank_one", self.RANK_ONE if rank_one is None else rank_one)
+        rank_one = flag("rank_one", self.preset("rank_one", dist) if rank_one is None
+                        else rank_one)
         if rank_one:
             self._check_previous_mean("rank_one", steerable)
         self.weights, self.scale_control, self.keep_best = weights, scale_control, keep_best
@@ -122,6 +123,11 @@ class UpdateRule(ABC):
                                   if smoothing is None else smoothing, high_open=False)
         self.smoothing_cov_given = (None if smoothing_cov is None else
                                     fraction("smoothing_cov", smoothing_cov, high_open=False))
+
+    def preset(self, option: str, dist: Distribution) -> Any:
+        """The value of ``option`` when none is given: this method's preset (its class
+        attribute of that name in capitals); a method may choose it by the family."""
+        return getattr(self, option.upper())
 
     def default_smoothing(self, dist: Distribution) -> float:
         """The smoothing when none is given: this method's preset."""
