@@ -21,6 +21,8 @@ def save_policy(path: str | Path, res: OptimizeResult, **meta: object) -> Path:
     policy: MLPPolicy = res.policy
     spec = {"env_id": res.env_id, "env_kwargs": res.get("env_kwargs", {}),
             "hidden": list(policy.hidden), "activation": policy.activation, **meta}
+    if not policy.scale_inputs:  # the default is not written: older files lack the key
+        spec["scale_inputs"] = False
     path = Path(path)
     if path.suffix != ".npz":  # numpy would add it, and the path returned would not exist
         path = path.with_name(path.name + ".npz")
@@ -49,10 +51,12 @@ def load_policy(path: str | Path) -> tuple[MLPPolicy, NDArray, dict]:
         spec = json.loads(str(data["spec"]))
         params = data["params"]
     spaces = env_spaces(spec["env_id"], **spec.get("env_kwargs", {}))
+    scale_inputs = spec.get("scale_inputs", True)
     if spec["hidden"]:
-        policy = MLPPolicy(*spaces, hidden=tuple(spec["hidden"]), activation=spec["activation"])
+        policy = MLPPolicy(*spaces, hidden=tuple(spec["hidden"]), activation=spec["activation"],
+                           scale_inputs=scale_inputs)
     else:
-        policy = LinearPolicy(*spaces)
+        policy = LinearPolicy(*spaces, scale_inputs=scale_inputs)
     if params.shape != (policy.n_params,):
         raise ValueError(f"{path}: parameters of shape {params.shape} do not fit {policy!r}")
     return policy, params, spec

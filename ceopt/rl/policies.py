@@ -12,6 +12,9 @@ Inputs are scaled by the observation space: coordinates with finite bounds are m
 [-1, 1] (MountainCar's velocity lives in ±0.07 and its position in [-1.2, 0.6]; unscaled, the
 same weight means very different things for each), unbounded ones (or bounded only by
 something like float32's largest value, wider than ``MAX_WIDTH``) are left as they are.
+Bounds far wider than the values met in play shrink an input instead: LunarLander-v3 bounds
+its velocities by ±10 where they stay within about ±1, so that a linear policy's biases
+drown them out; ``scale_inputs=False`` reads such observations as they are.
 ``Discrete`` observations are one-hot encoded.
 
 Outputs: for a ``Discrete(k)`` action space the network has ``k`` outputs (logits) and the
@@ -28,6 +31,8 @@ from collections.abc import Callable
 import numpy as np
 from gymnasium import spaces
 from numpy.typing import ArrayLike, NDArray
+
+from .._checks import flag
 
 ACTIVATIONS = ("tanh", "relu")
 #: Bounds wider than this are treated as no bounds (no input scaling, no action squashing).
@@ -49,6 +54,9 @@ class MLPPolicy:
     activation : {"tanh", "relu"}
         Hidden-layer non-linearity (tanh keeps every unit's output bounded, which suits a
         search in parameter space; relu is the usual choice for gradient training).
+    scale_inputs : bool
+        Map Box observations with finite bounds onto [-1, 1] (the default); False reads them
+        as they are, for spaces whose bounds are much wider than the values met in play.
 
     Example
     -------
@@ -63,9 +71,13 @@ class MLPPolicy:
     """
 
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space,
-                 hidden: tuple[int, ...] | list[int] = (16,), activation: str = "tanh"):
+                 hidden: tuple[int, ...] | list[int] = (16,), activation: str = "tanh",
+                 scale_inputs: bool = True):
         self.observation_space, self.action_space = observation_space, action_space
+        self.scale_inputs = flag("scale_inputs", scale_inputs)
         self.obs_dim, self._obs_shift, self._obs_scale = _input_scaling(observation_space)
+        if not self.scale_inputs:
+            self._obs_shift, self._obs_scale = 0.0, 1.0
         self._box_obs = isinstance(observation_space, spaces.Box)
         self.discrete, self.action_shape, out_dim = _output_layout(action_space)
         if isinstance(hidden, int | np.integer):
@@ -132,7 +144,7 @@ class MLPPolicy:
         """
         params = self._check_params(params)
         layers = self.layers(params)
-        if self._box_obs:
+        if self._box_obs and self.scale_inputs:
             # Fold the input scaling into the first layer: ((s - shift) / scale) @ W + b
             # = s @ (W / scale) + (b - (shift / scale) @ W), once instead of at every step.
             W, b = layers[0]
@@ -268,8 +280,9 @@ class MLPPolicy:
         return a.reshape(*a.shape[:-1], *self.action_shape).astype(self.action_space.dtype)
 
     def __repr__(self) -> str:
+        unscaled = "" if self.scale_inputs else ", scale_inputs=False"
         return (f"{type(self).__name__}({self.observation_space}, {self.action_space}, "
-                f"hidden={self.hidden}, n_params={self.n_params})")
+                f"hidden={self.hidden}{unscaled}, n_params={self.n_params})")
 
 
 class LinearPolicy(MLPPolicy):
@@ -283,11 +296,13 @@ class LinearPolicy(MLPPolicy):
     10
     """
 
-    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space):
-        super().__init__(observation_space, action_space, hidden=())
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space,
+                 scale_inputs: bool = True):
+        super().__init__(observation_space, action_space, hidden=(), scale_inputs=scale_inputs)
 
     def __repr__(self) -> str:
-        return (f"LinearPolicy({self.observation_space}, {self.action_space}, "
+        unscaled = "" if self.scale_inputs else ", scale_inputs=False"
+        return (f"LinearPolicy({self.observation_space}, {self.action_space}{unscaled}, "
                 f"n_params={self.n_params})")
 
 

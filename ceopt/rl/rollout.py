@@ -4,7 +4,8 @@ Every parameter vector of a population plays its episodes in its own sub-environ
 vector environment, and one ``step`` call advances them all: the policy acts on the whole
 batch of observations at once. Environments with a native vector implementation (CartPole
 steps 0.5 M steps/s at 16 copies, 6 M at 256) use it, as do the tabular MDPs and Pendulum and
-MountainCarContinuous (numpy versions here); the others a ``SyncVectorEnv``.
+MountainCarContinuous (numpy versions here); the others a :class:`OneEpisodeSyncVectorEnv`,
+which steps its copies one by one and only while their episode lasts.
 
 gymnasium 1.x vector environments reset a finished sub-environment on the *next* step: that
 step ignores the action, returns the first observation of a new episode, reward 0 and
@@ -17,18 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.vector.utils import concatenate, iterate
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import generator, integer
+from .._checks import flag, generator, integer
 from .classic import classic_vector_env
 from .policies import LinearPolicy, MLPPolicy
 from .tabular import TabularVectorEnv, tabular_model
 
-#: Seeds handed to ``reset`` are drawn below this bound (``SyncVectorEnv`` adds the
+#: Seeds handed to ``reset`` are drawn below this bound (a ``SyncVectorEnv`` adds the
 #: sub-environment's index to it, which must stay a valid seed).
 SEED_BOUND = 2**62
 
@@ -51,7 +54,37 @@ def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.Vect
     env = _numpy_vector_env(env_id, num_envs, **env_kwargs)
     if env is not None:
         return env
-    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync", **env_kwargs)
+    return OneEpisodeSyncVectorEnv([partial(gym.make, env_id, **env_kwargs)] * num_envs)
+
+
+class OneEpisodeSyncVectorEnv(gym.vector.SyncVectorEnv):
+    """A ``SyncVectorEnv`` in which every copy plays one episode per ``reset``: from the step
+    on which its episode ends, a copy is stepped no more (no autoreset) and returns its last
+    observation, reward 0 and the flags it ended with.
+
+    :func:`play` masks a copy once its episode has ended, so stepping it further is wasted
+    time, and episodes differ in length: a LunarLander population's last from under 100
+    steps (a crash) to 1000 (hovering), and a ``SyncVectorEnv`` stepped every copy until the
+    longest had ended (2 to 3 times the time of this one on random linear policies). Copies are
+    reset with seeds ``seed + i``, as by a ``SyncVectorEnv``, so the returns are the same.
+    """
+
+    def reset(self, *, seed: int | list[int | None] | None = None,
+              options: dict[str, Any] | None = None):
+        self._ended = np.zeros(self.num_envs, dtype=bool)
+        return super().reset(seed=seed, options=options)
+
+    def step(self, actions: Any):
+        actions = list(iterate(self.action_space, actions))
+        self._rewards[self._ended] = 0.0
+        for i in np.flatnonzero(~self._ended):
+            (self._env_obs[i], self._rewards[i], self._terminations[i],
+             self._truncations[i], _) = self.envs[i].step(actions[i])
+        self._ended |= self._terminations | self._truncations
+        self._observations = concatenate(self.single_observation_space, self._env_obs,
+                                         self._observations)
+        return (self._observations.copy(), self._rewards.copy(), self._terminations.copy(),
+                self._truncations.copy(), {})
 
 
 def _numpy_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv | None:
@@ -110,8 +143,11 @@ class Episodes:
 
 
 def play(env: gym.vector.VectorEnv, act: Callable[[NDArray], NDArray], max_steps: int,
-         seed: int, record: bool = False) -> Episodes:
+         seed: int | list[int], record: bool = False) -> Episodes:
     """One episode in every sub-environment of ``env``, acting with ``act(obs) -> actions``.
+
+    ``seed`` is the reset seed of the vector env, or one per sub-environment (a
+    ``SyncVectorEnv`` takes those; native vector envs do not).
 
     An episode ends when the environment terminates or truncates it, or after ``max_steps``
     steps; the loop stops as soon as every episode has ended.
@@ -145,7 +181,10 @@ class EpisodeReturn:
     ``f(P)`` maps a population ``P`` of shape ``(n, policy.n_params)`` to the ``(n,)`` mean
     returns over ``episodes`` episodes each, all ``n * episodes`` episodes played in one
     batched rollout. Each call plays fresh episodes: its reset seed is drawn from a generator
-    made from ``seed``, so the same seed gives the same sequence of returns.
+    made from ``seed``, so the same seed gives the same sequence of returns. With ``common``,
+    the rows of one call play the same episodes (common random numbers): the ``k``-th episode
+    of every row starts from the same seed, so that two rows' returns differ by their
+    parameters, not by their luck in the start states (LunarLander's terrain and first push).
 
     Attributes ``env_steps`` and ``episodes_played`` count the steps and episodes played so far
     (only counted steps: none after an episode ended). The vector environments it builds (one
@@ -164,8 +203,12 @@ class EpisodeReturn:
     max_steps : int, optional
         Cut episodes after this many steps (default: the environment's time limit).
     seed : int, numpy.random.Generator or None
+    common : bool
+        Common random numbers across the rows of a call; only for environments stepped by a
+        ``SyncVectorEnv`` (those without a vector env of their own or here), which seed every
+        copy apart.
     **env_kwargs
-        Passed on to ``gymnasium.make_vec``.
+        Passed on to the environment (``gymnasium.make``).
 
     Example
     -------
@@ -177,13 +220,18 @@ class EpisodeReturn:
 
     def __init__(self, env_id: str, policy: MLPPolicy | str = "linear", *, episodes: int = 1,
                  max_steps: int | None = None, seed: int | np.random.Generator | None = None,
-                 **env_kwargs):
+                 common: bool = False, **env_kwargs):
         self.env_id = env_id
         self.policy = make_policy(env_id, policy, **env_kwargs)
         self.episodes = integer("episodes", episodes, 1)
         self.max_steps = episode_limit(env_id, max_steps)
         self.env_kwargs = env_kwargs
         self._rng = generator(seed)
+        self.common = flag("common", common)
+        if self.common and has_native_vector_env(env_id, **env_kwargs):
+            raise ValueError(f"common=True needs an environment stepped by a SyncVectorEnv; "
+                             f"{env_id} has a vector env that seeds all its copies from one "
+                             f"generator: pass common=False")
         self._envs: dict[int, gym.vector.VectorEnv] = {}
         self.env_steps = 0
         self.episodes_played = 0
@@ -212,6 +260,8 @@ class EpisodeReturn:
         env = self._env(per_env.shape[0])
         if seed is None:
             seed = int(self._rng.integers(SEED_BOUND))
+        if self.common:  # episode k of every row from seed + k
+            seed = [seed + k for count in counts for k in range(count)]
         played = play(env, self.policy.batch_actor(per_env), self.max_steps, seed)
         self.env_steps += int(played.lengths.sum())
         self.episodes_played += per_env.shape[0]
@@ -257,8 +307,9 @@ class EpisodeReturn:
         return state
 
     def __repr__(self) -> str:
+        common = ", common=True" if self.common else ""
         return (f"EpisodeReturn({self.env_id!r}, {self.policy!r}, episodes={self.episodes}, "
-                f"max_steps={self.max_steps})")
+                f"max_steps={self.max_steps}{common})")
 
 
 def make_policy(env_id: str, policy: MLPPolicy | str, **env_kwargs) -> MLPPolicy:

@@ -33,7 +33,8 @@ HISTORY_FIELDS = ("nfev", "env_steps", "time", "gamma", "best", "mean", "policy_
 
 
 def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
-                  noise: bool = False, popsize: int | None = None,
+                  noise: bool = False, common_episodes: bool = False,
+                  popsize: int | None = None,
                   elite_frac: float | None = None, episodes: int | str | None = None,
                   max_episodes: int = MAX_EPISODES, sigma0: float = 1.0,
                   smoothing: float | None = None, max_iter: int = 100,
@@ -73,6 +74,12 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
         ``max_iter``. A passed check is confirmed as under ``"auto"``.
         Measured in ``benchmarks/results/control.md``: Pendulum is solved with it, not
         without.
+    common_episodes : bool
+        In every iteration all candidates play the same training episodes (common random
+        numbers: the ``k``-th episode of each starts from the same seed), so that their
+        ranking is decided by their parameters, not by who drew the easier start states; each
+        iteration draws new ones. Only for environments stepped by a ``SyncVectorEnv``
+        (LunarLander, Acrobot, ...; not CartPole, Pendulum or the tabular ones).
     popsize, elite_frac, smoothing :
         Of :class:`ceopt.CrossEntropy`. ``popsize`` defaults to max(100, ``n_params``) (the
         method's own under ``noise``): a vector environment steps 100 copies nearly as fast
@@ -166,6 +173,10 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
     # still progresses, so the stagnation stop is off unless asked for.
     max_iter = integer("max_iter", max_iter, 1)
     noise = flag("noise", noise)
+    if flag("common_episodes", common_episodes) and has_native_vector_env(env_id, **env_kwargs):
+        raise ValueError(f"common_episodes=True needs an environment stepped by a "
+                         f"SyncVectorEnv; {env_id} has a vector env that seeds all its copies "
+                         f"from one generator: pass common_episodes=False")
     if noise:
         for name, value in NOISY_DEFAULTS.items():
             options.setdefault(name, value)
@@ -182,7 +193,7 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
     options.setdefault("method", "ce")
     count = EpisodeCount(1 if episodes is None else episodes, max_episodes)
     train = EpisodeReturn(env_id, policy, episodes=count.count, max_steps=max_steps, seed=rng,
-                          **env_kwargs)
+                          common=common_episodes, **env_kwargs)
     policy = train.policy
     if popsize is None and not noise:
         popsize = max(100, policy.n_params)
