@@ -283,8 +283,8 @@ ABLATION_CHAIN = [
     ("ceopt-ipop", "+ IPOP restarts within the budget"),
     ("ceopt-ipop-flat", "+ a local search ends when its values are flat (tol_fun 1e-11)"),
     ("ceopt-no-sweep", "+ the previous population's best sample kept for the mean"),
-    ("ceopt", "+ a separability test, and coordinate sweeps on a separable objective: the "
-              "default"),
+    ("ceopt", "+ a separability test, and coordinate sweeps on a separable objective; from "
+              "d = 10, learning from the mean's paths (results/bbob-paths/): the default"),
 ]
 ABLATION_LEAVE_OUT = [
     ("ceopt-no-sweep", "default − the separability test and coordinate sweeps"),
