@@ -1,12 +1,11 @@
 """The path control (``scale_control="path"``): cumulative step-size adaptation of a Gaussian's
 scale from the evolution path of its mean."""
 
-import pickle
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from resumes import assert_resumes_bit_identical
 
 import ceopt
 from ceopt.updates.path_control import PathControl, expected_norm
@@ -126,18 +125,7 @@ def test_true_is_the_success_rule():
 def test_a_run_with_the_path_control_pickles_and_resumes_bit_identical(seed, stop_after):
     es = ceopt.CrossEntropy(ceopt.Gaussian(np.ones(4), np.eye(4)), scale_control="path",
                             seed=seed)
-    for _ in range(stop_after):
-        X = es.ask()
-        es.tell(X, sphere(X))
-    twin = pickle.loads(pickle.dumps(es))
-    restored = ceopt.CrossEntropy.from_state(es.state())
-    for _ in range(5):
-        X, Y, Z = es.ask(), twin.ask(), restored.ask()
-        assert np.array_equal(X, Y) and np.array_equal(X, Z)
-        for run, P in ((es, X), (twin, Y), (restored, Z)):
-            run.tell(P, sphere(P))
-    assert np.array_equal(es.dist.cov, twin.dist.cov)
-    assert np.array_equal(es.dist.cov, restored.dist.cov)
+    assert_resumes_bit_identical(es, sphere, stop_after)
 
 
 def test_a_saved_path_of_the_wrong_length_is_refused():

@@ -1,12 +1,11 @@
 """The rank-one term (``rank_one=True``): the evolution path of the mean as one more weighted
 pseudo-sample of a Gaussian's covariance fit."""
 
-import pickle
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from resumes import assert_resumes_bit_identical
 
 import ceopt
 from ceopt.updates.covariance_path import CovariancePath, rank_one_rate
@@ -139,18 +138,7 @@ def test_a_run_with_the_rank_one_term_converges(control):
 def test_a_run_with_the_rank_one_term_pickles_and_resumes_bit_identical(seed, stop_after):
     es = ceopt.CrossEntropy(ceopt.Gaussian(np.ones(4), np.eye(4)), scale_control="path",
                             rank_one=True, seed=seed)
-    for _ in range(stop_after):
-        X = es.ask()
-        es.tell(X, sphere(X))
-    twin = pickle.loads(pickle.dumps(es))
-    restored = ceopt.CrossEntropy.from_state(es.state())
-    for _ in range(5):
-        X, Y, Z = es.ask(), twin.ask(), restored.ask()
-        assert np.array_equal(X, Y) and np.array_equal(X, Z)
-        for run, P in ((es, X), (twin, Y), (restored, Z)):
-            run.tell(P, sphere(P))
-    assert np.array_equal(es.dist.cov, twin.dist.cov)
-    assert np.array_equal(es.dist.cov, restored.dist.cov)
+    assert_resumes_bit_identical(es, sphere, stop_after)
 
 
 def test_the_rank_one_term_is_off_by_default_and_changes_a_run_when_on():
