@@ -107,10 +107,11 @@ def _seed(rng: np.random.Generator) -> int:
 
 
 # -- the solvers: one start each; run_with_restarts repeats them ------------------------------
-def ceopt_start(family: str | None, popsize: Callable[[int], int] | None = None, **options):
+def ceopt_start(family: str | None, popsize: int | Callable[[int], int] | None = None,
+                **options):
     """A ceopt start with its default spread (0.3 of the box) about the start point, unless
-    ``options`` set ``sigma0``; ``options`` go to ``ceopt.minimize``, and ``popsize(d)``, if
-    given, sets the population by the dimension.
+    ``options`` set ``sigma0``; ``options`` go to ``ceopt.minimize``, and ``popsize`` (a
+    number, or ``popsize(d)`` by the dimension), if given, sets the population.
 
     ``max_evals`` is unlimited, as every solver's own budget is: the recorder ends the run.
     With a budget ceopt restarts (IPOP) until it is spent, so it is started once.
@@ -120,7 +121,8 @@ def ceopt_start(family: str | None, popsize: Callable[[int], int] | None = None,
     def start(rec, rng, k):
         # ceopt's default spread for a box (0.3 of its width) about the start point.
         d = rec.problem.dimension
-        sized = {} if popsize is None else {"popsize": popsize(d)}
+        sized = ({} if popsize is None else
+                 {"popsize": popsize(d) if callable(popsize) else popsize})
         ceopt.minimize(rec.batch, x0=_x0(rng, d, k), bounds=_box(d),
                        dist=family, vectorized=True, max_evals=UNLIMITED, seed=rng,
                        **sized, **options)
