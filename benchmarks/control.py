@@ -85,7 +85,11 @@ NOTES = {
                       "candidates playing the same 4 episodes (`common_episodes=True`), "
                       "restarts when the spread falls below a quarter of its initial value, "
                       "`target_return=210` for a margin over the threshold of 200; the run's "
-                      "own evaluation and the fresh one differ by a median of {spread:.0f}.",
+                      "own evaluation and the fresh one differ by a median of {spread:.0f}. "
+                      "Seeds 0-7 ran in one process whose CSV was lost; their rows are its "
+                      "printed lines (4 significant digits; the runs are seeded, so "
+                      "`--tasks LunarLander-v3 --seeds 8` repeats them). Wall times on a "
+                      "machine shared with two or three other benchmark processes.",
     "Pendulum-v1:auto": "Pendulum-v1:auto (ablation): the same with `episodes=\"auto\"` "
                         "instead of the noise mode's 4 episodes per candidate; it plays 64.",
 }
