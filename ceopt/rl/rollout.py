@@ -48,6 +48,19 @@ def has_native_vector_env(env_id: str, **env_kwargs) -> bool:
     return True
 
 
+def common_episodes_flag(argument: str, value: object, env_id: str, **env_kwargs) -> bool:
+    """``value`` of the option ``argument`` (common random numbers across a population's
+    episodes) checked: a flag, and True only for an environment stepped by a
+    ``SyncVectorEnv``, which seeds each copy apart; a vector env of its own seeds all its
+    copies from one generator."""
+    common = flag(argument, value)
+    if common and has_native_vector_env(env_id, **env_kwargs):
+        raise ValueError(f"{argument}=True needs an environment stepped by a SyncVectorEnv; "
+                         f"{env_id} has a vector env that seeds all its copies from one "
+                         f"generator: pass {argument}=False")
+    return common
+
+
 def make_vector_env(env_id: str, num_envs: int, **env_kwargs) -> gym.vector.VectorEnv:
     """``num_envs`` copies of ``env_id``: its native vector env, the tabular or classic one,
     else sync."""
@@ -227,11 +240,7 @@ class EpisodeReturn:
         self.max_steps = episode_limit(env_id, max_steps)
         self.env_kwargs = env_kwargs
         self._rng = generator(seed)
-        self.common = flag("common", common)
-        if self.common and has_native_vector_env(env_id, **env_kwargs):
-            raise ValueError(f"common=True needs an environment stepped by a SyncVectorEnv; "
-                             f"{env_id} has a vector env that seeds all its copies from one "
-                             f"generator: pass common=False")
+        self.common = common_episodes_flag("common", common, env_id, **env_kwargs)
         self._envs: dict[int, gym.vector.VectorEnv] = {}
         self.env_steps = 0
         self.episodes_played = 0

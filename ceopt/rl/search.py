@@ -16,7 +16,7 @@ from ..schedules import IPOP
 from .episode_count import MAX_EPISODES, EpisodeCount
 from .loop import Iterations, outcome_message, target_for
 from .policies import MLPPolicy
-from .rollout import EpisodeReturn, has_native_vector_env
+from .rollout import EpisodeReturn, common_episodes_flag, has_native_vector_env
 
 #: What ``noise=True`` sets, where not given (``docs/noise.md``; Pendulum-v1 in
 #: ``benchmarks/results/control.md``): the spread is steered by the mean's path, not by
@@ -173,10 +173,8 @@ def policy_search(env_id: str, policy: MLPPolicy | str = "linear", *,
     # still progresses, so the stagnation stop is off unless asked for.
     max_iter = integer("max_iter", max_iter, 1)
     noise = flag("noise", noise)
-    if flag("common_episodes", common_episodes) and has_native_vector_env(env_id, **env_kwargs):
-        raise ValueError(f"common_episodes=True needs an environment stepped by a "
-                         f"SyncVectorEnv; {env_id} has a vector env that seeds all its copies "
-                         f"from one generator: pass common_episodes=False")
+    common_episodes = common_episodes_flag("common_episodes", common_episodes, env_id,
+                                           **env_kwargs)
     if noise:
         for name, value in NOISY_DEFAULTS.items():
             options.setdefault(name, value)
