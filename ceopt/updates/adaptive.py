@@ -41,6 +41,10 @@ TOL_FUN = 1e-11
 PATHS_FROM_DIM = 10
 
 
+#: The presets of a full covariance that learns from the mean's paths.
+PATH_PRESETS = {"scale_control": "path", "rank_one": True}
+
+
 def learns_from_paths(dist: Distribution) -> bool:
     """Whether method "adaptive" steers ``dist`` by the mean's paths by default (a full
     covariance from :data:`PATHS_FROM_DIM` dimensions on; module docstring)."""
@@ -91,8 +95,8 @@ class Adaptive(PreviousMean):
         super().__init__(dist, **options)
 
     def preset(self, option: str, dist: Distribution) -> object:
-        if learns_from_paths(dist) and option in ("scale_control", "rank_one"):
-            return "path" if option == "scale_control" else True
+        if learns_from_paths(dist) and option in PATH_PRESETS:
+            return PATH_PRESETS[option]
         return super().preset(option, dist)
 
     def default_popsize(self, dist: Distribution, elite_frac: float) -> int:

@@ -46,8 +46,8 @@ def rank_one_rate(dim: int, mu_eff: float, diagonal: bool) -> float:
 class CovariancePath:
     """The evolution path of the mean and its weight in the covariance, for one local search.
 
-    ``term(move, scale)`` is called once per update with the fitted mean's move in x's units
-    and ``path_control`` (the scale's path, or None); it returns ``(q, c1)`` for the mix.
+    ``term(move, path_control)`` is called once per update with the fitted mean's move in x's
+    units and the scale's :class:`PathControl` (or None); it returns ``(q, c1)`` for the mix.
     ``rescale(factor)`` carries the path to the spread after the scale factor is applied.
     """
 
