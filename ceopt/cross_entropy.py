@@ -103,7 +103,9 @@ class CrossEntropy:
           ``scale_control`` (a factor on a Gaussian's spread: ``"success"``/True, the success
           rule; ``"path"``, the evolution path of the mean, which noise does not shrink;
           False), ``rank_one`` (the mean's path as one more weighted sample of a Gaussian's
-          covariance fit, :mod:`ceopt.updates.covariance_path`), ``keep_best`` (the
+          covariance fit, :mod:`ceopt.updates.covariance_path`), ``active`` (the worse
+          half of the population as negatively weighted samples of it,
+          :mod:`ceopt.updates.active`), ``keep_best`` (the
           previous population's best sample as a candidate elite of the mean; turn it off for
           a noisy objective);
         - a local search's end: ``tol_spread`` (the spread above the family's floor below this
@@ -605,8 +607,9 @@ class CrossEntropy:
         method = state["method"]
         UPDATES.find(method["name"])  # a LookupError names a method this ceopt lacks
         # A checkpoint from before the rank-one term saved no "rank_one": it had none (the
-        # preset would now turn it on from d = 10).
-        rule = make_rule(method["name"], dist, {"rank_one": False, **method["options"]})
+        # preset would now turn it on from d = 10); nor "active", which it had not either.
+        rule = make_rule(method["name"], dist,
+                         {"rank_one": False, "active": False, **method["options"]})
         handler = None if state["handler"] is None else handlers.from_state(state["handler"])
         settings = SearchSettings(rule, Convergence(**state["convergence"]), handler)
         run = cls.__new__(cls)

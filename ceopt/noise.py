@@ -71,7 +71,8 @@ def noise_defaults(options: dict[str, Any]) -> None:
     # control, scale_control="path", is its ablation), in every dimension. Its population
     # makes the covariance rate 1, which leaves the rank-one term no weight.
     for name, value in (("tol_fun", 0.0), ("patience", 10**9), ("separable", False),
-                        ("scale_control", "success"), ("rank_one", False)):
+                        ("scale_control", "success"), ("rank_one", False),
+                        ("active", False)):
         if options.get(name) is None:
             options[name] = value
 

@@ -257,7 +257,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         Further options of :class:`ceopt.CrossEntropy`: stopping (``tol_spread``,
         ``patience``, ``tol_fun``, ``search_evals``) and the pieces of method ``"adaptive"``
         (``weights``, ``scale_control`` (``"success"`` or ``"path"``), ``rank_one``,
-        ``keep_best``, ``separable``; ``keep_best=False`` for a noisy objective).
+        ``active``, ``keep_best``, ``separable``; ``keep_best=False`` for a noisy objective).
 
     Returns
     -------

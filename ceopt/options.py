@@ -20,7 +20,7 @@ from .updates import UpdateRule
 
 SIZE_OPTIONS = ("popsize", "elite_frac", "n_elite")
 RULE_OPTIONS = ("weights", "scale_control", "keep_best", "smoothing", "smoothing_cov",
-                "rank_one")
+                "rank_one", "active")
 STOP_OPTIONS = ("tol_spread", "patience", "tol_fun", "search_evals")
 SCHEDULE_OPTIONS = ("separable",)
 OPTIONS = SIZE_OPTIONS + RULE_OPTIONS + STOP_OPTIONS + SCHEDULE_OPTIONS

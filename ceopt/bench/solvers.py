@@ -269,6 +269,9 @@ PATH_VARIANTS: dict[str, tuple[Callable, str]] = {
                             "the default with the success rule instead of the path control"),
     "ceopt-paths-no-rank-one": (ceopt_start("full", rank_one=False),
                                 "the default without the rank-one term"),
+    "ceopt-active": (ceopt_start("full", active=True),
+                     "the default with active covariance (the worse half of the samples "
+                     "weighted negatively)"),
 }
 
 #: The ablation table: a chain from textbook CE to the default, one change per row (the first

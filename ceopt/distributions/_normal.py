@@ -91,6 +91,36 @@ def rank_one_term(rank_one: tuple[ArrayLike, float], dim: int,
     return q, c1
 
 
+def active_term(active: tuple[ArrayLike, ArrayLike], dim: int, rate: float,
+                path_rate: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``smooth``'s ``active = (Y, v)`` checked: deviations ``Y`` from the old mean, one row
+    each, finite; weights ``v >= 0``, one each, whose sum keeps the covariance positive
+    definite, ``sum(v) <= (1 - rate - path_rate) / (dim * rate)``
+    (:mod:`ceopt.updates.active`)."""
+    y, v = active
+    y = float_array("active deviations", y)
+    v = float_array("active weights", v)
+    if y.ndim != 2 or y.shape[1] != dim or not np.all(np.isfinite(y)):
+        raise ValueError(f"the active term's deviations must be finite rows of {dim} "
+                         f"coordinates, got shape {y.shape}")
+    if v.shape != (y.shape[0],) or not np.all(np.isfinite(v) & (v >= 0)):
+        raise ValueError(f"the active term needs one finite weight >= 0 per deviation "
+                         f"({y.shape[0]}), got {v!r}")
+    bound = (1.0 - rate - path_rate) / (dim * rate) if rate > 0 else 0.0
+    if v.sum() > bound * (1 + 1e-9) + 1e-15:
+        raise ValueError(f"the active term's weights sum to {v.sum():.4g}, above "
+                         f"(1 - alpha_cov - c1) / (dim alpha_cov) = {bound:.4g}, which would "
+                         f"let the covariance lose positive definiteness")
+    return y, v
+
+
+def unit_mahalanobis(y: NDArray[np.float64], z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The factors that rescale each row of ``y`` (standardised: ``z``) to the squared
+    Mahalanobis length ``dim`` (a zero row stays zero)."""
+    norms = np.einsum("ij,ij->i", z, z)
+    return np.sqrt(np.divide(y.shape[1], norms, out=np.zeros_like(norms), where=norms > 0))
+
+
 class Normal(LocationScale):
     """What both Gaussian families share: a mean, a floor on the std, the first half of fit."""
 

@@ -14,11 +14,13 @@ from ._normal import (
     DEFAULT_MIN_STD,
     LOG_2PI,
     Normal,
+    active_term,
     check_min_std,
     mean_vector,
     positive,
     rank_one_term,
     std_floored,
+    unit_mahalanobis,
 )
 
 
@@ -107,10 +109,14 @@ class DiagGaussian(Normal):
 
     def smooth(self, new: DiagGaussian, alpha: float, alpha_cov: float | None = None, *,
                scale: float = 1.0,
-               rank_one: tuple[NDArray, float] | None = None) -> DiagGaussian:
+               rank_one: tuple[NDArray, float] | None = None,
+               active: tuple[NDArray, NDArray] | None = None) -> DiagGaussian:
         """Mix the means with ``alpha`` and the variances with ``alpha_cov`` (default alpha),
         and ``rank_one = (q, c1)``'s ``c1 q**2`` at the expense of the old variances (the
         diagonal of ``c1 q q^T``).
+
+        ``active = (Y, v)``: the diagonal of the full family's active term,
+        ``alpha_cov sum_j v_j (var - y°_j**2)`` (:meth:`Gaussian.smooth`).
 
         ``scale`` then multiplies every standard deviation (the scale control of method
         "adaptive").
@@ -119,10 +125,15 @@ class DiagGaussian(Normal):
         a = check_alpha(alpha)
         b = a if alpha_cov is None else check_alpha(alpha_cov)
         if rank_one is None:
+            c1 = 0.0
             var = b * new.std**2 + (1 - b) * self._std**2
         else:
             q, c1 = rank_one_term(rank_one, self.dim, b)
             var = b * new.std**2 + (1 - b - c1) * self._std**2 + c1 * q**2
+        if active is not None:
+            y, v = active_term(active, self.dim, b, c1)
+            y = y * unit_mahalanobis(y, y / self._std)[:, None]
+            var = var + b * (v.sum() * self._std**2 - v @ y**2)
         std = np.sqrt(var)
         if scale != 1.0:
             std = positive("scale", scale) * std

@@ -16,11 +16,13 @@ from ._normal import (
     DEFAULT_MIN_STD,
     LOG_2PI,
     Normal,
+    active_term,
     check_min_std,
     mean_vector,
     positive,
     rank_one_term,
     std_floored,
+    unit_mahalanobis,
 )
 from .diag_gaussian import DiagGaussian
 
@@ -156,9 +158,15 @@ class Gaussian(Normal):
                 "give the distribution a min_std > 0") from None
 
     def smooth(self, new: Gaussian, alpha: float, alpha_cov: float | None = None, *,
-               scale: float = 1.0, rank_one: tuple[NDArray, float] | None = None) -> Gaussian:
+               scale: float = 1.0, rank_one: tuple[NDArray, float] | None = None,
+               active: tuple[NDArray, NDArray] | None = None) -> Gaussian:
         """Mix the means with ``alpha`` and the covariances with ``alpha_cov`` (default alpha),
         and ``rank_one = (q, c1)``'s ``c1 q q^T`` at the expense of the old covariance.
+
+        ``active = (Y, v)``: deviations from this distribution's mean with weights ``v >= 0``
+        that take variance away along them, ``alpha_cov sum_j v_j (C - y°_j y°_j^T)``, each
+        ``y_j`` rescaled to the squared Mahalanobis length ``dim``
+        (:mod:`ceopt.updates.active`, which gives the bound on ``sum(v)`` checked here).
 
         ``scale`` then multiplies every standard deviation (the scale control of method
         "adaptive"), in the same factorisation.
@@ -167,10 +175,16 @@ class Gaussian(Normal):
         a = check_alpha(alpha)
         b = a if alpha_cov is None else check_alpha(alpha_cov)
         if rank_one is None:
+            q, c1 = None, 0.0
             cov = b * new.cov + (1 - b) * self._cov
         else:
             q, c1 = rank_one_term(rank_one, self.dim, b)
             cov = b * new.cov + (1 - b - c1) * self._cov + c1 * np.outer(q, q)
+        if active is not None:
+            y, v = active_term(active, self.dim, b, c1)
+            z = solve_triangular(self._chol, y.T, lower=True, check_finite=False).T
+            y = y * unit_mahalanobis(y, z)[:, None]
+            cov += b * (v.sum() * self._cov - (y * v[:, None]).T @ y)
         if scale != 1.0:  # symmetrised first, as the constructor would have done
             cov = positive("scale", scale) ** 2 * (0.5 * (cov + cov.T))
         raise_to = std_floored(np.sqrt(np.diag(cov)), self._min_std)

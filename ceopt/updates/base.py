@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from .._checks import flag, fraction, integer
 from ..distributions import Distribution, LocationScale
 from ..selection import default_n_elite, default_popsize
+from .active import negative_weights, worst_rows
 from .covariance_path import CovariancePath
 from .path_control import PathControl
 from .scale_control import ScaleControl
@@ -78,6 +79,8 @@ class UpdateRule(ABC):
     rank_one : add the evolution path of the mean to a Gaussian's covariance fit as one more
         weighted sample (:mod:`~ceopt.updates.covariance_path`; rules that fit about the
         previous mean only).
+    active : add the population's worse half to a Gaussian's covariance fit with negative
+        weights (:mod:`~ceopt.updates.active`; rules that fit about the previous mean only).
     smoothing : weight of the new fit in ``smoothing * fit + (1 - smoothing) * old``.
     smoothing_cov : the same for a location-scale family's spread, where the rule has a
         separate rate.
@@ -92,6 +95,7 @@ class UpdateRule(ABC):
     SCALE_CONTROL: ClassVar[bool] = False
     KEEP_BEST: ClassVar[bool] = False
     RANK_ONE: ClassVar[bool] = False
+    ACTIVE: ClassVar[bool] = False
     #: Default ``tol_fun`` of a local search (0: off).
     TOL_FUN: ClassVar[float] = 0.0
     #: Whether the run tests a separable objective first (``separable=None``).
@@ -100,7 +104,7 @@ class UpdateRule(ABC):
     def __init__(self, dist: Distribution, *, weights: str | None = None,
                  scale_control: bool | None = None, keep_best: bool | None = None,
                  smoothing: float | None = None, smoothing_cov: float | None = None,
-                 rank_one: bool | None = None):
+                 rank_one: bool | None = None, active: bool | None = None):
         steerable = isinstance(dist, LocationScale)
         weights = self.WEIGHTS if weights is None else weights
         if not isinstance(weights, str) or weights not in WEIGHTS:
@@ -117,8 +121,11 @@ class UpdateRule(ABC):
                         else rank_one)
         if rank_one:
             self._check_previous_mean("rank_one", steerable)
+        active = flag("active", self.preset("active", dist) if active is None else active)
+        if active:
+            self._check_previous_mean("active", steerable)
         self.weights, self.scale_control, self.keep_best = weights, scale_control, keep_best
-        self.rank_one = rank_one
+        self.rank_one, self.active = rank_one, active
         self.smoothing = fraction("smoothing", self.default_smoothing(dist)
                                   if smoothing is None else smoothing, high_open=False)
         self.smoothing_cov_given = (None if smoothing_cov is None else
@@ -142,7 +149,8 @@ class UpdateRule(ABC):
         """The options this rule was made with, resolved (what rebuilds it)."""
         return {"weights": self.weights, "scale_control": self.scale_control,
                 "keep_best": self.keep_best, "smoothing": self.smoothing,
-                "smoothing_cov": self.smoothing_cov_given, "rank_one": self.rank_one}
+                "smoothing_cov": self.smoothing_cov_given, "rank_one": self.rank_one,
+                "active": self.active}
 
     def sizes(self, dist: Distribution, *, popsize: int | None = None,
               elite_frac: float | None = None, n_elite: int | None = None) -> tuple[int, int]:
@@ -199,6 +207,7 @@ class UpdateRule(ABC):
         self._scale = None
         w = self.elite_weights
         mu_eff = n_elite if w is None else 1.0 / float((w**2).sum())
+        self._mu_eff = mu_eff
         if self.scale_control == "success":
             self._scale = ScaleControl(dist.dim)
         elif self.scale_control == "path":
@@ -231,12 +240,20 @@ class UpdateRule(ABC):
     def _flat(self) -> None:  # noqa: B027 (a hook: most rules have no state to clear)
         """What a flat population leaves of the rule's state."""
 
-    def _spread_terms(self, ranking: NDArray, dist: Distribution,
-                      fitted: Distribution) -> dict[str, Any]:
-        """``smooth``'s keywords for the scale control's factor and the rank-one term (none
-        when they are off), from the losses and the move from ``dist`` to the ``fitted``
-        mean. Called after the fits, so that a fit that fails leaves the record as it was."""
+    def _spread_terms(self, ranking: NDArray, dist: Distribution, fitted: Distribution,
+                      X: NDArray | None = None, elites: NDArray | None = None
+                      ) -> dict[str, Any]:
+        """``smooth``'s keywords for the scale control's factor, the rank-one term and the
+        active term (none when they are off), from the losses, the move from ``dist`` to the
+        ``fitted`` mean and (for the active term) the population ``X`` and its ``elites``.
+        Called after the fits, so that a fit that fails leaves the record as it was."""
         terms: dict[str, Any] = {}
+        if self.active:
+            rows, ranks = worst_rows(ranking, elites)
+            c1 = 0.0 if self._cov_path is None else self._cov_path.weight
+            v = negative_weights(ranks, ranking.size, dist.dim, self._mu_eff,
+                                 self.smoothing_cov, c1)
+            terms["active"] = (X[rows] - dist.mean, v)
         if self._scale is not None:
             step = dist.standardized(fitted.mean) if self.scale_control == "path" else None
             terms["scale"] = self._scale.factor(ranking, step)

@@ -97,7 +97,7 @@ class PreviousMean(Textbook):
         if mean is not None:
             fitted = fitted.moved(mean)
         new = dist.smooth(fitted, self.smoothing, self.smoothing_cov,
-                          **self._spread_terms(ranking, dist, fitted))
+                          **self._spread_terms(ranking, dist, fitted, X, elites))
         if self.keep_best:  # this population's best, a candidate elite of the next mean only
             self._kept = Kept(X[elites[0]].copy(), float(ranking[elites[0]]))
         return new
