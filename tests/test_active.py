@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from resumes import assert_resumes_bit_identical
+from resumes import assert_go_on_alike, assert_resumes_bit_identical
 from scipy.stats import special_ortho_group
 
 import ceopt
@@ -124,14 +124,15 @@ def test_the_worst_rows_are_the_ranked_non_elites_best_first():
     assert rows.tolist() == [3, 6, 0, 5] and ranks.tolist() == [3, 4, 5, 6]
 
 
-def test_active_needs_a_gaussian_and_the_previous_mean_update():
-    with pytest.raises(ValueError, match="active acts on a Gaussian"):
-        ceopt.CrossEntropy(ceopt.Bernoulli(np.full(4, 0.5)), method="ce", active=True)
-    with pytest.raises(ValueError, match="active is part of the previous-mean update"):
+@pytest.mark.parametrize("option", ["active", "rank_one"])
+def test_the_covariance_terms_need_a_gaussian_and_the_previous_mean_update(option):
+    with pytest.raises(ValueError, match=f"{option} acts on a Gaussian"):
+        ceopt.CrossEntropy(ceopt.Bernoulli(np.full(4, 0.5)), method="ce", **{option: True})
+    with pytest.raises(ValueError, match=f"{option} is part of the previous-mean update"):
         ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(3), np.eye(3)), method="textbook",
-                           active=True)
-    with pytest.raises(TypeError, match="active"):
-        ceopt.minimize(sphere, np.ones(3), vectorized=True, active="yes")
+                           **{option: True})
+    with pytest.raises(TypeError, match=option):
+        ceopt.minimize(sphere, np.ones(3), vectorized=True, **{option: "yes"})
 
 
 def rotated_discus(d):
@@ -165,18 +166,7 @@ def test_a_run_with_active_covariance_pickles_and_resumes_bit_identical(seed, st
     dist = (ceopt.Gaussian(np.ones(4), np.eye(4)) if family == "full"
             else ceopt.DiagGaussian(np.ones(4), np.ones(4)))
     es = ceopt.CrossEntropy(dist, scale_control="path", rank_one=True, active=True, seed=seed)
-    if family == "full":
-        assert_resumes_bit_identical(es, sphere, stop_after)
-    else:
-        for _ in range(stop_after):
-            X = es.ask()
-            es.tell(X, sphere(X))
-        restored = ceopt.CrossEntropy.from_state(es.state())
-        for _ in range(5):
-            X, Z = es.ask(), restored.ask()
-            assert np.array_equal(X, Z)
-            es.tell(X, sphere(X))
-            restored.tell(Z, sphere(Z))
+    assert_resumes_bit_identical(es, sphere, stop_after)
 
 
 def test_active_is_off_by_default_and_a_checkpoint_without_it_resumes_without_it():
@@ -188,12 +178,7 @@ def test_active_is_off_by_default_and_a_checkpoint_without_it_resumes_without_it
         es.tell(X, sphere(X))
     state = es.state()
     del state["method"]["options"]["active"]  # as a checkpoint from before the option
-    restored = ceopt.CrossEntropy.from_state(state)
-    for _ in range(4):
-        X, Z = es.ask(), restored.ask()
-        assert np.array_equal(X, Z)
-        es.tell(X, sphere(X))
-        restored.tell(Z, sphere(Z))
+    assert_go_on_alike([es, ceopt.CrossEntropy.from_state(state)], sphere, then=4)
 
 
 def test_a_run_whose_failed_samples_rank_worst_still_converges():

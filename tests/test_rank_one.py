@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from resumes import assert_resumes_bit_identical
+from resumes import assert_go_on_alike, assert_resumes_bit_identical
 
 import ceopt
 from ceopt.updates.covariance_path import CovariancePath, rank_one_rate
@@ -63,14 +63,7 @@ def test_a_bad_rank_one_term_is_refused(family):
         old.smooth(old, 1.0, 0.3, rank_one=(np.array([1.0, np.nan, 0.0]), 0.1))
 
 
-def test_rank_one_needs_a_gaussian_and_the_previous_mean_update():
-    with pytest.raises(ValueError, match="rank_one acts on a Gaussian"):
-        ceopt.CrossEntropy(ceopt.Bernoulli(np.full(4, 0.5)), method="ce", rank_one=True)
-    with pytest.raises(ValueError, match="rank_one is part of the previous-mean update"):
-        ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(3), np.eye(3)), method="textbook",
-                           rank_one=True)
-    with pytest.raises(TypeError, match="rank_one"):
-        ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(3), np.eye(3)), rank_one="yes")
+# (that it needs a Gaussian and the previous-mean update: tests/test_active.py)
 
 
 def test_the_weights_are_cma_es_and_leave_the_old_covariance_a_share():
@@ -212,13 +205,7 @@ def test_a_checkpoint_from_before_the_rank_one_term_resumes_as_it_ran():
     state = es.state()
     del state["method"]["options"]["rank_one"]
     del state["search"]["update"]["cov_path"]
-    restored = ceopt.CrossEntropy.from_state(state)
-    for _ in range(5):
-        X, Z = es.ask(), restored.ask()
-        assert np.array_equal(X, Z)
-        es.tell(X, sphere(X))
-        restored.tell(Z, sphere(Z))
-    assert np.array_equal(es.dist.cov, restored.dist.cov)
+    assert_go_on_alike([es, ceopt.CrossEntropy.from_state(state)], sphere)
 
 
 def test_from_d_10_a_full_covariance_learns_from_the_paths_by_default():
