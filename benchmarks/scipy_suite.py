@@ -284,14 +284,15 @@ def write_report(rows: list[dict], out: Path, budget: int, seeds: int, source_no
     by = {(r["function"], r["solver"]): [] for r in rows}
     for r in rows:
         by[r["function"], r["solver"]].append(r["success"])
-    if "ceopt" in solvers and len(solvers) > 1:
+    peers = [s for s in solvers if not s.startswith("ceopt")]
+    if "ceopt" in solvers and peers:
         lines += ["", "Functions that ceopt solves in fewer runs than some peer "
                       "(runs solved out of the seeds, per solver):", "",
                   "| function | d | " + " | ".join(solvers) + " |",
                   "|---|---:|" + "---:|" * len(solvers)]
         for f in functions:
             mine = sum(by.get((f, "ceopt"), []))
-            if any(sum(by.get((f, s), [])) > mine for s in solvers):
+            if any(sum(by.get((f, s), [])) > mine for s in peers):
                 lines.append(f"| {f} | {dims[f]} | "
                              + " | ".join(str(sum(by.get((f, s), []))) for s in solvers) + " |")
     below = sorted({(r["function"], r["solver"]) for r in rows if r["below_fglob"]})
@@ -350,6 +351,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                              "checkout's git commit)")
     parser.add_argument("--out", default=str(RESULTS / "scipy-suite"),
                         help="path of the results without extension (.md, .png, -runs.csv)")
+    parser.add_argument("--report", action="store_true",
+                        help="write the tables from the runs already in --out's CSV, running "
+                             "nothing (--seeds and --source-label describe those runs)")
     args = parser.parse_args(argv)
     args.solvers = args.solvers.split(",")
     unknown = [s for s in args.solvers if s not in SOLVERS]
@@ -359,8 +363,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def read_runs(path: Path) -> list[dict]:
+    """The rows of a runs CSV, with their numbers as numbers."""
+    ints = ("dim", "seed", "success", "below_fglob", "evals")
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        for k in ints:
+            r[k] = int(r[k])
+        r["solved_at"] = int(r["solved_at"]) if r["solved_at"] else None
+        for k in ("best_f", "fglob", "seconds"):
+            r[k] = float(r[k])
+    return rows
+
+
 def main(argv=None) -> list[dict]:
     args = parse_args(argv)
+    out = Path(args.out)
+    if args.report:
+        rows = read_runs(out.parent / f"{out.name}-runs.csv")
+        write_report(rows, out, args.budget, args.seeds,
+                     args.source_label or source_note(args.scipy_source))
+        return rows
     try:
         suite = load_suite(args.scipy_source)
     except FileNotFoundError as exc:
@@ -378,7 +402,6 @@ def main(argv=None) -> list[dict]:
             rows.append(row)
             if k % 50 == 0 or k == len(tasks):
                 print(f"{k}/{len(tasks)} runs", file=sys.stderr, flush=True)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out.parent / f"{out.name}-runs.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))

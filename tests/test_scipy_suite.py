@@ -172,6 +172,12 @@ def test_the_script_writes_the_table_by_band_and_the_runs(source, tmp_path):
     assert f"{100 * solved['ceopt']:.1f} %" in report.split("| all | 2 |")[1].split("\n")[0]
     assert "Misstated (ceopt)" in report
     assert out.with_suffix(".png").stat().st_size > 0
+    # --report writes the same tables from the CSV, running nothing.
+    out.with_suffix(".md").unlink()
+    again = scipy_suite.main(["--scipy-source", str(source), "--seeds", "2", "--budget", "400",
+                              "--out", str(out), "--report"])
+    assert again == [{**r, "seconds": round(r["seconds"], 3)} for r in rows]
+    assert out.with_suffix(".md").read_text() == report
 
 
 def test_unknown_solvers_are_refused_by_name(source, capsys):
