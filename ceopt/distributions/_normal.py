@@ -114,11 +114,12 @@ def active_term(active: tuple[ArrayLike, ArrayLike], dim: int, rate: float,
     return y, v
 
 
-def unit_mahalanobis(y: NDArray[np.float64], z: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The factors that rescale each row of ``y`` (standardised: ``z``) to the squared
-    Mahalanobis length ``dim`` (a zero row stays zero)."""
-    norms = np.einsum("ij,ij->i", z, z)
-    return np.sqrt(np.divide(y.shape[1], norms, out=np.zeros_like(norms), where=norms > 0))
+def rescaled_weights(v: NDArray[np.float64], norms: NDArray[np.float64],
+                     dim: int) -> NDArray[np.float64]:
+    """The active term's weights with each deviation's rescaling to the squared Mahalanobis
+    length ``dim`` folded in: ``v_j dim / |C^-1/2 y_j|^2`` (0 for a zero deviation), so that
+    ``sum_j v_j y°_j y°_j^T`` is ``sum_j w_j y_j y_j^T`` without rescaled copies of y."""
+    return v * np.divide(dim, norms, out=np.zeros_like(norms), where=norms > 0)
 
 
 class Normal(LocationScale):

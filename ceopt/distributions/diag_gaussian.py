@@ -19,8 +19,8 @@ from ._normal import (
     mean_vector,
     positive,
     rank_one_term,
+    rescaled_weights,
     std_floored,
-    unit_mahalanobis,
 )
 
 
@@ -132,8 +132,9 @@ class DiagGaussian(Normal):
             var = b * new.std**2 + (1 - b - c1) * self._std**2 + c1 * q**2
         if active is not None:
             y, v = active_term(active, self.dim, b, c1)
-            y = y * unit_mahalanobis(y, y / self._std)[:, None]
-            var = var + b * (v.sum() * self._std**2 - v @ y**2)
+            sq = np.square(y)  # the only (k, d) temporary: y°² = w y²
+            w = rescaled_weights(v, sq @ self._std**-2, self.dim)
+            var = var + b * (v.sum() * self._std**2 - w @ sq)
         std = np.sqrt(var)
         if scale != 1.0:
             std = positive("scale", scale) * std

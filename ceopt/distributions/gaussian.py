@@ -21,8 +21,8 @@ from ._normal import (
     mean_vector,
     positive,
     rank_one_term,
+    rescaled_weights,
     std_floored,
-    unit_mahalanobis,
 )
 from .diag_gaussian import DiagGaussian
 
@@ -182,9 +182,9 @@ class Gaussian(Normal):
             cov = b * new.cov + (1 - b - c1) * self._cov + c1 * np.outer(q, q)
         if active is not None:
             y, v = active_term(active, self.dim, b, c1)
-            z = solve_triangular(self._chol, y.T, lower=True, check_finite=False).T
-            y = y * unit_mahalanobis(y, z)[:, None]
-            cov += b * (v.sum() * self._cov - (y * v[:, None]).T @ y)
+            z = solve_triangular(self._chol, y.T, lower=True, check_finite=False)
+            w = rescaled_weights(v, np.einsum("ij,ij->j", z, z), self.dim)
+            cov += b * (v.sum() * self._cov - (y * w[:, None]).T @ y)
         if scale != 1.0:  # symmetrised first, as the constructor would have done
             cov = positive("scale", scale) ** 2 * (0.5 * (cov + cov.T))
         raise_to = std_floored(np.sqrt(np.diag(cov)), self._min_std)

@@ -253,7 +253,9 @@ class UpdateRule(ABC):
             c1 = 0.0 if self._cov_path is None else self._cov_path.weight
             v = negative_weights(ranks, ranking.size, dist.dim, self._mu_eff,
                                  self.smoothing_cov, c1)
-            terms["active"] = (X[rows] - dist.mean, v)
+            worse = X[rows]  # a copy (fancy indexing), made the deviations in place
+            worse -= dist.mean
+            terms["active"] = (worse, v)
         if self._scale is not None:
             step = dist.standardized(fitted.mean) if self.scale_control == "path" else None
             terms["scale"] = self._scale.factor(ranking, step)
