@@ -302,6 +302,11 @@ def test_options_parse_ranges_and_reject_bad_values(capsys):
             bbob.parse_args(bad)
         assert re.search("functions|budget|dimension|range|--update needs --solvers",
                          capsys.readouterr().err)
+    # cocoex's bbob has six dimensions: it fails on d = 7 and drops d = 100 without a word.
+    with pytest.raises(SystemExit):
+        bbob.parse_args(["--dims", "40", "7", "100"])
+    assert ("--dims: bbob has the dimensions 2, 3, 5, 10, 20, 40 only, not 7, 100"
+            in capsys.readouterr().err)
 
 
 def test_the_benchmark_script_writes_into_benchmarks_results_as_before():
