@@ -307,6 +307,10 @@ def test_options_parse_ranges_and_reject_bad_values(capsys):
         bbob.parse_args(["--dims", "40", "7", "100"])
     assert ("--dims: bbob has the dimensions 2, 3, 5, 10, 20, 40 only, not 7, 100"
             in capsys.readouterr().err)
+    with pytest.raises(SystemExit):
+        bbob.parse_args(["--suite", "bbob-largescale", "--dims", "10"])
+    assert "bbob-largescale has the dimensions 20, 40, 80" in capsys.readouterr().err
+    assert bbob.parse_args(["--suite", "bbob-largescale", "--dims", "80"]).dims == [80]
 
 
 def test_the_benchmark_script_writes_into_benchmarks_results_as_before():
@@ -349,3 +353,25 @@ def test_a_small_budget_run_spends_at_most_100_d_with_each_setting(solver):
         out = small_budget.run((solver, setting, 8, 2, 1, fopt))
         reached = [h for h in out["hits"] if not math.isnan(h)]
         assert reached == sorted(reached) and all(1 <= h <= 200 for h in reached)
+
+
+@pytest.mark.bench
+def test_the_large_scale_suite_runs_in_its_own_dimensions_and_is_named(tmp_path, capsys):
+    out = tmp_path / "large"
+    assert bench("--suite", "bbob-largescale", "--dims", "20", "--functions", "1,10",
+                 "--instances", "1", "--solvers", "ceopt", "--out", str(out)) == 0
+    runs = measure.read_runs(out / "bbob-runs.csv")
+    assert sorted((r["function"], r["dim"]) for r in runs) == [(1, 20), (10, 20)]
+    assert all(r["evals"] == r["budget"] for r in runs if r["best"] > 1e-8)
+    # f_opt read from COCO's logger of the large-scale problem, as for bbob.
+    large = bbob_solvers.suite([10], [20], [1], name="bbob-largescale")[0]
+    assert large.id == "bbob_f010_i01_d0020"  # the large-scale suite's naming
+    assert {r["fopt"] for r in runs if r["function"] == 10} == {
+        bbob_solvers.fopt_of(large, "bbob-largescale")}
+    assert json.loads((out / "bbob-meta.json").read_text())["suite"] == "bbob-largescale"
+    assert "Suite bbob-largescale. Functions 1, 10" in (out / "bbob.md").read_text()
+    # Runs of one suite are not updated with another's.
+    capsys.readouterr()
+    assert bench("--dims", "20", "--functions", "1,10", "--instances", "1", "--update",
+                 "--solvers", "ceopt", "--out", str(out)) == 2
+    assert "'suite': ('bbob-largescale', 'bbob')" in capsys.readouterr().err

@@ -190,6 +190,12 @@ def ablation_table(runs) -> str:
     return _table(header, rows, bold_best=False)
 
 
+def _suite_note(meta: dict) -> str:
+    """The suite, named where it is not bbob (the runs from before the harness had others)."""
+    name = meta.get("suite", "bbob")
+    return "" if name == "bbob" else f"Suite {name}. "
+
+
 def markdown(runs, meta: dict, plots: Sequence[str], ablation=None) -> str:
     full = budget_per_dim(runs)
     parts = [
@@ -198,7 +204,8 @@ def markdown(runs, meta: dict, plots: Sequence[str], ablation=None) -> str:
         "Written by `ceopt bench` or `python benchmarks/bbob.py` (settings and method: "
         "benchmarks/README.md in ceopt's repository).",
         "",
-        f"- Functions {ranges(sorted({r['function'] for r in runs}))}, dimensions "
+        f"- {_suite_note(meta)}Functions {ranges(sorted({r['function'] for r in runs}))}, "
+        f"dimensions "
         f"{', '.join(map(str, dims_of(runs)))}, instances "
         f"{ranges(sorted({r['instance'] for r in runs}))}, seed {meta.get('seed')}; budget "
         f"{_budget(full)} evaluations per run, start region [-5, 5]^d.",

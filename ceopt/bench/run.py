@@ -29,15 +29,12 @@ from . import missing_extras
 from .measure import read_runs, write_runs
 from .report import main as report_from_csv
 from .report import ranges, report
-from .solvers import ALL, SOLVERS, VARIANTS, run_task
+from .solvers import ALL, SOLVERS, SUITES, VARIANTS, run_task
 
 QUICK = dict(functions=[1, 8, 10, 15, 21],  # one per group: sphere, Rosenbrock, ellipsoid,
              dims=[2, 5], instances=[1, 2, 3], budget=200)  # Rastrigin, Gallagher
 DEFAULT = dict(functions=list(range(1, 25)), dims=[2, 5, 10, 20],
                instances=list(range(1, 16)), budget=1000)
-#: The dimensions cocoex's bbob suite has: it refuses others below 40 and silently drops
-#: those above (bbob-largescale, from 20 to 640, is another suite, not run here).
-BBOB_DIMS = (2, 3, 5, 10, 20, 40)
 
 
 class BenchError(Exception):
@@ -65,6 +62,9 @@ def add_options(ap: argparse.ArgumentParser, results: Path, force: bool) -> None
     ap.add_argument("--quick", action="store_true",
                     help="a smoke run: f1, f8, f10, f15, f21; d = 2, 5; instances 1-3; "
                          "budget 200·d")
+    ap.add_argument("--suite", choices=sorted(SUITES), default="bbob",
+                    help="COCO's suite (default bbob; bbob-largescale has the same functions "
+                         "in 20 to 640 dimensions)")
     ap.add_argument("--functions", type=int_list, help="bbob functions, e.g. 1-24 (default)")
     ap.add_argument("--dims", type=int_list, nargs="+", help="dimensions (default 2 5 10 20)")
     ap.add_argument("--instances", type=int_list, help="instances (default 1-15)")
@@ -112,9 +112,10 @@ def settle(args: argparse.Namespace, error: Callable[[str], object],
         error("bbob functions are 1-24")
     if args.budget < 1 or args.jobs < 1:
         error("--budget and --jobs must be positive")
-    if not set(args.dims) <= set(BBOB_DIMS):
-        error(f"--dims: bbob has the dimensions {', '.join(map(str, BBOB_DIMS))} only, "
-              f"not {', '.join(str(d) for d in args.dims if d not in BBOB_DIMS)}")
+    have = SUITES[args.suite]
+    if not set(args.dims) <= set(have):
+        error(f"--dims: {args.suite} has the dimensions {', '.join(map(str, have))} only, "
+              f"not {', '.join(str(d) for d in args.dims if d not in have)}")
     return args
 
 
@@ -127,7 +128,7 @@ def earlier_results(args: argparse.Namespace) -> list[Path]:
 def tasks(args: argparse.Namespace, fopt: dict) -> list[dict]:
     """One task per (solver, problem); the biggest dimensions first, for load balance."""
     out = [dict(solver=s, function=f, dim=d, instance=i, budget=args.budget * d,
-                seed=args.seed, fopt=fopt[f, d, i])
+                seed=args.seed, fopt=fopt[f, d, i], suite=args.suite)
            for d in args.dims for f in args.functions for i in args.instances
            for s in args.solvers]
     return sorted(out, key=lambda t: -t["dim"])
@@ -139,8 +140,9 @@ def run(args: argparse.Namespace) -> tuple[list[dict], float]:
 
     from .solvers import fopt_of, suite
 
-    problems = suite(args.functions, args.dims, args.instances)
-    fopt = {(p.id_function, p.dimension, p.id_instance): fopt_of(p) for p in problems}
+    problems = suite(args.functions, args.dims, args.instances, name=args.suite)
+    fopt = {(p.id_function, p.dimension, p.id_instance): fopt_of(p, args.suite)
+            for p in problems}
     todo = tasks(args, fopt)
     t0 = time.perf_counter()
     runs = []
@@ -163,8 +165,9 @@ def _previous(args: argparse.Namespace) -> tuple[list[dict], dict]:
                          "run without --update first")
     meta = json.loads(meta_path.read_text())
     mine = dict(seed=args.seed, budget_per_dim=args.budget, functions=ranges(args.functions),
-                dims=ranges(args.dims), instances=ranges(args.instances))
-    differ = {k: (meta.get(k), v) for k, v in mine.items() if meta.get(k) != v}
+                dims=ranges(args.dims), instances=ranges(args.instances), suite=args.suite)
+    theirs = {"suite": "bbob", **meta}  # (runs from before --suite are bbob's)
+    differ = {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}
     if differ:
         raise BenchError(f"--update: the runs in {args.out} have other settings "
                          f"(theirs, yours): {differ}")
@@ -178,7 +181,7 @@ def execute(args: argparse.Namespace) -> Path:
     runs, wall = run(args)
     n_run = len(runs)
     meta = dict(
-        seed=args.seed, jobs=args.jobs, budget_per_dim=args.budget,
+        suite=args.suite, seed=args.seed, jobs=args.jobs, budget_per_dim=args.budget,
         functions=ranges(args.functions), dims=ranges(args.dims),
         instances=ranges(args.instances), solvers={s: ALL[s][1] for s in args.solvers},
         wall_seconds=round(wall, 1), date=time.strftime("%Y-%m-%d"),

@@ -13,6 +13,7 @@ See benchmarks/README.md for the settings and why they were chosen. cma and coco
 
 from __future__ import annotations
 
+import functools
 import glob
 import itertools
 import os
@@ -303,8 +304,14 @@ ABLATION_LEAVE_OUT = [
 ALL = {**SOLVERS, **VARIANTS, **PATH_VARIANTS}
 
 # -- problems ----------------------------------------------------------------------------------
-def suite(functions, dims, instances):
-    """The bbob problems of these function, dimension and instance ids.
+#: The suites the harness runs, and the dimensions cocoex has for each: bbob refuses others
+#: below 40 and drops those above without a word; bbob-largescale (the same 24 functions,
+#: with block-diagonal rotations that keep them cheap in large dimensions) starts at 20.
+SUITES = {"bbob": (2, 3, 5, 10, 20, 40), "bbob-largescale": (20, 40, 80, 160, 320, 640)}
+
+
+def suite(functions, dims, instances, name: str = "bbob"):
+    """The problems of these function, dimension and instance ids of the suite ``name``.
 
     Instances go in the suite's instance argument: its ``instance_indices`` option would
     count positions in the current year's instance list (1-5, 71-80 in cocoex 2.8), not ids.
@@ -313,18 +320,20 @@ def suite(functions, dims, instances):
 
     def ids(values):
         return ",".join(map(str, values))
-    return cocoex.Suite("bbob", f"instances:{ids(instances)}",
+    return cocoex.Suite(name, f"instances:{ids(instances)}",
                         f"dimensions:{ids(dims)} function_indices:{ids(functions)}")
 
 
-def fopt_of(problem) -> float:
-    """f_opt of a bbob problem, read from the header COCO's own logger writes.
+def fopt_of(problem, name: str = "bbob") -> float:
+    """f_opt of a problem of the suite ``name``, read from the header COCO's own logger
+    writes.
 
     cocoex does not expose f_opt, but its ``bbob`` observer writes it into every data file
-    (``... best noise-free fitness - Fopt (-4.620900000000e+02) ...``). bbob's f_opt values
-    are multiples of 0.01, so rounding to two decimals removes the print's rounding.
+    (``... best noise-free fitness - Fopt (-4.620900000000e+02) ...``), of both suites. Their
+    f_opt values are multiples of 0.01, so rounding to two decimals removes the print's
+    rounding.
     """
-    return logged_fopt(problem, suite, "bbob", decimals=2)
+    return logged_fopt(problem, functools.partial(suite, name=name), "bbob", decimals=2)
 
 
 def logged_fopt(problem, make_suite: Callable, logger: str, decimals: int) -> float:
@@ -361,7 +370,8 @@ def logged_fopt(problem, make_suite: Callable, logger: str, decimals: int) -> fl
 
 def run_task(task: dict) -> dict:
     """One run: ``task`` names solver, function, dim, instance, budget, seed and f_opt."""
-    problem = suite([task["function"]], [task["dim"]], [task["instance"]])[0]
+    problem = suite([task["function"]], [task["dim"]], [task["instance"]],
+                    name=task.get("suite", "bbob"))[0]
     rec = Recorder(problem, task["fopt"], task["budget"])
     # The solver's name in the seed, as a checksum: adding a solver changes no other's runs.
     rng = np.random.default_rng([task["seed"], task["function"], task["dim"], task["instance"],
