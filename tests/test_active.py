@@ -169,7 +169,8 @@ def test_a_run_with_active_covariance_pickles_and_resumes_bit_identical(seed, st
     assert_resumes_bit_identical(es, sphere, stop_after)
 
 
-def test_active_is_off_by_default_and_a_checkpoint_without_it_resumes_without_it():
+def test_active_is_off_by_default_below_d_40_and_a_checkpoint_without_it_resumes_without_it():
+    # (From d = 40 on it is on: tests/test_rank_one.py, the presets by dimension.)
     d = 12
     es = ceopt.CrossEntropy(ceopt.Gaussian(np.ones(d), np.eye(d)), seed=5)
     assert es.state()["method"]["options"]["active"] is False

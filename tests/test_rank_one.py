@@ -211,17 +211,24 @@ def test_a_checkpoint_from_before_the_rank_one_term_resumes_as_it_ran():
 def test_from_d_10_a_full_covariance_learns_from_the_paths_by_default():
     # The presets by dimension (each one option away); a diagonal family and the noise
     # mode keep theirs.
-    for d, popsize, control, rank_one in ((9, 20, "success", False), (10, 10, "path", True),
-                                          (40, 15, "path", True)):
+    # From d = 40 on, active covariance too.
+    for d, popsize, control, rank_one, active in ((9, 20, "success", False, False),
+                                                  (10, 10, "path", True, False),
+                                                  (39, 14, "path", True, False),
+                                                  (40, 15, "path", True, True)):
         es = ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(d), np.eye(d)))
         options = es.state()["method"]["options"]
-        assert (es.popsize, options["scale_control"], options["rank_one"]) == (
-            popsize, control, rank_one)
-    diag = ceopt.CrossEntropy(ceopt.DiagGaussian(np.zeros(20), 1.0)).state()["method"]
-    assert (diag["options"]["scale_control"], diag["options"]["rank_one"]) == ("success", False)
-    noisy = ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(20), np.eye(20)), noise=True,
-                               max_evals=20_000).state()["method"]["options"]
-    assert (noisy["scale_control"], noisy["rank_one"]) == ("success", False)
+        assert (es.popsize, options["scale_control"], options["rank_one"],
+                options["active"]) == (popsize, control, rank_one, active)
+    diag = ceopt.CrossEntropy(ceopt.DiagGaussian(np.zeros(40), 1.0)).state()["method"]
+    assert (diag["options"]["scale_control"], diag["options"]["rank_one"],
+            diag["options"]["active"]) == ("success", False, False)
+    noisy = ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(40), np.eye(40)), noise=True,
+                               max_evals=40_000).state()["method"]["options"]
+    assert (noisy["scale_control"], noisy["rank_one"], noisy["active"]) == (
+        "success", False, False)
+    assert not ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(40), np.eye(40)), method="ce"
+                                  ).state()["method"]["options"]["active"]
     pinned = ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(20), np.eye(20)), popsize=42,
                                 scale_control="success", rank_one=False)
     assert pinned.popsize == 42

@@ -24,7 +24,9 @@ path control of the scale (``scale_control="path"``) and the mean's path as a ra
 of the covariance (``rank_one=True``, :mod:`ceopt.updates.covariance_path`). At d = 10, 20
 and 40 this reached more bbob targets at 1000·d than ``2(d + 1)`` samples under the success
 rule, and as many at d = 5, where the success rule stays (``benchmarks/results/bbob-paths/``
-and ``bbob-d40/``). Each piece is one option away.
+and ``bbob-d40/``). Each piece is one option away. **From d = 40 on**
+(:data:`ACTIVE_FROM_DIM`) the worse half of the population also enters the covariance fit with
+negative weights (``active=True``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ from .previous_mean import PreviousMean
 TOL_FUN = 1e-11
 #: The dimension from which a full covariance learns from the mean's paths by default.
 PATHS_FROM_DIM = 10
+#: The dimension from which it also takes the worse samples with negative weights
+#: (``active=True``, :mod:`ceopt.updates.active`). On bbob at 1000·d this reached 0.42 of the
+#: targets against 0.35 without at d = 40 (instances 1-15), 0.56 against 0.55 at d = 20 and
+#: 0.61 against 0.66 at d = 10 (instances 1-5): a gain where the covariance has the most to
+#: learn, none measurable at 20, a loss at 10 (``benchmarks/results/bbob-d40/``, ``bbob-paths/``).
+ACTIVE_FROM_DIM = 40
 
 
 #: The presets of a full covariance that learns from the mean's paths.
@@ -97,6 +105,8 @@ class Adaptive(PreviousMean):
     def preset(self, option: str, dist: Distribution) -> object:
         if learns_from_paths(dist) and option in PATH_PRESETS:
             return PATH_PRESETS[option]
+        if option == "active":
+            return learns_from_paths(dist) and dist.dim >= ACTIVE_FROM_DIM
         return super().preset(option, dist)
 
     def default_popsize(self, dist: Distribution, elite_frac: float) -> int:
