@@ -9,6 +9,7 @@ meet what they meet in a scipy checkout, without one.
 
 import csv
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -128,7 +129,12 @@ def test_a_value_within_the_tolerance_ends_the_run_and_counts_its_evaluations():
         obj(np.array([1.0]))
 
 
-@pytest.mark.parametrize("solver", sorted(scipy_suite.SOLVERS))
+def needs(module):
+    return pytest.mark.skipif(find_spec(module) is None, reason=f"needs {module}")
+
+
+@pytest.mark.parametrize("solver", [pytest.param(s, marks=needs("cma")) if s == "cma-ipop"
+                                    else s for s in sorted(scipy_suite.SOLVERS)])
 def test_every_solver_solves_the_bowl_within_the_budget(source, solver):
     row = scipy_suite.run_one(dict(source=str(source), function="Bowl", solver=solver,
                                    seed=0, budget=3000))
@@ -150,7 +156,7 @@ def test_a_point_below_the_suites_fglob_counts_as_solved_and_is_flagged(source):
 
 
 def test_runs_repeat_with_their_seed(source):
-    task = dict(source=str(source), function="Bowl", solver="cma-ipop", seed=2, budget=500)
+    task = dict(source=str(source), function="Bowl", solver="ceopt", seed=2, budget=500)
     first, again = scipy_suite.run_one(task), scipy_suite.run_one(task)
     assert {k: v for k, v in first.items() if k != "seconds"} == \
         {k: v for k, v in again.items() if k != "seconds"}
@@ -171,7 +177,8 @@ def test_the_script_writes_the_table_by_band_and_the_runs(source, tmp_path):
               for s in ("ceopt", "nelder-mead")}
     assert f"{100 * solved['ceopt']:.1f} %" in report.split("| all | 2 |")[1].split("\n")[0]
     assert "Misstated (ceopt)" in report
-    assert out.with_suffix(".png").stat().st_size > 0
+    # The plot needs matplotlib (the plot extra); the tables do not.
+    assert out.with_suffix(".png").exists() == (find_spec("matplotlib") is not None)
     # --report writes the same tables from the CSV, running nothing.
     out.with_suffix(".md").unlink()
     again = scipy_suite.main(["--scipy-source", str(source), "--seeds", "2", "--budget", "400",
