@@ -91,12 +91,20 @@ def rank_one_term(rank_one: tuple[ArrayLike, float], dim: int,
     return q, c1
 
 
+def active_bound(dim: int, rate: float, path_rate: float) -> float:
+    """The largest sum of the active term's weights that keeps the covariance positive
+    definite, ``(1 - rate - path_rate) / (dim * rate)`` (:mod:`ceopt.updates.active`); 0
+    when the fit and the path take the whole covariance, leaving nothing to take from."""
+    if rate <= 0.0 or rate + path_rate >= 1.0:
+        return 0.0
+    return (1.0 - rate - path_rate) / (dim * rate)
+
+
 def active_term(active: tuple[ArrayLike, ArrayLike], dim: int, rate: float,
                 path_rate: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``smooth``'s ``active = (Y, v)`` checked: deviations ``Y`` from the old mean, one row
     each, finite; weights ``v >= 0``, one each, whose sum keeps the covariance positive
-    definite, ``sum(v) <= (1 - rate - path_rate) / (dim * rate)``
-    (:mod:`ceopt.updates.active`)."""
+    definite, ``sum(v) <= active_bound(dim, rate, path_rate)``."""
     y, v = active
     y = float_array("active deviations", y)
     v = float_array("active weights", v)
@@ -106,7 +114,7 @@ def active_term(active: tuple[ArrayLike, ArrayLike], dim: int, rate: float,
     if v.shape != (y.shape[0],) or not np.all(np.isfinite(v) & (v >= 0)):
         raise ValueError(f"the active term needs one finite weight >= 0 per deviation "
                          f"({y.shape[0]}), got {v!r}")
-    bound = (1.0 - rate - path_rate) / (dim * rate) if rate > 0 else 0.0
+    bound = active_bound(dim, rate, path_rate)
     if v.sum() > bound * (1 + 1e-9) + 1e-15:
         raise ValueError(f"the active term's weights sum to {v.sum():.4g}, above "
                          f"(1 - alpha_cov - c1) / (dim alpha_cov) = {bound:.4g}, which would "

@@ -175,7 +175,7 @@ class Gaussian(Normal):
         a = check_alpha(alpha)
         b = a if alpha_cov is None else check_alpha(alpha_cov)
         if rank_one is None:
-            q, c1 = None, 0.0
+            c1 = 0.0
             cov = b * new.cov + (1 - b) * self._cov
         else:
             q, c1 = rank_one_term(rank_one, self.dim, b)

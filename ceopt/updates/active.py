@@ -34,6 +34,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from ..distributions._normal import active_bound
+
 
 def active_mass(dim: int, mu_eff: float, mu_eff_neg: float, fit_rate: float,
                 path_rate: float) -> float:
@@ -41,9 +43,10 @@ def active_mass(dim: int, mu_eff: float, mu_eff_neg: float, fit_rate: float,
     whole covariance (``fit_rate + path_rate >= 1``: nothing of the old one is left to take
     from)."""
     b, c1 = fit_rate, path_rate
-    if b <= 0.0 or b + c1 >= 1.0:
+    posdef = active_bound(dim, b, c1)
+    if posdef == 0.0:
         return 0.0
-    return min(1.0 + c1 / b, 1.0 + 2.0 * mu_eff_neg / (mu_eff + 2.0), (1.0 - b - c1) / (dim * b))
+    return min(1.0 + c1 / b, 1.0 + 2.0 * mu_eff_neg / (mu_eff + 2.0), posdef)
 
 
 def negative_weights(ranks: NDArray[np.int64], popsize: int, dim: int, mu_eff: float,
