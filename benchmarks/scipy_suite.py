@@ -65,6 +65,8 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from ceopt.bench.solvers import Stop, run_with_restarts  # noqa: E402
+
 RESULTS = Path(__file__).parent / "results"
 SUITE = Path("benchmarks", "benchmarks", "go_benchmark_functions")
 #: The dimension bands of the table: (label, lowest, highest).
@@ -104,14 +106,14 @@ def load_suite(source: str | os.PathLike) -> dict[str, type]:
             if issubclass(cls, base) and name != "Benchmark" and not name.startswith("Problem")}
 
 
-class Spent(Exception):
-    """Raised by :class:`Budget` when the run's evaluations are spent."""
-
-
 class Budget:
     """The objective a solver sees: counts evaluations, keeps the best point, and ends the run
-    when the budget is spent or a value within the suite's tolerance of ``fglob`` is found
-    (``solved_at`` is then the number of evaluations it took)."""
+    (raises the BBOB harness's ``Stop`` at the next call) when the budget is spent or a value
+    within the suite's tolerance of ``fglob`` has been found (``solved_at`` is then the number
+    of evaluations it took). The solver gets that value back and may draw more random numbers
+    before its next call (pycma draws from numpy's global generator between populations),
+    which the two functions that also draw from it see at the success test: the recorded
+    runs were made so."""
 
     def __init__(self, fun, budget: int, target: float = -np.inf):
         self.fun, self.budget, self.target = fun, budget, target
@@ -121,14 +123,14 @@ class Budget:
 
     def __call__(self, x) -> float:
         if self.evals >= self.budget or self.solved_at is not None:
-            raise Spent
+            raise Stop("budget" if self.solved_at is None else "solved")
         x = np.array(x, dtype=float)
         f = float(self.fun(x))
         self.evals += 1
         if f < self.best_f:  # NaN never compares less: it is never the best point
             self.best_f, self.best_x = f, x
             if f < self.target:
-                self.solved_at = self.evals
+                self.solved_at = self.evals  # the next call ends the run
         return f
 
     @property
@@ -210,17 +212,16 @@ def run_one(task: dict) -> dict:
     lo, hi = (np.array(b, dtype=float) for b in zip(*problem.bounds, strict=True))
     # The suite's test: |f(x) - fglob| < 1e-5 (a lower value is an error in the suite).
     obj = Budget(problem.fun, task["budget"], target=float(problem.fglob) + 1e-5)
+
+    def one_start(rec, rng, k):
+        start(rec, lo, hi, rng)
+        if task["solver"] in RESTART_THEMSELVES:
+            raise Stop("restarts within its budget itself")
+
     t0 = time.perf_counter()
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        while obj.remaining > 0 and obj.solved_at is None:
-            before = obj.evals
-            try:
-                start(obj, lo, hi, rng)
-            except Spent:
-                break
-            if obj.evals == before or task["solver"] in RESTART_THEMSELVES:
-                break  # (a start that evaluates nothing would loop for ever)
+        run_with_restarts(one_start, obj, rng)
     seconds = time.perf_counter() - t0
     success, below = judge(problem, obj.best_x)
     return dict(function=task["function"], dim=problem.N, solver=task["solver"],
