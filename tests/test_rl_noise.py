@@ -6,6 +6,7 @@ import pytest
 pytest.importorskip("gymnasium", reason="needs gymnasium (pip install '.[gym]')")
 from ceopt.rl import policy_search  # noqa: E402
 from ceopt.rl.search import _confirms  # noqa: E402
+from ceopt.schedules import IPOP  # noqa: E402
 
 pytestmark = pytest.mark.gym
 
@@ -31,6 +32,17 @@ def test_noise_restarts_a_stalled_search_with_the_same_population():
     assert res.nrestarts >= 2
     assert np.unique(np.diff(res.history["nfev"])).size == 1  # the population never grew
     assert np.all(res.history["episodes"] == 2)  # episodes as given
+
+
+def test_a_search_budget_restarts_policy_search_from_the_start_with_the_same_population():
+    # The LunarLander recipe (benchmarks/control.py): a search that has not solved the task in
+    # search_evals candidates starts again from the initial distribution, at the same size.
+    res = policy_search("Pendulum-v1", policy="linear", popsize=20, search_evals=60,
+                        restarts=IPOP(max_restarts=5, growth=1), max_iter=9,
+                        target_return=0.0, progress=False, seed=2)
+    assert res.nrestarts == 2 and res.nit == 9
+    assert list(res.history["search"]) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert np.unique(np.diff(res.history["nfev"])).size == 1  # the population never grew
 
 
 def test_noise_solves_mountain_car_and_reports_fresh_episodes():
