@@ -154,6 +154,17 @@ def report(runs_csv: Path, out: Path) -> None:
             spread = np.median([abs(float(r["fresh_mean"]) - float(r["eval_return"]))
                                 for r in mine])
             lines += ["", NOTES[task].format(spread=spread)]
+    lines += ["", "Per seed: the fresh 100-episode mean, then environment steps and wall seconds "
+              "of the run (its evaluations included).", "",
+              "| task | " + " | ".join(f"seed {s}" for s in sorted(
+                  {int(r["seed"]) for r in rows})) + " |",
+              "|---|" + "---:|" * len({r["seed"] for r in rows})]
+    for task in dict.fromkeys(r["task"] for r in rows):
+        mine = {int(r["seed"]): r for r in rows if r["task"] == task}
+        cells = [(f"{float(mine[s]['fresh_mean']):.4g}<br>{int(mine[s]['env_steps']) / 1e6:.2f} M"
+                  f"<br>{float(mine[s]['seconds']):.0f} s") if s in mine else "—"
+                 for s in sorted({int(r["seed"]) for r in rows})]
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
     lake = [r for r in rows if r["task"].startswith("FrozenLake") and r.get("exact")]
     if lake:
         from scipy.stats import binom
