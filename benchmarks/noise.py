@@ -136,7 +136,9 @@ def recommend(solver: str, fun: Noisy, d: int, budget: int, seed: int) -> np.nda
 
 
 def _number(text: str):
-    """An option's value from a variant's name: an int, a float, else the text."""
+    """An option's value from a variant's name: an int, a float, True/False, else the text."""
+    if text in ("True", "False"):
+        return text == "True"
     for kind in (int, float):
         try:
             return kind(text)
