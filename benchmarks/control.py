@@ -137,8 +137,10 @@ def report(runs_csv: Path, out: Path) -> None:
              "| task | threshold | seeds ≥ threshold (fresh 100) | fresh mean: median (min–max) "
              "| solved | env steps, median (max) | seconds, median (max) |",
              "|---|---:|---:|---:|---:|---:|---:|"]
-    for task in dict.fromkeys(r["task"] for r in rows):
-        mine = [r for r in rows if r["task"] == task]
+    by_task: dict[str, list[dict]] = {}  # in the order of the runs
+    for r in rows:
+        by_task.setdefault(r["task"], []).append(r)
+    for task, mine in by_task.items():
         env_id = task.split(":")[0]
         threshold = THRESHOLDS.get(env_id, gym.spec(env_id).reward_threshold)
         fresh = np.array([float(r["fresh_mean"]) for r in mine])
@@ -149,9 +151,8 @@ def report(runs_csv: Path, out: Path) -> None:
                      f"{np.median(fresh):.4g} ({fresh.min():.4g}–{fresh.max():.4g}) | "
                      f"{solved}/{len(mine)} | {np.median(steps):,.0f} ({steps.max():,}) | "
                      f"{np.median(secs):.1f} ({secs.max():.1f}) |")
-    for task in dict.fromkeys(r["task"] for r in rows):
+    for task, mine in by_task.items():
         if task in NOTES:
-            mine = [r for r in rows if r["task"] == task]
             spread = np.median([abs(float(r["fresh_mean"]) - float(r["eval_return"]))
                                 for r in mine])
             lines += ["", NOTES[task].format(spread=spread)]
@@ -160,8 +161,8 @@ def report(runs_csv: Path, out: Path) -> None:
               "of the run (its evaluations included).", "",
               "| task | " + " | ".join(f"seed {s}" for s in seeds) + " |",
               "|---|" + "---:|" * len(seeds)]
-    for task in dict.fromkeys(r["task"] for r in rows):
-        mine = {int(r["seed"]): r for r in rows if r["task"] == task}
+    for task, runs in by_task.items():
+        mine = {int(r["seed"]): r for r in runs}
         cells = [(f"{float(mine[s]['fresh_mean']):.4g}<br>{int(mine[s]['env_steps']) / 1e6:.2f} M"
                   f"<br>{float(mine[s]['seconds']):.0f} s") if s in mine else "—"
                  for s in seeds]
