@@ -131,11 +131,12 @@ def test_a_value_within_the_tolerance_ends_the_run_and_counts_its_evaluations():
         obj(np.array([1.0]))
 
 
-def needs(module):
-    return pytest.mark.skipif(find_spec(module) is None, reason=f"needs {module}")
+# pycma is a peer of the benchmarks (the bench extra), not a test dependency.
+needs_cma = pytest.mark.skipif(find_spec("cma") is None,
+                               reason="needs cma (pip install '.[bench]')")
 
 
-@pytest.mark.parametrize("solver", [pytest.param(s, marks=needs("cma")) if s == "cma-ipop"
+@pytest.mark.parametrize("solver", [pytest.param(s, marks=needs_cma) if s == "cma-ipop"
                                     else s for s in sorted(scipy_suite.SOLVERS)])
 def test_every_solver_solves_the_bowl_within_the_budget(source, solver):
     row = scipy_suite.run_one(dict(source=str(source), function="Bowl", solver=solver,
