@@ -51,12 +51,15 @@ def uninterrupted():
     return namespace["f"], ceopt.maximize(namespace["f"], **namespace["RUN"])
 
 
-def same_run(a, b):
-    assert np.array_equal(a.x, b.x) and a.fun == b.fun and (a.nit, a.nfev) == (b.nit, b.nfev)
+def same_run(a, b, rtol=0.0):
+    """``a`` and ``b`` are the same run: bit for bit, or (``rtol`` > 0) up to rounding."""
+    def same(u, v):
+        return np.allclose(u, v, rtol=rtol, atol=0.0, equal_nan=True)
+    assert same(a.x, b.x) and same(a.fun, b.fun) and (a.nit, a.nfev) == (b.nit, b.nfev)
     assert (a.nfail, a.failures, a.status) == (b.nfail, b.failures, b.status)
     assert a.nrestarts == b.nrestarts
     for key in a.history:
-        assert np.array_equal(a.history[key], b.history[key], equal_nan=True), key
+        assert same(a.history[key], b.history[key]), key
 
 
 def run_script(body: str, path: Path) -> subprocess.CompletedProcess:
@@ -229,14 +232,17 @@ def test_loading_a_checkpoint_never_unpickles(tmp_path, monkeypatch):
 def test_a_checkpoint_of_this_format_committed_earlier_still_resumes(name, tmp_path):
     """tests/data holds checkpoints written when format 7 was made (by
     tests/data/make_checkpoints.py): a change to the code that keeps the format must still
-    resume them, bit for bit."""
+    resume them. Up to rounding: they were written in another environment (CPU, numpy build),
+    whose sums may round the last bit differently (the same code that passed bit for bit
+    there gave a final value differing in its 14th digit in a later one); a resume in the
+    same environment is bit for bit (the tests above)."""
     made = runpy.run_path(str(DATA / "make_checkpoints.py"))
     fun, kwargs = made["RUNS"][name]
     full = (ceopt.maximize if made["MAXIMIZE"][name] else ceopt.minimize)(fun, **kwargs)
     copy = tmp_path / "run.ckpt"
     shutil.copy(DATA / f"{name}.ckpt", copy)
     rest = ceopt.resume(copy, fun, max_iter=kwargs["max_iter"])
-    same_run(rest, full)
+    same_run(rest, full, rtol=1e-9)
 
 
 def test_a_checkpoint_naming_a_part_this_ceopt_does_not_know_is_a_clear_error(tmp_path):
