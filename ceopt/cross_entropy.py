@@ -33,7 +33,7 @@ from .findings import Findings
 from .handlers import BoundaryHandler, handler_for
 from .history import Best, History
 from .local_search import Search, SearchSettings
-from .noise import estimate_evals, noise_defaults, noisy_popsize
+from .noise import estimate_evals, noise_defaults, noisy_popsize, noisy_rule_options
 from .options import RULE_OPTIONS, SIZE_OPTIONS, check_options, convergence, picked
 from .progress import Display, check_disp
 from .schedules import Progress, Schedule, schedule_for
@@ -165,7 +165,7 @@ class CrossEntropy:
             if constraints is not None:
                 raise ValueError("noise=True with constraints is not supported yet: rank by a "
                                  "penalised objective, or leave noise out")
-            noise_defaults(options)
+            noise_defaults(options, dist)
             restarts = 0 if restarts is None else restarts
         self._constraints = ConstraintCheck.of(constraints, dist.dim, constraints_first)
         if constraints is not None:  # the separability test assumes no constraints
@@ -176,6 +176,9 @@ class CrossEntropy:
             budget = None if max_evals is None else integer("max_evals", max_evals, 1)
             sizes_given["popsize"] = noisy_popsize(rule.sizes(dist, **sizes_given)[0], budget)
         popsize, n_elite = rule.sizes(dist, **sizes_given)
+        if noise and rule.name == "adaptive" and noisy_rule_options(options, dist, rule.weights,
+                                                                    n_elite):
+            rule = make_rule(method, dist, picked(options, RULE_OPTIONS))
         handler = handler_for(bounds, dist.dim)
         if handler is not None and dist.discrete:
             raise ValueError("bounds apply to continuous distributions only")

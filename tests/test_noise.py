@@ -10,7 +10,9 @@ from scipy.optimize import NonlinearConstraint
 
 import ceopt
 from ceopt import CrossEntropy, Gaussian
-from ceopt.noise import MIN_ESTIMATE_EVALS, estimate_evals, noisy_popsize
+from ceopt.noise import MIN_ESTIMATE_EVALS, estimate_evals, noisy_covariance_rate, noisy_popsize
+from ceopt.updates import rank_weights
+from ceopt.updates.adaptive import covariance_rate
 
 NOISE = 0.1
 
@@ -42,7 +44,9 @@ def test_noise_mode_recommends_a_better_point_than_a_noise_blind_run():
     blind = [run(False, s) for s in range(10)]
     ours = np.array([true_sphere(r.x)[0] for r in with_mode])
     theirs = np.array([true_sphere(r.x)[0] for r in blind])
-    assert np.median(ours) < 0.5 * np.median(theirs)
+    # 0.53 of the blind median with the seeds here (0.32 with the larger population the
+    # noise mode had before it learned from the mean's paths; benchmarks/results/noise.md).
+    assert np.median(ours) < 0.7 * np.median(theirs)
     # The luckiest value is below the truth there: noise selected it.
     assert all(r.fun_best_sample < true_sphere(r.x_best_sample)[0] for r in with_mode)
 
@@ -76,7 +80,7 @@ def test_without_noise_fun_is_the_value_at_x():
 def test_noise_mode_settings():
     es = CrossEntropy(Gaussian(np.zeros(10), np.ones(10)), noise=True, max_evals=20000)
     default = CrossEntropy(Gaussian(np.zeros(10), np.ones(10)), max_evals=20000)
-    assert es.popsize == noisy_popsize(default.popsize, 20000) > 10 * default.popsize
+    assert es.popsize == noisy_popsize(default.popsize, 20000) > 5 * default.popsize
     assert not es.update_rule.keep_best and default.update_rule.keep_best
     assert es.convergence.tol_fun == 0 and es.restarts == 0
     unbudgeted = CrossEntropy(Gaussian(np.zeros(10), np.ones(10)), noise=True)
@@ -84,6 +88,41 @@ def test_noise_mode_settings():
     given_pop = CrossEntropy(Gaussian(np.zeros(10), np.ones(10)), noise=True, popsize=50,
                              max_evals=20000)
     assert given_pop.popsize == 50
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 100), st.floats(1.0, 1e4))
+def test_the_noisy_covariance_rate_reaches_one_with_twice_the_elites(dim, mu_eff):
+    rate = noisy_covariance_rate(dim, mu_eff)
+    assert 0 < rate <= 1 and noisy_covariance_rate(dim, 2 * mu_eff) >= rate
+    assert (rate < 1) == (mu_eff < (dim + 2) ** 2 / 2)
+    # Never above method "adaptive"'s rate (which is 1 from (d + 2)**2 / 4 elites on), and
+    # near it when the elites are few.
+    full = covariance_rate(Gaussian(np.zeros(dim), np.eye(dim)), mu_eff)
+    assert rate <= full
+    assert rate == pytest.approx(full, rel=2 * mu_eff / (dim + 2) ** 2)
+
+
+@pytest.mark.parametrize("dim", [2, 5, 10])
+def test_a_noisy_full_covariance_learns_from_the_paths_at_the_noisy_rate(dim):
+    es = CrossEntropy(Gaussian(np.zeros(dim), np.eye(dim)), noise=True, max_evals=1000 * dim)
+    options = es.state()["method"]["options"]
+    mu_eff = 1 / float((rank_weights(es.n_elite) ** 2).sum())
+    assert (options["scale_control"], options["rank_one"]) == ("path", True)
+    assert options["smoothing_cov"] == noisy_covariance_rate(dim, mu_eff)
+    assert es.update_rule.spread_rate(es.dist, es.n_elite) == options["smoothing_cov"]
+    # What the caller gives stays: a rate, the success rule.
+    pinned = CrossEntropy(Gaussian(np.zeros(dim), np.eye(dim)), noise=True,
+                          max_evals=1000 * dim, smoothing_cov=0.5, scale_control="success")
+    pinned_options = pinned.state()["method"]["options"]
+    assert (pinned_options["smoothing_cov"], pinned_options["scale_control"]) == (0.5, "success")
+
+
+def test_a_noisy_diagonal_gaussian_keeps_the_success_rule():
+    es = CrossEntropy(ceopt.DiagGaussian(np.zeros(5), 1.0), noise=True, max_evals=5000)
+    options = es.state()["method"]["options"]
+    assert (options["scale_control"], options["rank_one"], options["smoothing_cov"]) == (
+        "success", False, None)
 
 
 def test_ask_tell_under_noise_asks_for_the_centre_when_the_run_ends():

@@ -226,7 +226,7 @@ def test_from_d_10_a_full_covariance_learns_from_the_paths_by_default():
     noisy = ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(40), np.eye(40)), noise=True,
                                max_evals=40_000).state()["method"]["options"]
     assert (noisy["scale_control"], noisy["rank_one"], noisy["active"]) == (
-        "success", False, False)
+        "path", True, False)
     assert not ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(40), np.eye(40)), method="ce"
                                   ).state()["method"]["options"]["active"]
     pinned = ceopt.CrossEntropy(ceopt.Gaussian(np.zeros(20), np.eye(20)), popsize=42,
