@@ -45,9 +45,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bbob_solvers  # noqa: E402
 
 import ceopt  # noqa: E402
+from ceopt.selection import default_n_elite  # noqa: E402
+from ceopt.updates import rank_weights  # noqa: E402
+from ceopt.updates.adaptive import covariance_rate  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SOLVERS = ("ceopt-noise", "ceopt", "pycma-uh", "pycma", "tbpsa", "de")
+#: Run only when asked: the noise mode as it was before December 2026 (an ablation).
+PREVIOUS = "ceopt-noise-previous"
 NOISES = {  # name: (kind, parameters)
     "gauss-mod": ("gauss", 0.01), "gauss-sev": ("gauss", 1.0),
     "mult-mod": ("mult", 0.01), "mult-sev": ("mult", 1.0),
@@ -98,9 +103,11 @@ def recommend(solver: str, fun: Noisy, d: int, budget: int, seed: int) -> np.nda
     bounds = [(LOW, HIGH)] * d
     if solver.startswith("ceopt"):  # a variant: "ceopt-noise:weights=equal,popsize=50"
         name, _, variant = solver.partition(":")
-        options = {k: _number(v) for k, v in (kv.split("=") for kv in variant.split(",") if kv)}
+        options = previous_noise_mode(d, budget) if name == "ceopt-noise-previous" else {}
+        options.update({k: _number(v) for k, v in (kv.split("=") for kv in variant.split(",")
+                                                   if kv)})
         res = ceopt.minimize(fun.batch, bounds=bounds, vectorized=True, seed=seed,
-                             max_evals=budget, noise=name == "ceopt-noise", **options)
+                             max_evals=budget, noise=name.startswith("ceopt-noise"), **options)
         return res.x
     if solver.startswith("pycma"):
         import cma
@@ -133,6 +140,17 @@ def recommend(solver: str, fun: Noisy, d: int, budget: int, seed: int) -> np.nda
                                      polish=False, seed=seed, tol=0)
         return res.x
     raise ValueError(solver)
+
+
+def previous_noise_mode(d: int, budget: int) -> dict:
+    """The noise mode's settings before December 2026, for the ablation rows
+    ("ceopt-noise-previous"): ``0.3 B^0.7`` samples, the success rule, no rank-one term, and
+    method "adaptive"'s covariance rate, which a large population caps at 1."""
+    popsize = max(2 * (d + 1), round(0.3 * budget**0.7))
+    weights = rank_weights(default_n_elite(popsize, 0.5))
+    rate = covariance_rate(ceopt.Gaussian(np.zeros(d), np.eye(d)), 1.0 / float((weights**2).sum()))
+    return {"popsize": popsize, "scale_control": "success", "rank_one": False,
+            "smoothing_cov": rate}
 
 
 def _number(text: str):
@@ -225,8 +243,11 @@ def sweep_table(path: Path) -> list[str]:
     lines = ["", "## Which population, under noise", "",
              "The noise mode's settings (no kept sample, no value-based stop, no restarts) at "
              "fixed populations, 5 seeds, median true value at the final mean; start N(2, I), "
-             "`python benchmarks/noise.py --part sweep`. B is the budget; the noise mode "
-             "takes 0.3·B^0.7 (B/33 at B = 2,000, B/63 at 20,000, B/100 at 100,000).", "",
+             "`python benchmarks/noise.py --part sweep`. B is the budget. This sweep (method "
+             "\"adaptive\"'s own scale control and covariance rate) set the previous noise "
+             "mode's 0.3·B^0.7 (B/33 at B = 2,000, B/63 at 20,000, B/100 at 100,000); the "
+             "noise mode now learns from the mean's paths and takes 0.25·B^0.6 (B/83, B/210, "
+             "B/400), chosen on bbob with noise (`ceopt/noise.py`).", "",
              "| d, B, function, noise | " + " | ".join(heads) + " |",
              "|---|" + "---:|" * len(heads)]
     cells: dict = {}
@@ -294,15 +315,18 @@ def instances_table(path: Path, runs: list[dict]) -> list[str]:
     if not path.exists():
         return []
     more = read_rows(path)
-    solvers = [s for s in SOLVERS if any(r["solver"] == s for r in more)]
+    present = {r["solver"] for r in more}
+    solvers = [s for s in SOLVERS if s in present] + sorted(present - set(SOLVERS))
     budgets = {(r["d"], r["budget"]) for r in more}
     rows = more + [r for r in runs if r["solver"] in solvers and r["inst"] == "1"
                    and (r["d"], r["budget"]) in budgets]
     return (["", "## bbob with noise, 1000·d, instances 1–5", "",
              "The same scores over five instances of every function, for ceopt and pycma "
              "(instances 2–5: `python benchmarks/noise.py --part bbob --solvers "
-             "\"ceopt-noise;ceopt;pycma-uh;pycma\" --instances 2,3,4,5 --budgets 1000 --out "
-             "results/noise-instances-runs.csv`).", ""]
+             "\"ceopt-noise;ceopt;pycma-uh;pycma;ceopt-noise-previous\" --instances 2,3,4,5 "
+             "--budgets 1000 --out results/noise-instances-runs.csv`). ceopt-noise-previous is "
+             "the noise mode before it learned from the mean's paths (the success rule, "
+             "0.3·B^0.7 samples, method \"adaptive\"'s covariance rate).", ""]
             + _mean_table(rows, lambda r: (int(r["d"]), r["noise"]), solvers)
             + ["", "By dimension, all noise models:", ""]
             + _mean_table(rows, lambda r: (int(r["d"]),), solvers))
