@@ -165,7 +165,7 @@ class CrossEntropy:
             if constraints is not None:
                 raise ValueError("noise=True with constraints is not supported yet: rank by a "
                                  "penalised objective, or leave noise out")
-            noise_defaults(options, dist)
+            noise_defaults(options, dist, method)
             restarts = 0 if restarts is None else restarts
         self._constraints = ConstraintCheck.of(constraints, dist.dim, constraints_first)
         if constraints is not None:  # the separability test assumes no constraints

@@ -69,13 +69,14 @@ def estimate_evals(popsize: int) -> int:
     return max(MIN_ESTIMATE_EVALS, popsize)
 
 
-def noise_defaults(options: dict[str, Any], dist: Distribution) -> None:
+def noise_defaults(options: dict[str, Any], dist: Distribution, method: str | None) -> None:
     """The options a noisy run changes, where the caller did not give them (the separability
     test compares single values too)."""
     options.setdefault("keep_best", False)
-    # A full covariance learns from the mean's paths (module docstring); other families keep
-    # the success rule, as they were measured before the paths were.
-    paths = correlated(dist)
+    # A full covariance under method "adaptive" (the default) learns from the mean's paths
+    # (module docstring); other families and methods keep the success rule, as they were
+    # measured before the paths were (the textbook update has no rank-one term).
+    paths = correlated(dist) and method in (None, "adaptive")
     for name, value in (("tol_fun", 0.0), ("patience", 10**9), ("separable", False),
                         ("scale_control", "path" if paths else "success"),
                         ("rank_one", paths), ("active", False)):
@@ -88,11 +89,11 @@ def noisy_covariance_rate(dim: int, mu_eff: float) -> float:
     2 mu_eff)``.
 
     Method "adaptive"'s rate ``4 mu_eff / (d + 2)**2`` reaches 1 once ``mu_eff >= (d + 2)**2
-    / 4`` (40 samples at d = 5), and a noisy run's population is that large: it would refit
-    its covariance from one population's elites, the lucky draws among them, every
-    iteration. The term ``2 mu_eff`` (CMA-ES bounds its ``c_mu`` the same way) halves the
-    rate of a large population and reaches 1 only from twice the elites: 0.63 at d = 5 and
-    0.39 at d = 10 with the noise mode's 41 and 63 samples at 1000·d. On bbob with noise at
+    / 4`` (about 44 samples at d = 5), and a noisy run's population is that large: it would
+    refit its covariance from one population's elites, the lucky draws among them, every
+    iteration. The term ``2 mu_eff`` (CMA-ES bounds its ``c_mu`` the same way) keeps the
+    rate below 1 until twice the elites: 0.63 at d = 5 and 0.39 at d = 10 with the noise
+    mode's 41 and 63 samples at 1000·d. On bbob with noise at
     d = 5, 1000·d (instances 1-5), the Cauchy-outlier cells reached .66/.46 of their
     targets at this rate, .54/.27 at the capped one (all six noise models: .42 against
     .32); at d = 2 and 10 the two were within .02 (``benchmarks/results/noise.md``).

@@ -118,6 +118,15 @@ def test_a_noisy_full_covariance_learns_from_the_paths_at_the_noisy_rate(dim):
     assert (pinned_options["smoothing_cov"], pinned_options["scale_control"]) == (0.5, "success")
 
 
+@pytest.mark.parametrize("method", ["ce", "textbook"])
+def test_the_other_methods_keep_the_success_rule_under_noise(method):
+    es = CrossEntropy(Gaussian(np.zeros(3), np.eye(3)), method=method, noise=True,
+                      max_evals=3000)
+    options = es.state()["method"]["options"]
+    assert (options["scale_control"], options["rank_one"], options["smoothing_cov"]) == (
+        "success", False, None)
+
+
 def test_a_noisy_diagonal_gaussian_keeps_the_success_rule():
     es = CrossEntropy(ceopt.DiagGaussian(np.zeros(5), 1.0), noise=True, max_evals=5000)
     options = es.state()["method"]["options"]
