@@ -46,8 +46,8 @@ import bbob_solvers  # noqa: E402
 
 import ceopt  # noqa: E402
 from ceopt.selection import default_n_elite  # noqa: E402
-from ceopt.updates import rank_weights  # noqa: E402
 from ceopt.updates.adaptive import covariance_rate  # noqa: E402
+from ceopt.updates.base import effective_elites  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SOLVERS = ("ceopt-noise", "ceopt", "pycma-uh", "pycma", "tbpsa", "de")
@@ -103,7 +103,7 @@ def recommend(solver: str, fun: Noisy, d: int, budget: int, seed: int) -> np.nda
     bounds = [(LOW, HIGH)] * d
     if solver.startswith("ceopt"):  # a variant: "ceopt-noise:weights=equal,popsize=50"
         name, _, variant = solver.partition(":")
-        options = previous_noise_mode(d, budget) if name == "ceopt-noise-previous" else {}
+        options = previous_noise_mode(d, budget) if name == PREVIOUS else {}
         options.update({k: _number(v) for k, v in (kv.split("=") for kv in variant.split(",")
                                                    if kv)})
         res = ceopt.minimize(fun.batch, bounds=bounds, vectorized=True, seed=seed,
@@ -147,8 +147,8 @@ def previous_noise_mode(d: int, budget: int) -> dict:
     ("ceopt-noise-previous"): ``0.3 B^0.7`` samples, the success rule, no rank-one term, and
     method "adaptive"'s covariance rate, which a large population caps at 1."""
     popsize = max(2 * (d + 1), round(0.3 * budget**0.7))
-    weights = rank_weights(default_n_elite(popsize, 0.5))
-    rate = covariance_rate(ceopt.Gaussian(np.zeros(d), np.eye(d)), 1.0 / float((weights**2).sum()))
+    mu_eff = effective_elites("rank", default_n_elite(popsize, 0.5))
+    rate = covariance_rate(ceopt.Gaussian(np.zeros(d), np.eye(d)), mu_eff)
     return {"popsize": popsize, "scale_control": "success", "rank_one": False,
             "smoothing_cov": rate}
 

@@ -176,8 +176,7 @@ class CrossEntropy:
             budget = None if max_evals is None else integer("max_evals", max_evals, 1)
             sizes_given["popsize"] = noisy_popsize(rule.sizes(dist, **sizes_given)[0], budget)
         popsize, n_elite = rule.sizes(dist, **sizes_given)
-        if noise and rule.name == "adaptive" and noisy_rule_options(options, dist, rule.weights,
-                                                                    n_elite):
+        if noise and noisy_rule_options(options, dist, rule, n_elite):
             rule = make_rule(method, dist, picked(options, RULE_OPTIONS))
         handler = handler_for(bounds, dist.dim)
         if handler is not None and dist.discrete:

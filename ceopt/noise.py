@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from . import distributions
 from .distributions import Distribution
 from .handlers import BoundaryHandler
-from .updates.base import correlated, rank_weights
+from .updates.base import UpdateRule, correlated, effective_elites
 
 #: The noisy population is ``POP_SCALE * max_evals ** POP_EXPONENT`` (at least the default):
 #: 41 of 5,000 evaluations, 250 of 100,000. On bbob with noise (f1-f24, d = 2, 5, 10, six
@@ -69,14 +69,19 @@ def estimate_evals(popsize: int) -> int:
     return max(MIN_ESTIMATE_EVALS, popsize)
 
 
+def learns_from_paths(dist: Distribution, method: str | None) -> bool:
+    """Whether a noisy run steers ``dist`` by the mean's paths at
+    :func:`noisy_covariance_rate`: a full covariance under method "adaptive" (the default;
+    module docstring). Other families and methods keep the success rule, as they were
+    measured before the paths were (the textbook update has no rank-one term)."""
+    return correlated(dist) and method in (None, "adaptive")
+
+
 def noise_defaults(options: dict[str, Any], dist: Distribution, method: str | None) -> None:
     """The options a noisy run changes, where the caller did not give them (the separability
     test compares single values too)."""
     options.setdefault("keep_best", False)
-    # A full covariance under method "adaptive" (the default) learns from the mean's paths
-    # (module docstring); other families and methods keep the success rule, as they were
-    # measured before the paths were (the textbook update has no rank-one term).
-    paths = correlated(dist) and method in (None, "adaptive")
+    paths = learns_from_paths(dist, method)
     for name, value in (("tol_fun", 0.0), ("patience", 10**9), ("separable", False),
                         ("scale_control", "path" if paths else "success"),
                         ("rank_one", paths), ("active", False)):
@@ -101,14 +106,13 @@ def noisy_covariance_rate(dim: int, mu_eff: float) -> float:
     return min(1.0, 4.0 * mu_eff / ((dim + 2) ** 2 + 2.0 * mu_eff))
 
 
-def noisy_rule_options(options: dict[str, Any], dist: Distribution, weights: str,
+def noisy_rule_options(options: dict[str, Any], dist: Distribution, rule: UpdateRule,
                        n_elite: int) -> bool:
-    """Set ``smoothing_cov`` to :func:`noisy_covariance_rate` for a full covariance under
-    method "adaptive" where it was not given; whether it was set (the rule is then remade)."""
-    if options.get("smoothing_cov") is not None or not correlated(dist):
+    """Set ``smoothing_cov`` to :func:`noisy_covariance_rate` where :func:`learns_from_paths`
+    and it was not given; whether it was set (the rule is then remade)."""
+    if options.get("smoothing_cov") is not None or not learns_from_paths(dist, rule.name):
         return False
-    w = rank_weights(n_elite) if weights == "rank" else None
-    mu_eff = n_elite if w is None else 1.0 / float((w**2).sum())
+    mu_eff = effective_elites(rule.weights, n_elite)
     options["smoothing_cov"] = noisy_covariance_rate(dist.dim, mu_eff)
     return True
 

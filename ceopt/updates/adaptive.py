@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 
 from ..distributions import Distribution, LocationScale
-from .base import correlated
+from .base import correlated, effective_elites
 from .previous_mean import PreviousMean
 
 #: Default ``tol_fun`` of method "adaptive": an absolute range of values (pycma's default).
@@ -124,9 +124,7 @@ class Adaptive(PreviousMean):
         return dist.min_fit_samples
 
     def default_spread_rate(self, dist: Distribution, n_elite: int) -> float:
-        w = self.elite_weights if self.weights == "rank" else None
-        mu_eff = n_elite if w is None else 1.0 / float((w**2).sum())
-        return covariance_rate(dist, mu_eff)
+        return covariance_rate(dist, effective_elites(self.weights, n_elite))
 
     def restarts_within_budget(self, dist: Distribution) -> bool:
         return True

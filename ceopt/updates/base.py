@@ -62,6 +62,14 @@ def rank_weights(mu: int) -> NDArray[np.float64]:
     return w / w.sum()
 
 
+def effective_elites(weights: str, n_elite: int) -> float:
+    """``mu_eff = 1 / sum(w_i**2)`` of ``n_elite`` elites weighted ``"rank"``
+    (:func:`rank_weights`), or ``n_elite`` when they weigh the same."""
+    if weights != "rank":
+        return n_elite
+    return 1.0 / float((rank_weights(n_elite) ** 2).sum())
+
+
 class UpdateRule(ABC):
     """A method of the CE update (module docstring). Options left ``None`` take the presets.
 
@@ -205,8 +213,7 @@ class UpdateRule(ABC):
         self.elite_weights = rank_weights(n_elite) if self.weights == "rank" else None
         self.smoothing_cov = self.spread_rate(dist, n_elite)
         self._scale = None
-        w = self.elite_weights
-        mu_eff = n_elite if w is None else 1.0 / float((w**2).sum())
+        mu_eff = effective_elites(self.weights, n_elite)
         self._mu_eff = mu_eff
         if self.scale_control == "success":
             self._scale = ScaleControl(dist.dim)
