@@ -54,7 +54,8 @@ def uninterrupted():
 def same_run(a, b, rtol=0.0):
     """``a`` and ``b`` are the same run: bit for bit, or (``rtol`` > 0) up to rounding."""
     def same(u, v):
-        return np.allclose(u, v, rtol=rtol, atol=0.0, equal_nan=True)
+        return np.shape(u) == np.shape(v) and np.allclose(u, v, rtol=rtol, atol=0.0,
+                                                          equal_nan=True)
     assert same(a.x, b.x) and same(a.fun, b.fun) and (a.nit, a.nfev) == (b.nit, b.nfev)
     assert (a.nfail, a.failures, a.status) == (b.nfail, b.failures, b.status)
     assert a.nrestarts == b.nrestarts
