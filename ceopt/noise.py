@@ -69,7 +69,7 @@ def estimate_evals(popsize: int) -> int:
     return max(MIN_ESTIMATE_EVALS, popsize)
 
 
-def learns_from_paths(dist: Distribution, method: str | None) -> bool:
+def noisy_paths(dist: Distribution, method: str | None) -> bool:
     """Whether a noisy run steers ``dist`` by the mean's paths at
     :func:`noisy_covariance_rate`: a full covariance under method "adaptive" (the default;
     module docstring). Other families and methods keep the success rule, as they were
@@ -81,7 +81,7 @@ def noise_defaults(options: dict[str, Any], dist: Distribution, method: str | No
     """The options a noisy run changes, where the caller did not give them (the separability
     test compares single values too)."""
     options.setdefault("keep_best", False)
-    paths = learns_from_paths(dist, method)
+    paths = noisy_paths(dist, method)
     for name, value in (("tol_fun", 0.0), ("patience", 10**9), ("separable", False),
                         ("scale_control", "path" if paths else "success"),
                         ("rank_one", paths), ("active", False)):
@@ -108,9 +108,9 @@ def noisy_covariance_rate(dim: int, mu_eff: float) -> float:
 
 def noisy_rule_options(options: dict[str, Any], dist: Distribution, rule: UpdateRule,
                        n_elite: int) -> bool:
-    """Set ``smoothing_cov`` to :func:`noisy_covariance_rate` where :func:`learns_from_paths`
+    """Set ``smoothing_cov`` to :func:`noisy_covariance_rate` where :func:`noisy_paths`
     and it was not given; whether it was set (the rule is then remade)."""
-    if options.get("smoothing_cov") is not None or not learns_from_paths(dist, rule.name):
+    if options.get("smoothing_cov") is not None or not noisy_paths(dist, rule.name):
         return False
     mu_eff = effective_elites(rule.weights, n_elite)
     options["smoothing_cov"] = noisy_covariance_rate(dist.dim, mu_eff)
