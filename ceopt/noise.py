@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import distributions
-from .distributions import Distribution
+from .distributions import Distribution, LocationScale
 from .handlers import BoundaryHandler
 from .updates.base import UpdateRule, correlated, effective_elites
 
@@ -51,6 +51,8 @@ from .updates.base import UpdateRule, correlated, effective_elites
 #: against .59; ``0.3 B^0.7``, the previous law, .57).
 POP_SCALE = 0.25
 POP_EXPONENT = 0.6
+#: The recommendation goes onto a bound closer than this many standard deviations (:func:`centre`).
+FACE_REACH = 1.0
 #: Without ``max_evals`` the noisy population is this multiple of the default.
 UNBUDGETED_FACTOR = 10
 #: The recommendation's estimate takes a population's worth of evaluations, at least this many.
@@ -140,9 +142,26 @@ class Estimate:
 
 def centre(dist: Distribution, handler: BoundaryHandler | None) -> NDArray:
     """The point a distribution recommends: its mode (a Gaussian's mean), where the objective
-    may be evaluated (projected into the bounds)."""
+    may be evaluated (projected into the bounds).
+
+    A coordinate of a Gaussian's mean closer than :data:`FACE_REACH` standard deviations to
+    a bound is put on the bound. When the optimum is on a face, the boundary penalty
+    (:mod:`ceopt.handlers.box`) holds the mean a fraction of the spread inside it, while a
+    sixth or more of the samples, beyond the face, are evaluated on it; the noise-free
+    default recommends its best sample, which lies on the face, but a noisy run recommends
+    the centre. On bbob's linear slope (f5, optimum at a corner) under noise, 1000·d,
+    instances 1-5, this raised the Cauchy-outlier cells (moderate/severe) from .50/.60
+    (d = 5) and .44/.28 (d = 10) of the targets to 1.00 in all four (within half a
+    deviation: .74/1.00 and .72/.50; within two, as within one); no other function changed.
+    """
     x = np.asarray(dist.mode, dtype=np.float64)
-    return x if handler is None else handler.repair(x[None])[0]
+    if handler is None:
+        return x
+    if isinstance(dist, LocationScale):
+        reach = FACE_REACH * dist.std
+        x = np.where(x - handler.low < reach, handler.low, x)
+        x = np.where(handler.high - x < reach, handler.high, x)
+    return handler.repair(x[None])[0]
 
 
 class Recommender:
