@@ -32,12 +32,20 @@ from .feasibility import ConstraintCheck, Ranked
 from .findings import Findings
 from .handlers import BoundaryHandler, handler_for
 from .history import Best, History
-from .local_search import Search, SearchSettings
-from .noise import estimate_evals, noise_defaults, noisy_popsize, noisy_rule_options
+from .local_search import LocalSearch, Search, SearchSettings
+from .noise import (
+    Reevaluation,
+    check_reevaluate,
+    estimate_evals,
+    noise_defaults,
+    noisy_popsize,
+    noisy_rule_options,
+)
 from .options import RULE_OPTIONS, SIZE_OPTIONS, check_options, convergence, picked
 from .progress import Display, check_disp
 from .schedules import Progress, Schedule, schedule_for
 from .seeds import check_eval_seeds, draw_seeds
+from .selection import best_number
 from .stopping import Convergence, StopReason
 from .updates import UPDATES, UpdateRule, make_rule
 
@@ -84,6 +92,13 @@ class CrossEntropy:
         sample, no stopping on values, no restarts unless asked, and the recommendation is the
         distribution's centre, re-evaluated when a search ends: then :meth:`ask` returns
         copies of it, and :meth:`tell` takes their values as an estimate.
+    reevaluate : float, optional
+        With ``noise=True``: the share of each population, its best samples by value, that
+        is evaluated again before the fit and ranked by the fresh value
+        (:class:`ceopt.noise.Reevaluation`): after a population's :meth:`tell`,
+        :meth:`ask` returns those samples, and the next :meth:`tell` takes their values.
+        Default 0.1 for a full Gaussian under method "adaptive" (:data:`ceopt.noise.REEVALUATED`),
+        else 0 (none).
     eval_seeds : None, "each" or "common"
         Seeds for an objective that draws random numbers (:meth:`evaluation_seeds`):
         ``"each"`` evaluation its own, ``"common"`` one per population (common random
@@ -150,7 +165,8 @@ class CrossEntropy:
                  max_evals: int | None = None, max_iter: int | None = None,
                  ftarget: float | None = None, constraints: Any = None,
                  constraints_first: bool = False, noise: bool = False,
-                 eval_seeds: str | None = None, disp: bool | int | None = None,
+                 eval_seeds: str | None = None, reevaluate: float | None = None,
+                 disp: bool | int | None = None,
                  verbose: bool | int | None = None, **options: Any):
         if not isinstance(dist, Distribution):
             raise TypeError(f"dist must be a ceopt Distribution, got {type(dist).__name__}")
@@ -178,6 +194,8 @@ class CrossEntropy:
         popsize, n_elite = rule.sizes(dist, **sizes_given)
         if noise and noisy_rule_options(options, dist, rule, n_elite):
             rule = make_rule(method, dist, picked(options, RULE_OPTIONS))
+        share = check_reevaluate(reevaluate, noise, dist, method)
+        self._reeval = Reevaluation(share) if share > 0 else None
         handler = handler_for(bounds, dist.dim)
         if handler is not None and dist.discrete:
             raise ValueError("bounds apply to continuous distributions only")
@@ -190,10 +208,11 @@ class CrossEntropy:
         if self.max_evals is not None and self.max_evals < popsize:
             raise ValueError(f"max_evals={max_evals} is smaller than one population ({popsize})")
         if noise and self.max_evals is not None and (
-                self.max_evals < popsize + estimate_evals(popsize)):
-            raise ValueError(f"max_evals={max_evals} holds less than one population ({popsize}) "
-                             f"and the {estimate_evals(popsize)} re-evaluations of the "
-                             f"recommendation that noise=True makes: raise max_evals")
+                self.max_evals < popsize + self._reevaluated(popsize) + estimate_evals(popsize)):
+            raise ValueError(f"max_evals={max_evals} holds less than one population ({popsize}"
+                             f", {self._reevaluated(popsize)} of them evaluated twice) and the "
+                             f"{estimate_evals(popsize)} re-evaluations of the recommendation "
+                             f"that noise=True makes: raise max_evals")
         if max_evals is None and max_iter is None:
             max_iter = 1000
         self.max_iter = None if max_iter is None else integer("max_iter", max_iter, 1)
@@ -349,8 +368,12 @@ class CrossEntropy:
 
         ``n`` is ``popsize``, except for the separability test's population (d + 2 rows) and
         a coordinate sweep's (``d * 30``, + 1); ``tell`` must get those back unchanged. If the
-        last ``tell`` ended a local search and a restart is due, it is made first.
+        last ``tell`` ended a local search and a restart is due, it is made first. Under
+        ``noise=True`` it may also return the last population's best samples, to be
+        evaluated again (``reevaluate``), or copies of the centre (the estimate).
         """
+        if self._reeval is not None and self._reeval.pending is not None:
+            return self._reeval.ask()  # noise=True: the last population's best, once more
         if self._estimate_due():  # noise=True: the centre's re-evaluations come first
             return self._found.noise.ask(self.dist, self.handler, self._estimate_size())
         if self._restart_due():
@@ -364,9 +387,11 @@ class CrossEntropy:
         """Seeds for the evaluations of the ``n`` points :meth:`ask` just returned (None
         without ``eval_seeds``), drawn from the run's generator: the same run seed gives the
         same seeds, on any backend and after a resume. Under ``"common"`` a population shares
-        one seed; re-evaluations of the recommendation always get their own."""
-        estimating = self.noise and self._found.noise.pending is not None
-        return draw_seeds(self.eval_seeds, self._rng, n, common=not estimating)
+        one seed; re-evaluations (of the recommendation, of a population's best) always get
+        their own."""
+        again = self.noise and (self._found.noise.pending is not None or (
+            self._reeval is not None and self._reeval.pending is not None))
+        return draw_seeds(self.eval_seeds, self._rng, n, common=not again)
 
     def tell(self, X: ArrayLike, values: ArrayLike,
              constraint_values: ArrayLike | None = None, *, extra_nfev: int = 0) -> None:
@@ -399,6 +424,13 @@ class CrossEntropy:
         if self.noise and self._found.noise.pending is not None:
             self._nfev += self._found.noise.tell(X, losses, self._nit)
             return
+        counted = 0  # evaluations of this population already in nfev
+        if self._reeval is not None:
+            looked = self._second_look(X, losses, extra_nfev)
+            if looked is None:
+                return  # the population waits for its best samples' fresh values
+            X, losses, counted = looked
+            values = self._sign * losses
         if self._constraints is None:
             if constraint_values is not None:
                 raise ValueError("constraint_values given to a run without constraints: make "
@@ -410,10 +442,26 @@ class CrossEntropy:
             told = self._search.tell(X, ranked.ranking)
         self._found.note(X, losses, ranked, self.nrestarts)
         self._nfev += extra_nfev
-        self._count(X, values, told.gamma, ranked.feasible)
+        self._count(X, values, told.gamma, ranked.feasible, counted)
         self._search = self._schedule.after_tell(self._search, self._progress())
         if self._display is not None:
             self._display.after_tell(self)
+
+    def _second_look(self, X: NDArray, losses: NDArray, extra_nfev: int
+                     ) -> tuple[NDArray, NDArray, int] | None:
+        """noise=True, ``reevaluate``: a local search's population is held (None) until its
+        best samples' fresh values are told; then the population, its losses with those
+        values, and its evaluations already counted. Anything else passes as it is."""
+        if self._reeval.pending is not None:  # the fresh values of the best samples
+            self._nfev += X.shape[0]
+            X, losses = self._reeval.tell(X, losses)
+            return X, losses, X.shape[0]
+        if self._search.kind != LocalSearch.kind or not self._reeval.hold(X, losses):
+            return X, losses, 0
+        # The first values are evaluations already, and the best sample is one.
+        self._found.note(X, losses, Ranked(losses, best_number(losses)), self.nrestarts)
+        self._nfev += X.shape[0] + extra_nfev
+        return None
 
     def record(self, x: ArrayLike | None, value: float, nfev: int, constr_nfev: int = 0,
                constr: ArrayLike | None = None) -> None:
@@ -439,11 +487,12 @@ class CrossEntropy:
         self._found.note(X, loss, ranked, self.nrestarts, in_search=False)
 
     def _count(self, X: NDArray, values: NDArray, gamma: float,
-               feasible: NDArray[np.bool_] | None) -> None:
+               feasible: NDArray[np.bool_] | None, counted: int = 0) -> None:
         """One more iteration of ``X`` told with ``values`` (``feasible``: which rows are,
-        None without constraints): the counters and the history."""
+        None without constraints; ``counted``: evaluations of ``X`` already in ``nfev``): the
+        counters and the history."""
         self._nit += 1
-        self._nfev += int(feasible.sum()) if self.constraints_first else X.shape[0]
+        self._nfev += (int(feasible.sum()) if self.constraints_first else X.shape[0]) - counted
         finite = values[np.isfinite(values)]
         self._history.append(self._nfev, self._sign * gamma, self.best_f,
                              finite.mean() if finite.size else np.nan, self.dist.spread,
@@ -457,10 +506,13 @@ class CrossEntropy:
                 else self.max_evals - self._nfev - self._reserve(popsize))
         best = self._found.best
         return Progress(self._nfev, left, self.restarts - self.nrestarts, best.x, best.loss,
-                        estimated=self.noise)
+                        estimated=self.noise,
+                        reevaluate=0.0 if self._reeval is None else self._reeval.share)
 
     def stop(self) -> str | None:
         """The reason to stop now, or ``None`` to go on."""
+        if self._reeval is not None and self._reeval.pending is not None:
+            return None  # a population is told only when its best are told again
         reason = self._reason()
         if reason is None or self._estimate_due():
             return None
@@ -477,11 +529,12 @@ class CrossEntropy:
         # (a sweep the budget cannot hold hands over to a local search of popsize).
         if self.max_evals is not None:
             batch = self._search.batch_size
-            # (noise=True: the search's next population leaves room for its estimate.)
+            # (noise=True: the search's next population leaves room for its estimate, and
+            # for its best samples' second evaluations.)
             room = self.max_evals - (estimate_evals(self.popsize) if self.noise else 0)
             if self._nfev + batch > room:
                 batch = self._search.popsize
-            if self._nfev + batch > room:
+            if self._nfev + batch + self._reevaluated(batch) > room:
                 return stopping.MAX_EVALS
             if self._constraints is not None and self._constraints.over(self.max_evals,
                                                                          batch):
@@ -516,6 +569,10 @@ class CrossEntropy:
         """Evaluations of the next estimate: a population's worth, within the budget."""
         n = estimate_evals(self.popsize)
         return n if self.max_evals is None else min(n, self.max_evals - self._nfev)
+
+    def _reevaluated(self, popsize: int) -> int:
+        """How many of a population of ``popsize`` are evaluated twice (noise=True)."""
+        return 0 if self._reeval is None else self._reeval.size(popsize)
 
     def _reserve(self, popsize: int | None = None) -> int:
         """Evaluations the budget keeps for the current search's estimate (noise=True) until
@@ -598,6 +655,7 @@ class CrossEntropy:
             "search": {"kind": self._search.kind, **self._search.state()},
             "constraints": None if self._constraints is None else self._constraints.state(),
             "eval_seeds": self.eval_seeds,
+            "reevaluation": None if self._reeval is None else self._reeval.state(),
         }
 
     @classmethod
@@ -629,6 +687,8 @@ class CrossEntropy:
         run._display = None  # shown only when asked: CrossEntropy(..., disp=True)
         run._found = Findings.from_state(state, run.nrestarts)
         run.eval_seeds = state.get("eval_seeds")  # (none before noisy objectives were handled)
+        # (None before the noise mode re-evaluated its populations' best: it did not.)
+        run._reeval = Reevaluation.from_state(state.get("reevaluation"))
         run._history = History.from_state(state["history"], run.nrestarts)
         # (A checkpoint from before constraints existed has none.)
         run._constraints = ConstraintCheck.restored(state.get("constraints"), constraints,

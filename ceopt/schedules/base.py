@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from .. import distributions
 from ..distributions import Distribution
 from ..local_search import LocalSearch, Search, SearchSettings
-from ..noise import estimate_evals
+from ..noise import estimate_evals, reevaluated
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,16 @@ class Progress:
     restarts_left: int
     best_x: NDArray | None
     best_loss: float
-    #: noise=True: a search also spends an estimate's evaluations (:mod:`ceopt.noise`).
+    #: noise=True: a search also spends an estimate's evaluations (:mod:`ceopt.noise`),
+    #: and a second look at ``reevaluate`` of each population.
     estimated: bool = False
+    reevaluate: float = 0.0
 
     def fits(self, evaluations: int) -> bool:
         """Whether the budget left holds this many more evaluations (a search's population:
-        with its estimate, under noise)."""
+        with its estimate and its best's second look, under noise)."""
         extra = estimate_evals(evaluations) if self.estimated else 0
+        extra += reevaluated(self.reevaluate, evaluations)
         return evaluations + extra <= self.evals_left
 
 
