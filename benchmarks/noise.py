@@ -310,26 +310,41 @@ def report(bbob_csv: Path, sphere_csv: Path, out: Path) -> None:
 
 
 def instances_table(path: Path, runs: list[dict]) -> list[str]:
-    """The 1000·d table over instances 1-5, for the solvers run on instances 2-5 (``path``)
-    with their instance-1 rows from ``runs``, as markdown."""
+    """The tables over instances 1-5, one per budget (1000·d, 10,000·d), for the solvers run
+    on instances 2-5 at it (``path``) with their instance-1 rows from ``runs``, as markdown."""
     if not path.exists():
         return []
+    lines = []
     more = read_rows(path)
-    present = {r["solver"] for r in more}
-    solvers = [s for s in SOLVERS if s in present] + sorted(present - set(SOLVERS))
-    budgets = {(r["d"], r["budget"]) for r in more}
-    rows = more + [r for r in runs if r["solver"] in solvers and r["inst"] == "1"
-                   and (r["d"], r["budget"]) in budgets]
-    return (["", "## bbob with noise, 1000·d, instances 1–5", "",
-             "The same scores over five instances of every function, for ceopt and pycma "
-             "(instances 2–5: `python benchmarks/noise.py --part bbob --solvers "
-             "\"ceopt-noise;ceopt;pycma-uh;pycma;ceopt-noise-previous\" --instances 2,3,4,5 "
-             "--budgets 1000 --out results/noise-instances-runs.csv`). ceopt-noise-previous is "
-             "the noise mode before it learned from the mean's paths (the success rule, "
-             "0.3·B^0.7 samples, method \"adaptive\"'s covariance rate).", ""]
-            + _mean_table(rows, lambda r: (int(r["d"]), r["noise"]), solvers)
-            + ["", "By dimension, all noise models:", ""]
-            + _mean_table(rows, lambda r: (int(r["d"]),), solvers))
+    for multiple in sorted({int(r["budget"]) // int(r["d"]) for r in more}):
+        mine = [r for r in more if int(r["budget"]) // int(r["d"]) == multiple]
+        present = {r["solver"] for r in mine}
+        solvers = [s for s in SOLVERS if s in present] + sorted(present - set(SOLVERS))
+        budgets = {(r["d"], r["budget"]) for r in mine}
+        rows = mine + [r for r in runs if r["solver"] in solvers and r["inst"] == "1"
+                       and (r["d"], r["budget"]) in budgets]
+        lines += ["", f"## bbob with noise, {multiple}·d, instances 1–5", "",
+                  "The same scores over five instances of every function, for ceopt and pycma "
+                  "(instances 2–5: `python benchmarks/noise.py --part bbob --solvers "
+                  f"\"{';'.join(solvers)}\" --instances 2,3,4,5 --budgets {multiple} "
+                  "--out FILE`, its rows then added to `results/noise-instances-runs.csv`)."
+                  + INSTANCES_NOTE.get(multiple, ""), ""]
+        lines += _mean_table(rows, lambda r: (int(r["d"]), r["noise"]), solvers)
+        lines += ["", "By dimension, all noise models:", ""]
+        lines += _mean_table(rows, lambda r: (int(r["d"]),), solvers)
+    return lines
+
+
+#: What the instances tables add below their heading.
+INSTANCES_NOTE = {
+    1000: (" ceopt-noise-previous is the noise mode before it learned from the mean's paths "
+           "(the success rule, 0.3·B^0.7 samples, method \"adaptive\"'s covariance rate); "
+           "ceopt-noise:reevaluate=0 is the noise mode without the second look at each "
+           "population's best tenth."),
+    10000: (" ceopt-noise:reevaluate=0 is the noise mode without the second look at each "
+            "population's best tenth. TBPSA and DE are left out: at d = 10 they would have "
+            "taken over an hour of CPU per instance."),
+}
 
 
 #: The population sweep: test functions (noise-free value of x, rows) and noise models.
