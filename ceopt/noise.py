@@ -302,12 +302,13 @@ class Reevaluation:
         return True
 
     def ask(self) -> NDArray:
-        """The rows to evaluate again (may be none, if every value was NaN)."""
+        """The rows to evaluate again, best first."""
         X, _, rows = self.pending
         return X[rows].copy()
 
     def tell(self, X: NDArray, losses: NDArray) -> tuple[NDArray, NDArray]:
-        """The fresh values of :meth:`ask`'s rows: the population and its losses to fit."""
+        """The fresh values of :meth:`ask`'s rows: the population and its losses to fit (a
+        sample whose second evaluation failed, NaN, is then no elite)."""
         population, first, rows = self.pending
         if X.shape != (rows.size, population.shape[1]) or not np.array_equal(
                 X, population[rows]):

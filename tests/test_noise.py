@@ -226,8 +226,11 @@ def test_common_seeds_are_shared_by_a_population_but_not_by_re_evaluations():
     X = es.ask()
     assert len(set(es.evaluation_seeds(len(X)))) == 1
     es.tell(X, true_sphere(X))
-    batch = es.ask()
-    assert len(set(es.evaluation_seeds(len(batch)))) == len(batch)
+    for _ in range(2):  # the population's best once more (reevaluate), then the estimate
+        batch = es.ask()
+        assert len(batch) > 1 and len(set(es.evaluation_seeds(len(batch)))) == len(batch)
+        es.tell(batch, true_sphere(batch))
+    assert es.nit == 1 and es.result().fun_nfev == len(batch) == estimate_evals(es.popsize)
     assert CrossEntropy(Gaussian(np.zeros(2), np.ones(2))).evaluation_seeds(3) is None
 
 

@@ -128,13 +128,3 @@ def test_a_run_saved_between_a_population_and_its_second_look_goes_on_the_same()
         copy.tell(X, values)
     assert copy.stop() == es.stop()
     assert np.array_equal(copy.result().x, es.result().x) and copy.nfev == es.nfev
-
-
-def test_a_second_look_gets_its_own_seeds_under_common_random_numbers():
-    es = CrossEntropy(Gaussian(np.zeros(3), np.ones(3)), noise=True, max_evals=4000, seed=0,
-                      eval_seeds="common")
-    X = es.ask()
-    assert len(set(es.evaluation_seeds(len(X)))) == 1
-    es.tell(X, sphere(X))
-    again = es.ask()
-    assert len(again) > 1 and len(set(es.evaluation_seeds(len(again)))) == len(again)
