@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ceopt
-from ceopt import CrossEntropy, DiagGaussian, Gaussian
+from ceopt import CrossEntropy, DiagGaussian, Gaussian, checkpoint
 from ceopt.noise import REEVALUATED, Reevaluation
 
 
@@ -128,3 +128,35 @@ def test_a_run_saved_between_a_population_and_its_second_look_goes_on_the_same()
         copy.tell(X, values)
     assert copy.stop() == es.stop()
     assert np.array_equal(copy.result().x, es.result().x) and copy.nfev == es.nfev
+
+
+def test_a_run_cut_before_its_second_look_resumes_from_the_held_population(tmp_path):
+    """The checkpoint written after a population's tell holds it and its first values: a
+    run cut off there (its objective failed on the second look) resumes with the second
+    look and ends as the run that was not cut."""
+    def noisy(X, seeds):
+        return sphere(X) + 0.1 * np.array([np.random.default_rng(s).standard_normal()
+                                           for s in seeds])
+
+    def run(fun, **kw):
+        return ceopt.minimize(fun, np.full(3, 2.0), noise=True, eval_seeds="each",
+                              vectorized=True, max_evals=2000, seed=3, **kw)
+
+    whole = run(noisy)
+    calls = []
+
+    def failing(X, seeds):
+        calls.append(len(X))
+        if len(calls) == 6:  # the 3rd population's second look
+            raise RuntimeError("the cluster went down")
+        return noisy(X, seeds)
+
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(RuntimeError, match="went down"):
+        run(failing, checkpoint=path)
+    assert calls[4] > calls[5]  # a population, then its best
+    held = checkpoint.load(path)["solver"]["reevaluation"]["pending"]
+    assert held is not None and len(held["rows"]) == calls[5]
+    resumed = ceopt.resume(path, noisy)
+    assert np.array_equal(resumed.x, whole.x) and resumed.fun == whole.fun
+    assert resumed.nfev == whole.nfev and resumed.nit == whole.nit
