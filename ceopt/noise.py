@@ -95,12 +95,15 @@ def noisy_paths(dist: Distribution, method: str | None) -> bool:
 
 def noise_defaults(options: dict[str, Any], dist: Distribution, method: str | None) -> None:
     """The options a noisy run changes, where the caller did not give them (the separability
-    test compares single values too)."""
+    test compares single values too). The spread's options are a Gaussian's only: a discrete
+    family has none to set."""
     options.setdefault("keep_best", False)
-    paths = noisy_paths(dist, method)
-    for name, value in (("tol_fun", 0.0), ("patience", 10**9), ("separable", False),
-                        ("scale_control", "path" if paths else "success"),
-                        ("rank_one", paths), ("active", False)):
+    changes = [("tol_fun", 0.0), ("patience", 10**9), ("separable", False)]
+    if isinstance(dist, LocationScale):
+        paths = noisy_paths(dist, method)
+        changes += [("scale_control", "path" if paths else "success"), ("rank_one", paths),
+                    ("active", False)]
+    for name, value in changes:
         if options.get(name) is None:
             options[name] = value
 
