@@ -97,7 +97,7 @@ class CrossEntropy:
         is evaluated again before the fit and ranked by the fresh value
         (:class:`ceopt.noise.Reevaluation`): after a population's :meth:`tell`,
         :meth:`ask` returns those samples, and the next :meth:`tell` takes their values.
-        Default 0.1 for a full Gaussian under method "adaptive" (:data:`ceopt.noise.REEVALUATED`),
+        Default 0.1 for a Gaussian under method "adaptive" (:data:`ceopt.noise.REEVALUATED`),
         else 0 (none).
     eval_seeds : None, "each" or "common"
         Seeds for an objective that draws random numbers (:meth:`evaluation_seeds`):

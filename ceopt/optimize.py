@@ -168,7 +168,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         the distribution's centre (mean, or mode for discrete variables), re-evaluated when
         the run ends: ``res.fun`` is the mean of those evaluations, ``res.fun_se`` its
         standard error, ``res.fun_nfev`` their number (in ``nfev``). Without it every value
-        is taken as exact. ``reevaluate`` (a share, default 0.1 for a full Gaussian, else 0)
+        is taken as exact. ``reevaluate`` (a share, default 0.1 for a Gaussian, else 0)
         evaluates each population's best samples once more and ranks them by the fresh value.
     eval_seeds : None, "each" or "common"
         Pass a seed to the objective with every point, ``fun(x, seed, *args)`` (vectorized:

@@ -127,11 +127,13 @@ def test_the_other_methods_keep_the_success_rule_under_noise(method):
         "success", False, None)
 
 
-def test_a_noisy_diagonal_gaussian_keeps_the_success_rule():
+def test_a_noisy_diagonal_gaussian_takes_the_paths_at_its_own_rate():
     es = CrossEntropy(ceopt.DiagGaussian(np.zeros(5), 1.0), noise=True, max_evals=5000)
     options = es.state()["method"]["options"]
+    # The paths, and method "adaptive"'s rate for d variances (not the full covariance's).
     assert (options["scale_control"], options["rank_one"], options["smoothing_cov"]) == (
-        "success", False, None)
+        "path", True, None)
+    assert es.update_rule.smoothing_cov == 1.0
 
 
 def test_ask_tell_under_noise_asks_for_the_centre_when_the_run_ends():
@@ -301,4 +303,3 @@ def test_a_noisy_discrete_run_recommends_its_mode():
     assert np.array_equal(res.x, np.ones(12))
     assert abs(res.fun + 12) < 4 * res.fun_se and res.fun_nfev >= 30
     assert res.nfev <= 6000
-

@@ -92,9 +92,10 @@ def test_which_runs_look_twice():
         return None if state is None else state["share"]
 
     full, diag = Gaussian(np.zeros(4), np.ones(4)), DiagGaussian(np.zeros(4), 1.0)
-    assert share(full, noise=True) == REEVALUATED == 0.1
-    assert share(full) is None and share(diag, noise=True) is None
+    assert share(full, noise=True) == share(diag, noise=True) == REEVALUATED == 0.1
+    assert share(full) is None and share(diag) is None
     assert share(full, noise=True, method="ce") is None
+    assert share(ceopt.Bernoulli(np.full(4, 0.5)), noise=True) is None
     assert share(diag, noise=True, reevaluate=0.2) == 0.2
     assert share(full, noise=True, reevaluate=0) is None
 
