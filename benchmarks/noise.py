@@ -294,10 +294,7 @@ def report(bbob_csv: Path, sphere_csv: Path, out: Path) -> None:
     lines += sweep_table(RESULTS / "noise-sweep-runs.csv")
     for budget in sorted({int(r["budget"]) // int(r["d"]) for r in runs}):
         mine = [r for r in runs if int(r["budget"]) // int(r["d"]) == budget]
-        # The peers, then any ceopt variant run at this budget (an ablation row).
-        present = {r["solver"] for r in mine}
-        solvers = ([s for s in SOLVERS if s in present]
-                   + sorted(present - set(SOLVERS)))
+        solvers = solvers_in(mine)
         instances = sorted({r["inst"] for r in mine})
         lines += ["", f"## bbob with noise, {budget}·d evaluations", "",
                   f"Mean score over f1–f24, instance(s) {', '.join(instances)}.", ""]
@@ -309,6 +306,13 @@ def report(bbob_csv: Path, sphere_csv: Path, out: Path) -> None:
     print(f"wrote {out}")
 
 
+def solvers_in(rows: list[dict]) -> list[str]:
+    """The solvers of ``rows``: the peers in :data:`SOLVERS`' order, then any ceopt variant
+    (an ablation column)."""
+    present = {r["solver"] for r in rows}
+    return [s for s in SOLVERS if s in present] + sorted(present - set(SOLVERS))
+
+
 def instances_table(path: Path, runs: list[dict]) -> list[str]:
     """The tables over instances 1-5, one per budget (1000·d, 10,000·d), for the solvers run
     on instances 2-5 at it (``path``) with their instance-1 rows from ``runs``, as markdown."""
@@ -318,8 +322,7 @@ def instances_table(path: Path, runs: list[dict]) -> list[str]:
     more = read_rows(path)
     for multiple in sorted({int(r["budget"]) // int(r["d"]) for r in more}):
         mine = [r for r in more if int(r["budget"]) // int(r["d"]) == multiple]
-        present = {r["solver"] for r in mine}
-        solvers = [s for s in SOLVERS if s in present] + sorted(present - set(SOLVERS))
+        solvers = solvers_in(mine)
         budgets = {(r["d"], r["budget"]) for r in mine}
         rows = mine + [r for r in runs if r["solver"] in solvers and r["inst"] == "1"
                        and (r["d"], r["budget"]) in budgets]
