@@ -372,7 +372,7 @@ class CrossEntropy:
         ``noise=True`` it may also return the last population's best samples, to be
         evaluated again (``reevaluate``), or copies of the centre (the estimate).
         """
-        if self._reeval is not None and self._reeval.pending is not None:
+        if self._looking_again:
             return self._reeval.ask()  # noise=True: the last population's best, once more
         if self._estimate_due():  # noise=True: the centre's re-evaluations come first
             return self._found.noise.ask(self.dist, self.handler, self._estimate_size())
@@ -389,8 +389,7 @@ class CrossEntropy:
         same seeds, on any backend and after a resume. Under ``"common"`` a population shares
         one seed; re-evaluations (of the recommendation, of a population's best) always get
         their own."""
-        again = self.noise and (self._found.noise.pending is not None or (
-            self._reeval is not None and self._reeval.pending is not None))
+        again = self._looking_again or (self.noise and self._found.noise.pending is not None)
         return draw_seeds(self.eval_seeds, self._rng, n, common=not again)
 
     def tell(self, X: ArrayLike, values: ArrayLike,
@@ -511,7 +510,7 @@ class CrossEntropy:
 
     def stop(self) -> str | None:
         """The reason to stop now, or ``None`` to go on."""
-        if self._reeval is not None and self._reeval.pending is not None:
+        if self._looking_again:
             return None  # a population is told only when its best are told again
         reason = self._reason()
         if reason is None or self._estimate_due():
@@ -569,6 +568,12 @@ class CrossEntropy:
         """Evaluations of the next estimate: a population's worth, within the budget."""
         n = estimate_evals(self.popsize)
         return n if self.max_evals is None else min(n, self.max_evals - self._nfev)
+
+    @property
+    def _looking_again(self) -> bool:
+        """noise=True, ``reevaluate``: a population waits for its best samples' fresh
+        values (:meth:`ask` returns those samples)."""
+        return self._reeval is not None and self._reeval.pending is not None
 
     def _reevaluated(self, popsize: int) -> int:
         """How many of a population of ``popsize`` are evaluated twice (noise=True)."""
