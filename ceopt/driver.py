@@ -208,7 +208,8 @@ def improved(solver: CrossEntropy, evaluator: Evaluator, improvement: Improvemen
     sign = -1.0 if solver.maximize else 1.0
     left = np.inf if solver.max_evals is None else solver.max_evals - solver.nfev - len(X)
     X, losses, spent = improvement(X, sign * values, lambda B: sign * evaluator(B), left,
-                                   solver.rng, solver.n_elite, solver.dist)
+                                   solver.rng, solver.n_elite, solver.dist,
+                                   record=sign * solver.best_f)
     return X, sign * losses, spent
 
 

@@ -35,6 +35,20 @@ against 0), probably because descents that all head for the model's consensus ma
 elites alike sooner; on PBO's bit flips it was level (``benchmarks/results/
 combinatorial.md`` and ``pbo.md``, the ``-model-order`` rows). A family without ``log_prob``
 or an affinity of its own gets the random order.
+
+**Candidate moves** (``order="candidates"``, tours only). A black-box descent pays a whole
+evaluation per neighbour, and a round of ``2opt+oropt`` at n = 100 is 33,000 of them, so a
+descent's last round, the one that proves a local optimum, is what a run spends its budget on.
+A dedicated TSP heuristic spends it on candidate lists: each city is only joined to its few
+nearest. The CE model knows which items belong next to each other without any distances: an
+item's :data:`CANDIDATES` likeliest neighbours under the transition matrix (before or after it,
+:meth:`~ceopt.distributions.NodeTransition.likely_pairs`). So a descent tries, in a random
+order, only the moves whose new pairs of neighbours are all likely
+(:meth:`~ceopt.moves.Rearrangement.new_adjacencies`), finds them again after each gain, and
+stops when none improves. A model that has not told an item's neighbours apart yet ties them
+all, so the first populations descend over every move. A sample that ends below the run's best
+value so far goes on over every move, so the point a run returns is a local optimum of the
+whole neighbourhood, not only of its candidates (unless the budget ends first).
 """
 
 from __future__ import annotations
@@ -55,14 +69,16 @@ from .distributions import (
     PositionMatrix,
     UnsupportedOperation,
 )
-from .moves import MOVES, Moves, moves_named
+from .moves import MOVES, Moves, Rearrangement, moves_named
 
 #: Moves evaluated per sample and step, per dimension.
 BATCH = 1
 #: Samples descend side by side in groups of about this many evaluations per call.
 CALL = 256
 #: The orders a descent may try its moves in (module docstring).
-ORDERS = ("model", "random")
+ORDERS = ("candidates", "model", "random")
+#: ``order="candidates"``: an item's likely neighbours are its this many likeliest.
+CANDIDATES = 12
 #: Neighbours whose affinity is computed at once (times the dimension: bounds the memory).
 AFFINITY_CHUNK = 1 << 22
 
@@ -107,6 +123,11 @@ class Improvement:
         family; True takes the family's :data:`DEFAULT_MOVES`."""
         if not isinstance(order, str) or order not in ORDERS:
             raise ValueError(f"improve_order must be one of {ORDERS}, got {order!r}")
+        if order == "candidates" and not isinstance(dist, NodeTransition):
+            raise ValueError(f"improve_order='candidates' reads which items the model puts "
+                             f"next to each other, so it applies to tours, "
+                             f"Permutation(n, 'transition'); for a {type(dist).__name__} "
+                             f"use 'random' or 'model'")
         if improve is True:
             kind = next((k for k in DEFAULT_MOVES if isinstance(dist, k)), None)
             if kind is None:
@@ -121,6 +142,10 @@ class Improvement:
         else:
             raise TypeError(f"improve must be one of {tuple(MOVES)} or a ceopt.moves.Moves, "
                             f"got {type(improve).__name__}")
+        if order == "candidates" and not isinstance(moves, Rearrangement):
+            raise ValueError("improve_order='candidates' needs moves that rearrange places "
+                             "(the built-in permutation moves), to tell which items each "
+                             f"move puts side by side; got {moves.name!r}")
         if not moves.suits(dist):
             fitting = [name for name, kind in MOVES.items() if kind().suits(dist)]
             hint = f"use {' or '.join(map(repr, fitting))}" if fitting else \
@@ -132,12 +157,15 @@ class Improvement:
     def __call__(self, X: NDArray, losses: NDArray[np.float64],
                  evaluate: Callable[[NDArray], NDArray[np.float64]], budget: float,
                  rng: np.random.Generator, n_elite: int = 1,
-                 dist: Distribution | None = None) -> tuple[NDArray, NDArray[np.float64], int]:
+                 dist: Distribution | None = None,
+                 record: float = np.inf) -> tuple[NDArray, NDArray[np.float64], int]:
         """``X`` and ``losses`` with the best rows improved, and the evaluations spent.
 
         ``evaluate`` returns the losses (values to minimise) of a batch of points; at most
         ``budget`` points are evaluated; ``n_elite`` rows are improved if ``best`` is None;
-        ``dist`` (the distribution that drew ``X``) orders the moves.
+        ``dist`` (the distribution that drew ``X``) orders the moves; ``record`` is the
+        run's best loss so far, which a descent over the model's candidates must beat to go
+        on over every move.
         """
         X, losses = X.copy(), losses.copy()
         n = X.shape[1]
@@ -150,9 +178,21 @@ class Improvement:
         # finishes the best ones rather than moving all of them a little.
         group = max(1, CALL // batch)
         spent = 0
+        likely = dist.likely_pairs(CANDIDATES) if self.order == "candidates" else None
         for start in range(0, chosen.size, group):
-            spent += self._descend(X, losses, chosen[start:start + group], evaluate,
-                                   budget - spent, rng, k, batch, dist)
+            rows = chosen[start:start + group]
+            if likely is None:
+                spent += self._descend(X, losses, rows, evaluate, budget - spent, rng, k,
+                                       batch, dist)
+                continue
+            spent_here, whole = self._descend_candidates(X, losses, rows, evaluate,
+                                                         budget - spent, rng, batch, likely)
+            spent += spent_here
+            # A new best of the run is a local optimum of every move, not only the likely.
+            new_best = rows[(losses[rows] < record) & ~whole]
+            spent += self._descend(X, losses, new_best, evaluate, budget - spent, rng, k,
+                                   batch, None)
+            record = min(record, float(losses[rows].min()))
         return X, losses, spent
 
     def _descend(self, X: NDArray, losses: NDArray[np.float64], active: NDArray[np.intp],
@@ -188,6 +228,64 @@ class Improvement:
             going = quiet < k
             active, order, at, quiet = active[going], order[going], at[going], quiet[going]
         return spent
+
+    def _descend_candidates(self, X: NDArray, losses: NDArray[np.float64],
+                            active: NDArray[np.intp],
+                            evaluate: Callable[[NDArray], NDArray[np.float64]], budget: float,
+                            rng: np.random.Generator, batch: int,
+                            likely: NDArray[np.bool_]) -> tuple[int, NDArray[np.bool_]]:
+        """Descents of the rows ``active`` (in place) over their candidate moves, those
+        that put only ``likely`` pairs of items side by side, in a random order; after each
+        gain a row's candidates are found again. Each stops when its candidates bring
+        nothing or ``budget`` is spent. The evaluations, and for each row whether its last
+        candidates were all its moves (its end is then a local optimum of every move)."""
+        whole = np.zeros(active.size, dtype=bool)
+        order, limit = self._candidates(X[active], likely, rng)
+        whole[:] = limit == order.shape[1]
+        going = np.flatnonzero(limit > 0)
+        at = np.zeros(active.size, dtype=np.intp)      # = moves tried since the last gain
+        spent = 0
+        while going.size:
+            fits = going.size if budget == np.inf else int((budget - spent) // batch)
+            if fits < 1:
+                break
+            going = going[:fits]
+            rows = np.arange(going.size)
+            places = at[going, None] + np.arange(batch)
+            tries = places < limit[going, None]        # the last batch may be short
+            which = order[going[:, None], np.minimum(places, order.shape[1] - 1)]
+            tried = self.moves.neighbours(X[active[going]], which)       # (g, batch, n)
+            values = np.full(tries.shape, np.inf)
+            values[tries] = evaluate(tried[tries])
+            spent += int(tries.sum())
+            values = np.where(np.isnan(values), np.inf, values)
+            step = values.argmin(axis=1)
+            found = values[rows, step]
+            better = found < losses[active[going]]
+            gained = going[better]
+            X[active[gained]] = tried[better, step[better]]
+            losses[active[gained]] = found[better]
+            at[going] += batch
+            if gained.size:
+                order[gained], limit[gained] = self._candidates(X[active[gained]], likely, rng)
+                whole[gained] = limit[gained] == order.shape[1]
+                at[gained] = 0
+            going = going[at[going] < limit[going]]
+        return spent, whole
+
+    def _candidates(self, X: NDArray, likely: NDArray[np.bool_],
+                    rng: np.random.Generator) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """For each row of ``X``, its moves with the candidates first in a random order, and
+        how many candidates there are: the moves whose new neighbours are all ``likely``."""
+        first, second, new = self.moves.new_adjacencies(X.shape[1])   # (k, w) each
+        order = np.zeros((X.shape[0], first.shape[0]), dtype=np.intp)
+        limit = np.zeros(X.shape[0], dtype=np.intp)
+        for r, x in enumerate(X):  # the few rows descending side by side
+            near = likely[np.ix_(x, x)]               # near[p, q]: the items at p, q likely
+            moves = np.flatnonzero((near[first, second] | ~new).all(axis=1))
+            limit[r] = moves.size
+            order[r, :moves.size] = rng.permutation(moves)
+        return order, limit
 
     def _orders(self, X: NDArray, k: int, rng: np.random.Generator,
                 dist: Distribution | None) -> NDArray[np.intp]:

@@ -56,6 +56,7 @@ class Rearrangement(Moves):
 
     def __init__(self) -> None:
         self._tables: dict[int, NDArray[np.intp]] = {}
+        self._adjacencies: dict[int, tuple[NDArray, NDArray, NDArray]] = {}
 
     def suits(self, dist: Distribution) -> bool:
         return isinstance(dist, PermutationModel)
@@ -72,6 +73,24 @@ class Rearrangement(Moves):
     def neighbours(self, X: NDArray, which: NDArray[np.intp]) -> NDArray:
         places = self._table(X.shape[1])[which]                # (m, c, n)
         return np.take_along_axis(X[:, None, :], places, axis=2)
+
+    def new_adjacencies(self, n: int) -> tuple[NDArray[np.intp], NDArray[np.intp],
+                                               NDArray[np.bool_]]:
+        """The pairs of places each move makes adjacent that were not: ``(first, second,
+        valid)``, each ``(n_moves, w)``. Move ``m`` puts the items of places ``first[m, e]``
+        and ``second[m, e]`` next to each other where ``valid[m, e]``; the tour is read as
+        closed (the last place next to the first) and in either direction, so a stretch
+        reversed by 2-opt brings two new adjacencies, not one per item."""
+        if n not in self._adjacencies:
+            table = self._table(n)
+            after = np.roll(table, -1, axis=1)           # the place next in the new order
+            old = (after == (table + 1) % n) | (table == (after + 1) % n)
+            width = max(1, int((~old).sum(axis=1).max()))
+            pick = np.argsort(old, axis=1, kind="stable")[:, :width]  # the new ones first
+            self._adjacencies[n] = (np.take_along_axis(table, pick, axis=1),
+                                    np.take_along_axis(after, pick, axis=1),
+                                    ~np.take_along_axis(old, pick, axis=1))
+        return self._adjacencies[n]
 
     @abstractmethod
     def table(self, n: int) -> NDArray[np.intp]:

@@ -134,7 +134,7 @@ def test_bit_flips_end_at_cuts_no_single_flip_improves():
     assert np.mean([r.fun for r in flips]) > np.mean([r.fun for r in plain])
 
 
-@pytest.mark.parametrize("order", ["random", "model"])
+@pytest.mark.parametrize("order", ["random", "model", "candidates"])
 def test_an_improved_run_resumes_bit_for_bit(tmp_path, order):
     fun = tour_length(np.random.default_rng(2).uniform(0, 1, (12, 12)))
     kwargs = dict(dist=ceopt.Permutation(12), vectorized=True, seed=3, improve="2opt",
@@ -156,7 +156,8 @@ def test_bad_improve_arguments_say_what_to_pass():
         ceopt.minimize(fun, dist=ceopt.Permutation(5), improve_best=3)
     with pytest.raises(ValueError, match="improve= with noise= is not supported"):
         ceopt.minimize(fun, dist=ceopt.Permutation(5), improve="swap", noise=True)
-    with pytest.raises(ValueError, match=r"improve_order must be one of \('model', 'random'\)"):
+    with pytest.raises(ValueError,
+                       match=r"improve_order must be one of \('candidates', 'model', 'random'\)"):
         ceopt.minimize(fun, dist=ceopt.Permutation(5), improve="swap", improve_order="best")
     assert set(MOVES) == {"2opt", "swap", "insert", "oropt", "flip"}
 

@@ -110,6 +110,16 @@ class NodeTransition(PermutationModel):
     def cyclic(self) -> bool:
         return self._cyclic
 
+    def likely_pairs(self, k: int) -> NDArray[np.bool_]:
+        """``(n, n)``: whether items ``a`` and ``b`` are among each other's ``k`` likeliest
+        neighbours, before or after (``trans + trans.T``; ties at the k-th value count, so
+        a row the elites have not yet told apart keeps all its items)."""
+        both = self._trans + self._trans.T
+        np.fill_diagonal(both, -1.0)
+        kth = -np.sort(-both, axis=1)[:, min(k, self.n - 1) - 1]
+        likely = both >= kth[:, None]
+        return likely | likely.T
+
     @property
     def n_params(self) -> int:
         # n rows of n - 1 successors (n - 2 free each), and the start's n - 1.
