@@ -96,10 +96,12 @@ class Counted:
 
 
 def run_ceopt(fun, n, kind, seed, budget, model=None, improve=True, classic=False,
-              order="random"):
+              order=None, popsize=None):
     dist = ceopt.Permutation(n, model or MODEL[kind])
     options = {"popsize": default_popsize(None, dist), "improve_best": 1} if classic else {}
-    if improve:
+    if popsize is not None:
+        options["popsize"] = popsize
+    if improve and order is not None:
         options["improve_order"] = order
     res = ceopt.minimize(fun, dist=dist, vectorized=True, seed=seed, max_evals=budget,
                          improve=improve, **options)
@@ -140,18 +142,24 @@ def one(task):
     start = time.perf_counter()
     if solver == "ceopt":
         best, nfev = run_ceopt(fun, n, kind, seed, budget)
-    elif solver == "ceopt-model-order":
-        best, nfev = run_ceopt(fun, n, kind, seed, budget, order="model")
+    elif solver in ("ceopt-model-order", "ceopt-random-order"):
+        best, nfev = run_ceopt(fun, n, kind, seed, budget, order=solver.split("-")[1])
+    elif solver == "ceopt-candidates-2n":
+        best, nfev = run_ceopt(fun, n, kind, seed, budget, order="candidates",
+                               popsize=max(50, 2 * n))
+    elif solver.startswith("ceopt-candidates-pop"):
+        best, nfev = run_ceopt(fun, n, kind, seed, budget, order="candidates",
+                               popsize=int(solver[len("ceopt-candidates-pop"):]))
     elif solver == "ceopt-plain":
         best, nfev = run_ceopt(fun, n, kind, seed, budget, improve=False)
     elif solver == "ceopt-classic":
-        best, nfev = run_ceopt(fun, n, kind, seed, budget, classic=True)
+        best, nfev = run_ceopt(fun, n, kind, seed, budget, classic=True, order="random")
     elif solver.startswith("ceopt-plain-"):
         best, nfev = run_ceopt(fun, n, kind, seed, budget, model=solver[len("ceopt-plain-"):],
                                improve=False)
     elif solver.startswith("ceopt-"):
         best, nfev = run_ceopt(fun, n, kind, seed, budget, model=solver[len("ceopt-"):],
-                               improve=MOVES[kind])
+                               improve=MOVES[kind], order="random")
     elif solver == "pycma-rk":
         best, nfev = run_pycma(fun, n, kind, seed, budget)
     elif solver == "local-restarts":

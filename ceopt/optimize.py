@@ -93,7 +93,7 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              constraints: Any = None, polish: bool | str | None = None,
              constraints_first: bool = False, noise: bool = False,
              eval_seeds: str | None = None, improve: bool | str | Moves | None = None,
-             improve_best: int | None = None, improve_order: str = "random",
+             improve_best: int | None = None, improve_order: str | None = None,
              dist: Distribution | str | None = None, popsize: int | None = None,
              elite_frac: float | None = None, n_elite: int | None = None,
              smoothing: float | None = None, restarts: int | str | Schedule | None = None,
@@ -188,10 +188,13 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         smoothing to 0.3). Every neighbour is evaluated
         through ``fun`` and counted in ``nfev`` and ``max_evals``. Not with constraints,
         ``space``, ``noise`` or ``eval_seeds``.
-    improve_order : "random" (default) or "model"
-        The order in which a descent tries its moves: uniformly at random, or drawn from the
-        distribution (the neighbours it finds likelier first; better on some tours, worse on
-        most: :mod:`ceopt.improvement`).
+    improve_order : "candidates", "random", "model" or None (default)
+        The moves a descent tries, and in what order: for tours only the candidate moves,
+        those that put only items the model finds likely side by side, at random (every move
+        for a new best of the run; the default for ``Permutation(n)``, whose improved
+        population is then at most 100); every move uniformly at random (the default for the
+        other families); or every move, drawn from the distribution (the neighbours it finds
+        likelier first; better on some tours, worse on most): :mod:`ceopt.improvement`.
     space : dict or list of ceopt.Real, ceopt.Integer, ceopt.Choice, ceopt.Ordering, optional
         A mixed search space (``docs/spaces.md``), instead of ``x0``, ``sigma0``, ``bounds``,
         ``integrality`` and ``dist``: ``fun`` gets decoded values (see ``fun``), ``res.x`` is
@@ -320,7 +323,7 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
 
 def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=None,
          constraints=None, polish=None, improve=None, improve_best=None,
-         improve_order="random", dist=None,
+         improve_order=None, dist=None,
          vectorized=False, callback=None, args=(),
          workers=None, chunksize=None, on_error="raise", on_nan=None, retries=2, timeout=None,
          checkpoint=None, checkpoint_every=1, disp=None, verbose=None,
@@ -383,7 +386,7 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
                                space=space, noise=solver_options.get("noise"),
                                eval_seeds=solver_options.get("eval_seeds"))
     if improvement is not None:
-        for name, value in improved_defaults(dist).items():
+        for name, value in improved_defaults(dist, improvement.order).items():
             if solver_options.get(name) is None:
                 solver_options[name] = value
     solver = CrossEntropy(dist, bounds=bounds, constraints=constraints, **solver_options)

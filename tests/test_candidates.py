@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 import ceopt
-from ceopt.improvement import Improvement
+from ceopt.improvement import Improvement, improved_defaults
 from ceopt.instances import tour_length
 from ceopt.moves import Combined, Insert, OrOpt, Swap, TwoOpt
 
@@ -153,3 +153,21 @@ def test_candidates_apply_to_tours_and_their_rearrangements_only():
         ceopt.minimize(fun, dist=ceopt.Bernoulli(np.full(5, .5)), improve="flip",
                        improve_order="candidates")
 
+
+@pytest.mark.parametrize("dist, improve, order", [
+    (ceopt.Permutation(8), True, "candidates"),
+    (ceopt.Permutation(8), "swap", "candidates"),
+    (ceopt.Permutation(8), Combined([TwoOpt(), Swap()]), "candidates"),
+    (ceopt.Permutation(8, "position"), True, "random"),
+    (ceopt.Bernoulli(np.full(8, .5)), True, "random"),
+])
+def test_tours_take_candidate_moves_unless_told_otherwise(dist, improve, order):
+    assert Improvement.parse(improve, None, dist, None).order == order
+    assert Improvement.parse(improve, None, dist, "random").order == "random"
+
+
+@pytest.mark.parametrize("n, popsize", [(10, 50), (40, 80), (76, 100), (150, 100)])
+def test_a_candidates_run_draws_at_most_100_samples(n, popsize):
+    dist = ceopt.Permutation(n)
+    assert improved_defaults(dist, "candidates")["popsize"] == popsize
+    assert improved_defaults(dist, "random")["popsize"] == max(50, 2 * n)
