@@ -31,7 +31,8 @@ seeds on problems 1-7 and 3 on the rest: a run that does not solve its problem c
 ConcatenatedTrap (24) is left out where ioh reports a non-positive optimum (n = 16, not a
 multiple of its trap size).
 
-    python benchmarks/pbo.py [--sizes 16,64] [--seeds 5] [--solvers ceopt,DiscreteOnePlusOne]
+    python benchmarks/pbo.py [--sizes 16,64] [--seeds 5] [--first-seed 0]
+        [--solvers ceopt,DiscreteOnePlusOne]
 
 Writes benchmarks/results/pbo.md and pbo-runs.csv (appending).
 """
@@ -201,6 +202,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="16,64")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--problems", default=",".join(map(str, KNOWN)))
     parser.add_argument("--solvers",
                         default=",".join(CEOPT) + ",one-plus-one," + ",".join(NEVERGRAD))
@@ -210,7 +212,8 @@ def main():
     if not args.report:
         tasks = [(n, pid, solver, seed) for n in map(int, args.sizes.split(","))
                  for pid in map(int, args.problems.split(","))
-                 for solver in args.solvers.split(",") for seed in range(args.seeds)]
+                 for solver in args.solvers.split(",")
+                 for seed in range(args.first_seed, args.first_seed + args.seeds)]
         new = not RUNS.exists()
         with Pool(args.processes) as pool, open(RUNS, "a", newline="") as file:
             writer = csv.DictWriter(file, FIELDS, lineterminator="\n")
