@@ -9,10 +9,15 @@ Solvers:
 
 - ``ceopt``: ``Permutation(n)`` (the node-transition model) for tours, ``"position"`` for
   assignments, with local improvement by the family's usual moves (``improve=True``: 2-opt
-  and Or's moves on tours, swaps on assignments); restarts spend the budget (the default
-  with ``max_evals``).
-- ``ceopt-model-order``: the same with the moves tried in an order drawn from the model
-  (``improve_order="model"``) instead of a random one.
+  and Or's moves on tours, swaps on assignments; on tours only the candidate moves the
+  model finds likely, in a population of at most 100); restarts spend the budget (the
+  default with ``max_evals``).
+- ``ceopt-random-order``: tours with every move tried in a random order
+  (``improve_order="random"``, the population ``max(50, 2n)``), the default until the
+  candidate moves; ``ceopt-model-order``: every move, in an order drawn from the model
+  (``improve_order="model"``).
+- ``ceopt-candidates-2n`` and ``ceopt-candidates-popN``: the candidate moves in a
+  population of ``max(50, 2n)`` or N (the choice of the default's).
 - ``ceopt-plain``: the same without local improvement (the ablation).
 - ``ceopt-classic``: with improvement of the best sample only, in the classic CE population
   (two samples per parameter, about 2 n²) instead of the improved run's default of 2n.

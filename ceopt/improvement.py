@@ -101,9 +101,11 @@ POSITION_SMOOTHING = 0.3
 #: The population of an improved run over candidate moves is at most this: a run whose later
 #: descents are cheap gains from many generations more than from many descents in each (the
 #: first generation's, from random tours over every move, cost as much as ever). On the ten
-#: TSPLIB tours at 400 n² evaluations (10 seeds) 100 samples left median errors at or near the
-#: best of 50, 100 and 2n on all but st70; 2n cost eil76 (1.21 % against 0.19 %) and kroA100,
-#: 50 cost ftv33 and ftv38 (``benchmarks/results/combinatorial.md``, ``ceopt-candidates-*``).
+#: TSPLIB tours at 400 n² evaluations (10 seeds): 2n cost eil76 (1.21 % median error against
+#: 0.19 %) and kroA100 (0.43 against 0.14 %); 50 cost ftv33 and ftv38 (1.48 and 1.14 % against
+#: 0 and 0.69 %, where the cap leaves 2n); on the seven tours of 48 cities or more 100 and 50
+#: were level (their median errors summed to 3.5 % each, kro124p aside)
+#: (``benchmarks/results/combinatorial.md``: ``ceopt``, ``ceopt-candidates-*``).
 CANDIDATES_POPSIZE = 100
 
 
@@ -203,7 +205,9 @@ class Improvement:
         # finishes the best ones rather than moving all of them a little.
         group = max(1, CALL // batch)
         spent = 0
-        likely = dist.likely_pairs(CANDIDATES) if self.order == "candidates" else None
+        # Without the model that drew X there are no candidates: every move is tried.
+        likely = dist.likely_pairs(CANDIDATES) \
+            if self.order == "candidates" and dist is not None else None
         for start in range(0, chosen.size, group):
             rows = chosen[start:start + group]
             if likely is None:
