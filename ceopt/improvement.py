@@ -23,7 +23,8 @@ symmetric tours 8-24 % above the optimum (st70, eil76; sweep 3 of the same file)
 neighbour is evaluated through the objective and counted in ``nfev`` and ``max_evals``; the
 move orders come from the run's generator, so a seed gives the same run.
 
-**The order of the moves** is uniformly random by default (``order="random"``). With
+**The order of the moves** is uniformly random (``order="random"``, the default but for
+tours, which take the candidate moves below: :func:`default_order`). With
 ``order="model"`` it is drawn from the distribution: each untried move comes next with
 probability proportional to ``exp(affinity)`` of the neighbour it makes, the distribution's
 own measure of how likely that neighbour is (the Gumbel-max trick: sort the affinities plus
@@ -48,7 +49,8 @@ order, only the moves whose new pairs of neighbours are all likely
 stops when none improves. A model that has not told an item's neighbours apart yet ties them
 all, so the first populations descend over every move. A sample that ends below the run's best
 value so far goes on over every move, so the point a run returns is a local optimum of the
-whole neighbourhood, not only of its candidates (unless the budget ends first).
+whole neighbourhood, not only of its candidates (unless the budget ends first). Its later
+descents being cheap, such a run draws at most :data:`CANDIDATES_POPSIZE` samples.
 """
 
 from __future__ import annotations
