@@ -17,7 +17,8 @@ Solvers:
   candidate moves; ``ceopt-model-order``: every move, in an order drawn from the model
   (``improve_order="model"``).
 - ``ceopt-candidates-2n`` and ``ceopt-candidates-popN``: the candidate moves in a
-  population of ``max(50, 2n)`` or N (the choice of the default's).
+  population of ``max(50, 2n)`` or N (the choice of the default's); ``ceopt-smoothS``: the
+  default with smoothing S instead of the family's.
 - ``ceopt-plain``: the same without local improvement (the ablation).
 - ``ceopt-classic``: with improvement of the best sample only, in the classic CE population
   (two samples per parameter, about 2 n²) instead of the improved run's default of 2n.
@@ -101,11 +102,13 @@ class Counted:
 
 
 def run_ceopt(fun, n, kind, seed, budget, model=None, improve=True, classic=False,
-              order=None, popsize=None):
+              order=None, popsize=None, smoothing=None):
     dist = ceopt.Permutation(n, model or MODEL[kind])
     options = {"popsize": default_popsize(None, dist), "improve_best": 1} if classic else {}
     if popsize is not None:
         options["popsize"] = popsize
+    if smoothing is not None:
+        options["smoothing"] = smoothing
     if improve and order is not None:
         options["improve_order"] = order
     res = ceopt.minimize(fun, dist=dist, vectorized=True, seed=seed, max_evals=budget,
@@ -155,6 +158,9 @@ def one(task):
     elif solver.startswith("ceopt-candidates-pop"):
         best, nfev = run_ceopt(fun, n, kind, seed, budget, order="candidates",
                                popsize=int(solver[len("ceopt-candidates-pop"):]))
+    elif solver.startswith("ceopt-smooth"):
+        best, nfev = run_ceopt(fun, n, kind, seed, budget,
+                               smoothing=float(solver[len("ceopt-smooth"):]))
     elif solver == "ceopt-plain":
         best, nfev = run_ceopt(fun, n, kind, seed, budget, improve=False)
     elif solver == "ceopt-classic":
