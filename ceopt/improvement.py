@@ -124,13 +124,11 @@ def improved_defaults(dist: Distribution, order: str = "random") -> dict[str, fl
     return defaults
 
 
-def default_order(dist: Distribution, improve: bool | str | Moves) -> str:
+def default_order(dist: Distribution, moves: Moves) -> str:
     """``improve_order`` when none is given: candidate moves for tours (the transition model)
     under moves that rearrange places, a random order otherwise."""
-    if isinstance(dist, NodeTransition) and (improve is True or isinstance(improve, str)
-                                              or isinstance(improve, Rearrangement)):
-        return "candidates"
-    return "random"
+    tours = isinstance(dist, NodeTransition) and isinstance(moves, Rearrangement)
+    return "candidates" if tours else "random"
 
 
 @dataclass
@@ -150,8 +148,6 @@ class Improvement:
         :func:`default_order`."""
         if order is not None and (not isinstance(order, str) or order not in ORDERS):
             raise ValueError(f"improve_order must be one of {ORDERS}, got {order!r}")
-        if order is None:
-            order = default_order(dist, improve)
         if order == "candidates" and not isinstance(dist, NodeTransition):
             raise ValueError(f"improve_order='candidates' reads which items the model puts "
                              f"next to each other, so it applies to tours, "
@@ -171,6 +167,8 @@ class Improvement:
         else:
             raise TypeError(f"improve must be one of {tuple(MOVES)} or a ceopt.moves.Moves, "
                             f"got {type(improve).__name__}")
+        if order is None:
+            order = default_order(dist, moves)
         if order == "candidates" and not isinstance(moves, Rearrangement):
             raise ValueError("improve_order='candidates' needs moves that rearrange places "
                              "(the built-in permutation moves), to tell which items each "
@@ -232,7 +230,6 @@ class Improvement:
                  dist: Distribution | None) -> int:
         """Descents of the rows ``active`` of ``X`` side by side (in place), each until a
         round of its ``k`` moves brings nothing or ``budget`` is spent; the evaluations."""
-        n = X.shape[1]
         order = self._orders(X[active], k, rng, dist)
         at = np.zeros(active.size, dtype=np.intp)      # next place in each sample's order
         quiet = np.zeros(active.size, dtype=np.intp)   # moves tried since the last gain
@@ -245,15 +242,8 @@ class Improvement:
             active, order, at, quiet = active[keep], order[keep], at[keep], quiet[keep]
             rows = np.arange(active.size)
             which = order[rows[:, None], (at[:, None] + np.arange(batch)) % k]
-            tried = self.moves.neighbours(X[active], which)      # (a, batch, n)
-            values = evaluate(tried.reshape(-1, n)).reshape(active.size, batch)
-            spent += values.size
-            values = np.where(np.isnan(values), np.inf, values)
-            step = values.argmin(axis=1)
-            found = values[rows, step]
-            better = found < losses[active]
-            X[active[better]] = tried[better, step[better]]
-            losses[active[better]] = found[better]
+            better, used = self._step(X, losses, active, which, evaluate)
+            spent += used
             at = (at + batch) % k
             quiet = np.where(better, 0, quiet + batch)
             going = quiet < k
@@ -270,9 +260,8 @@ class Improvement:
         gain a row's candidates are found again. Each stops when its candidates bring
         nothing or ``budget`` is spent. The evaluations, and for each row whether its last
         candidates were all its moves (its end is then a local optimum of every move)."""
-        whole = np.zeros(active.size, dtype=bool)
         order, limit = self._candidates(X[active], likely, rng)
-        whole[:] = limit == order.shape[1]
+        whole = limit == order.shape[1]
         going = np.flatnonzero(limit > 0)
         at = np.zeros(active.size, dtype=np.intp)      # = moves tried since the last gain
         spent = 0
@@ -281,21 +270,12 @@ class Improvement:
             if fits < 1:
                 break
             going = going[:fits]
-            rows = np.arange(going.size)
             places = at[going, None] + np.arange(batch)
             tries = places < limit[going, None]        # the last batch may be short
             which = order[going[:, None], np.minimum(places, order.shape[1] - 1)]
-            tried = self.moves.neighbours(X[active[going]], which)       # (g, batch, n)
-            values = np.full(tries.shape, np.inf)
-            values[tries] = evaluate(tried[tries])
-            spent += int(tries.sum())
-            values = np.where(np.isnan(values), np.inf, values)
-            step = values.argmin(axis=1)
-            found = values[rows, step]
-            better = found < losses[active[going]]
+            better, used = self._step(X, losses, active[going], which, evaluate, tries)
+            spent += used
             gained = going[better]
-            X[active[gained]] = tried[better, step[better]]
-            losses[active[gained]] = found[better]
             at[going] += batch
             if gained.size:
                 order[gained], limit[gained] = self._candidates(X[active[gained]], likely, rng)
@@ -303,6 +283,26 @@ class Improvement:
                 at[gained] = 0
             going = going[at[going] < limit[going]]
         return spent, whole
+
+    def _step(self, X: NDArray, losses: NDArray[np.float64], rows: NDArray[np.intp],
+              which: NDArray[np.intp], evaluate: Callable[[NDArray], NDArray[np.float64]],
+              tries: NDArray[np.bool_] | None = None) -> tuple[NDArray[np.bool_], int]:
+        """One batch of each descent: the neighbours of the rows ``rows`` of ``X`` by the
+        moves ``which`` (those where ``tries``, default all) evaluated in one call, and each
+        row moved to its batch's best where that improves it (in place). Which rows gained,
+        and the evaluations spent."""
+        tried = self.moves.neighbours(X[rows], which)                 # (a, batch, n)
+        if tries is None:
+            tries = np.ones(which.shape, dtype=bool)
+        values = np.full(which.shape, np.inf)
+        values[tries] = evaluate(tried[tries])
+        values = np.where(np.isnan(values), np.inf, values)
+        step = values.argmin(axis=1)
+        found = values[np.arange(rows.size), step]
+        better = found < losses[rows]
+        X[rows[better]] = tried[better, step[better]]
+        losses[rows[better]] = found[better]
+        return better, int(tries.sum())
 
     def _candidates(self, X: NDArray, likely: NDArray[np.bool_],
                     rng: np.random.Generator) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
