@@ -10,15 +10,18 @@ Solvers:
 - ``ceopt``: ``Permutation(n)`` (the node-transition model) for tours, ``"position"`` for
   assignments, with local improvement by the family's usual moves (``improve=True``: 2-opt
   and Or's moves on tours, swaps on assignments; on tours only the candidate moves the
-  model finds likely, in a population of at most 100); restarts spend the budget (the
-  default with ``max_evals``).
+  model finds likely, among them the exchanges of longer stretches ``"or3opt"``, in a
+  population of at most 100); restarts spend the budget (the default with ``max_evals``).
+- ``ceopt-no-or3opt``: tours over candidate moves without ``"or3opt"`` (``improve=
+  "2opt+oropt"``), the default until those moves came in.
 - ``ceopt-random-order``: tours with every move tried in a random order
   (``improve_order="random"``, the population ``max(50, 2n)``), the default until the
   candidate moves; ``ceopt-model-order``: every move, in an order drawn from the model
   (``improve_order="model"``).
 - ``ceopt-candidates-2n`` and ``ceopt-candidates-popN``: the candidate moves in a
-  population of ``max(50, 2n)`` or N (the choice of the default's); ``ceopt-smoothS``: the
-  default with smoothing S instead of the family's.
+  population of ``max(50, 2n)`` or N (the choice of the default's); ``ceopt-smoothS``:
+  smoothing S instead of the family's. These three take ``improve="2opt+oropt"``, as the
+  default did when they were measured.
 - ``ceopt-plain``: the same without local improvement (the ablation).
 - ``ceopt-classic``: with improvement of the best sample only, in the classic CE population
   (two samples per parameter, about 2 n²) instead of the improved run's default of 2n.
@@ -27,8 +30,9 @@ Solvers:
   ``ceopt-plain-<model>`` the model without improvement.
 - ``pycma-rk``: pycma on random keys (a point of [0, 1]^n, ranked by ``argsort``), IPOP
   restarts until the budget is spent, its default settings otherwise.
-- ``local-restarts``: the same local search as ``ceopt``'s improvement, from random
-  permutations, restarted until the budget is spent.
+- ``local-restarts``: the local search of ``improve=True`` with every move tried in a
+  random order (2-opt and Or's moves, or swaps), from random permutations, restarted until
+  the budget is spent.
 - ``elkai``: LKH (Helsgaun's Lin-Kernighan heuristic, through ``elkai``) on the tours, the
   reference for a dedicated heuristic; its evaluations are not counted (it computes tour
   lengths itself).
@@ -152,14 +156,17 @@ def one(task):
         best, nfev = run_ceopt(fun, n, kind, seed, budget)
     elif solver in ("ceopt-model-order", "ceopt-random-order"):
         best, nfev = run_ceopt(fun, n, kind, seed, budget, order=solver.split("-")[1])
+    elif solver == "ceopt-no-or3opt":
+        best, nfev = run_ceopt(fun, n, kind, seed, budget, improve=MOVES[kind])
     elif solver == "ceopt-candidates-2n":
         best, nfev = run_ceopt(fun, n, kind, seed, budget, order="candidates",
-                               popsize=max(50, 2 * n))
+                               popsize=max(50, 2 * n), improve=MOVES[kind])
     elif solver.startswith("ceopt-candidates-pop"):
         best, nfev = run_ceopt(fun, n, kind, seed, budget, order="candidates",
-                               popsize=int(solver[len("ceopt-candidates-pop"):]))
+                               popsize=int(solver[len("ceopt-candidates-pop"):]),
+                               improve=MOVES[kind])
     elif solver.startswith("ceopt-smooth"):
-        best, nfev = run_ceopt(fun, n, kind, seed, budget,
+        best, nfev = run_ceopt(fun, n, kind, seed, budget, improve=MOVES[kind],
                                smoothing=float(solver[len("ceopt-smooth"):]))
     elif solver == "ceopt-plain":
         best, nfev = run_ceopt(fun, n, kind, seed, budget, improve=False)

@@ -51,6 +51,11 @@ all, so the first populations descend over every move. A sample that ends below 
 value so far goes on over every move, so the point a run returns is a local optimum of the
 whole neighbourhood, not only of its candidates (unless the budget ends first). Its later
 descents being cheap, such a run draws at most :data:`CANDIDATES_POPSIZE` samples.
+Moves too many to go through in turn (:attr:`~ceopt.moves.Moves.wide`: the exchanges of
+longer stretches, ``"or3opt"``, which ``improve=True`` adds for tours here,
+:data:`CANDIDATE_MOVES`) are tried only among the candidates, once they are at most
+:data:`WIDE_SHARE` times as many as the other candidates, and never in the rounds over every
+move.
 """
 
 from __future__ import annotations
@@ -81,6 +86,9 @@ CALL = 256
 ORDERS = ("candidates", "model", "random")
 #: ``order="candidates"``: an item's likely neighbours are its this many likeliest.
 CANDIDATES = 12
+#: ``order="candidates"``: the wide moves (:attr:`ceopt.moves.Moves.wide`) join a descent's
+#: candidates only while they are at most this many times as many as the others.
+WIDE_SHARE = 2
 #: Neighbours whose affinity is computed at once (times the dimension: bounds the memory).
 AFFINITY_CHUNK = 1 << 22
 
@@ -90,6 +98,12 @@ AFFINITY_CHUNK = 1 << 22
 #: assignments (swaps), rankings, bits.
 DEFAULT_MOVES = {NodeTransition: "2opt+oropt", PositionMatrix: "swap", PlackettLuce: "insert",
                  Bernoulli: "flip", BernoulliTree: "flip"}
+
+
+#: The moves ``improve=True`` takes for tours under candidate moves: the same, and the wide
+#: :class:`~ceopt.moves.OrThreeOpt` among the candidates (``benchmarks/results/
+#: combinatorial.md``: ``ceopt`` against ``ceopt-no-or3opt``).
+CANDIDATE_MOVES = "2opt+oropt+or3opt"
 
 
 #: The smoothing of an improved run of the position model (assignments) when none is given:
@@ -153,7 +167,8 @@ class Improvement:
                              f"next to each other, so it applies to tours, "
                              f"Permutation(n, 'transition'); for a {type(dist).__name__} "
                              f"use 'random' or 'model'")
-        if improve is True:
+        default = improve is True
+        if default:
             kind = next((k for k in DEFAULT_MOVES if isinstance(dist, k)), None)
             if kind is None:
                 raise ValueError(f"improve=True has no default moves for a "
@@ -169,6 +184,8 @@ class Improvement:
                             f"got {type(improve).__name__}")
         if order is None:
             order = default_order(dist, moves)
+        if default and order == "candidates":
+            moves = moves_named(CANDIDATE_MOVES)
         if order == "candidates" and not isinstance(moves, Rearrangement):
             raise ValueError("improve_order='candidates' needs moves that rearrange places "
                              "(the built-in permutation moves), to tell which items each "
@@ -197,6 +214,8 @@ class Improvement:
         X, losses = X.copy(), losses.copy()
         n = X.shape[1]
         k = self.moves.count(n)
+        if k == 0:
+            return X, losses, 0
         batch = min(k, BATCH * n)
         ranked = np.argsort(np.where(np.isnan(losses), np.inf, losses), kind="stable")
         chosen = ranked[:min(n_elite if self.best is None else self.best, X.shape[0])]
@@ -217,10 +236,12 @@ class Improvement:
             spent_here, whole = self._descend_candidates(X, losses, rows, evaluate,
                                                          budget - spent, rng, batch, likely)
             spent += spent_here
-            # A new best of the run is a local optimum of every move, not only the likely.
+            # A new best of the run is a local optimum of every move, not only the likely
+            # (but for the wide ones: a round of those would cost n³/6 evaluations).
             new_best = rows[(losses[rows] < record) & ~whole]
-            spent += self._descend(X, losses, new_best, evaluate, budget - spent, rng, k,
-                                   batch, None)
+            if self.moves.narrow(n):
+                spent += self._descend(X, losses, new_best, evaluate, budget - spent, rng,
+                                       self.moves.narrow(n), batch, None)
             record = min(record, float(losses[rows].min()))
         return X, losses, spent
 
@@ -260,8 +281,7 @@ class Improvement:
         gain a row's candidates are found again. Each stops when its candidates bring
         nothing or ``budget`` is spent. The evaluations, and for each row whether its last
         candidates were all its moves (its end is then a local optimum of every move)."""
-        order, limit = self._candidates(X[active], likely, rng)
-        whole = limit == order.shape[1]
+        order, limit, whole = self._candidates(X[active], likely, rng)
         going = np.flatnonzero(limit > 0)
         at = np.zeros(active.size, dtype=np.intp)      # = moves tried since the last gain
         spent = 0
@@ -278,8 +298,8 @@ class Improvement:
             gained = going[better]
             at[going] += batch
             if gained.size:
-                order[gained], limit[gained] = self._candidates(X[active[gained]], likely, rng)
-                whole[gained] = limit[gained] == order.shape[1]
+                order[gained], limit[gained], whole[gained] = self._candidates(
+                    X[active[gained]], likely, rng)
                 at[gained] = 0
             going = going[at[going] < limit[going]]
         return spent, whole
@@ -304,19 +324,28 @@ class Improvement:
         losses[rows[better]] = found[better]
         return better, int(tries.sum())
 
-    def _candidates(self, X: NDArray, likely: NDArray[np.bool_],
-                    rng: np.random.Generator) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        """For each row of ``X``, its moves with the candidates first in a random order, and
-        how many candidates there are: the moves whose new neighbours are all ``likely``."""
+    def _candidates(self, X: NDArray, likely: NDArray[np.bool_], rng: np.random.Generator
+                    ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.bool_]]:
+        """For each row of ``X``, its moves with the candidates first in a random order, how
+        many candidates there are, and whether they hold every move a round over all tries
+        (:meth:`~ceopt.moves.Rearrangement.narrow`). The candidates are the moves whose new
+        neighbours are all ``likely``; the wide moves among them only while they are at most
+        :data:`WIDE_SHARE` times as many as the others."""
         first, second, new = self.moves.new_adjacencies(X.shape[1])   # (k, w) each
+        narrow = self.moves.narrow(X.shape[1])
         order = np.zeros((X.shape[0], first.shape[0]), dtype=np.intp)
         limit = np.zeros(X.shape[0], dtype=np.intp)
+        whole = np.zeros(X.shape[0], dtype=bool)
         for r, x in enumerate(X):  # the few rows descending side by side
             near = likely[np.ix_(x, x)]               # near[p, q]: the items at p, q likely
             moves = np.flatnonzero((near[first, second] | ~new).all(axis=1))
+            n_narrow = int(np.searchsorted(moves, narrow))
+            if moves.size - n_narrow > WIDE_SHARE * n_narrow:
+                moves = moves[:n_narrow]
             limit[r] = moves.size
+            whole[r] = n_narrow == narrow
             order[r, :moves.size] = rng.permutation(moves)
-        return order, limit
+        return order, limit, whole
 
     def _orders(self, X: NDArray, k: int, rng: np.random.Generator,
                 dist: Distribution | None) -> NDArray[np.intp]:

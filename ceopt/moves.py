@@ -17,6 +17,14 @@ name          space         a neighbour                                        n
 Names joined by ``+`` combine permutation moves (``"2opt+oropt"``: :class:`Combined`). The
 permutation moves rearrange places, the same way for every point: each set is a table of
 places, ``(n_moves, n)``, and move ``m`` takes ``x`` to ``x[table[m]]``.
+
+``"or3opt"`` completes Or's moves to every 3-opt move that reverses nothing: a closed tour cut
+in three stretches ``A B C`` becomes ``A C B``, where Or's moves only move a stretch of one to
+three items. Such moves keep the direction of travel, which is what an asymmetric tour needs,
+but there are too many to try in turn (133,771 at n = 100), so a set that holds them marks
+them *wide* (:attr:`Moves.wide`): a descent over candidate moves
+(``improve_order="candidates"``) tries them only among its candidates, and its rounds over
+every move leave them out (:meth:`Rearrangement.narrow`).
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ class Moves(ABC):
 
     #: The name ``improve=`` takes.
     name: ClassVar[str]
+    #: Too many moves to try all of them after each gain: tried only among candidates.
+    wide: ClassVar[bool] = False
 
     @abstractmethod
     def suits(self, dist: Distribution) -> bool:
@@ -69,6 +79,11 @@ class Rearrangement(Moves):
 
     def count(self, n: int) -> int:
         return self._table(n).shape[0]
+
+    def narrow(self, n: int) -> int:
+        """How many moves a round over every move tries: the first ``narrow(n)``, which
+        leaves out the :attr:`~Moves.wide` ones that a set combines after the others."""
+        return self.count(n)
 
     def neighbours(self, X: NDArray, which: NDArray[np.intp]) -> NDArray:
         places = self._table(X.shape[1])[which]                # (m, c, n)
@@ -160,16 +175,128 @@ class OrOpt(Rearrangement):
         return np.unique(np.array(rows, dtype=np.intp).reshape(-1, n), axis=0)
 
 
+class OrThreeOpt(Rearrangement):
+    """Two neighbouring stretches exchanged, ``A B C`` to ``A C B`` read as a closed tour,
+    but for the exchanges that move one stretch of three items or fewer, which are Or's
+    moves (:class:`OrOpt`). Move ``m`` cuts before the places ``cuts[m] = (i, j, k)``:
+    ``B = x[i:j]``, ``C = x[j:k]``, and ``A`` is the rest, ``x[k:]`` then ``x[:i]`` round the
+    closed tour. The moves are not kept as a table of places (that would be 100 MB at n =
+    100) but made from their cuts."""
+
+    name = "or3opt"
+    wide = True
+    SHORTEST = 4
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cuts: dict[int, NDArray[np.intp]] = {}
+
+    def cuts(self, n: int) -> NDArray[np.intp]:
+        """``(n_moves, 3)``: the places ``0 < i < j < k`` each move cuts before (``k = n``:
+        the end, where the closed tour goes back to place 0)."""
+        if n not in self._cuts:
+            s = self.SHORTEST
+            j, k = np.triu_indices(n + 1, k=s)           # C = x[j:k] holds s items or more
+            blocks = [np.zeros((0, 3), dtype=np.intp)]
+            # A cut before place 0 is the cut before place n (the tour is closed): i >= 1.
+            for i in range(1, n + 1):
+                # Or's moves move B, C, or the rest x[:i] if it is short, but not a rest
+                # that wraps round the end (k < n): those stay here, however short.
+                keep = (j - i >= s) & ((n - k + i >= s) | (k < n))
+                blocks.append(np.stack([np.full(keep.sum(), i), j[keep], k[keep]], axis=1))
+            self._cuts[n] = np.concatenate(blocks).astype(np.intp)
+        return self._cuts[n]
+
+    def count(self, n: int) -> int:
+        return self.cuts(n).shape[0]
+
+    def places(self, n: int, which: NDArray[np.intp]) -> NDArray[np.intp]:
+        """``which.shape + (n,)``: which place each place takes its item from."""
+        i, j, k = np.moveaxis(self.cuts(n)[which], -1, 0)
+        i, j, k = i[..., None], j[..., None], k[..., None]
+        p = np.arange(n)
+        moved = i + (k - j)                             # where B starts after the exchange
+        # [i, moved) takes C = [j, k); [moved, k) takes B = [i, j); the rest stays.
+        return np.where((p >= i) & (p < moved), p - i + j,
+                        np.where((p >= moved) & (p < k), p - moved + i, p))
+
+    def neighbours(self, X: NDArray, which: NDArray[np.intp]) -> NDArray:
+        return np.take_along_axis(X[:, None, :], self.places(X.shape[1], which), axis=2)
+
+    def table(self, n: int) -> NDArray[np.intp]:
+        return self.places(n, np.arange(self.count(n)))
+
+    def new_adjacencies(self, n: int) -> tuple[NDArray[np.intp], NDArray[np.intp],
+                                               NDArray[np.bool_]]:
+        if n not in self._adjacencies:
+            i, j, k = self.cuts(n).T
+            # A's end meets C's start, C's end B's start, B's end what followed C.
+            first = np.stack([(i - 1) % n, k - 1, j - 1], axis=1)
+            second = np.stack([j, i, k % n], axis=1)
+            self._adjacencies[n] = (first, second, np.ones(first.shape, dtype=bool))
+        return self._adjacencies[n]
+
+
 class Combined(Rearrangement):
-    """The moves of several rearrangements together: ``improve="2opt+oropt"``."""
+    """The moves of several rearrangements together: ``improve="2opt+oropt"``. The moves
+    of the parts that are not wide come first, in one table (a move two parts share is
+    kept once), then those of each wide part."""
 
     def __init__(self, parts: list[Rearrangement]):
         super().__init__()
         self.parts = parts
         self.name = "+".join(part.name for part in parts)
+        self.wide_parts = [part for part in parts if part.wide]
 
     def table(self, n: int) -> NDArray[np.intp]:
-        return np.unique(np.vstack([part.table(n) for part in self.parts]), axis=0)
+        tables = [part.table(n) for part in self.parts if not part.wide]
+        return np.unique(np.vstack(tables), axis=0) if tables \
+            else np.zeros((0, n), dtype=np.intp)
+
+    def narrow(self, n: int) -> int:
+        # Wide parts alone are what the user asked for: all their moves are tried.
+        if len(self.wide_parts) == len(self.parts):
+            return self.count(n)
+        return self._table(n).shape[0]
+
+    def count(self, n: int) -> int:
+        return self._table(n).shape[0] + sum(part.count(n) for part in self.wide_parts)
+
+    def _ranges(self, n: int) -> list[tuple[Rearrangement | None, int, int]]:
+        """(part, first move, end) for the table (part None) and each wide part."""
+        start = self._table(n).shape[0]
+        out: list[tuple[Rearrangement | None, int, int]] = [(None, 0, start)]
+        for part in self.wide_parts:
+            out.append((part, start, start + part.count(n)))
+            start += part.count(n)
+        return out
+
+    def neighbours(self, X: NDArray, which: NDArray[np.intp]) -> NDArray:
+        if not self.wide_parts:
+            return super().neighbours(X, which)
+        n = X.shape[1]
+        places = np.empty(which.shape + (n,), dtype=np.intp)
+        for part, start, end in self._ranges(n):
+            mine = (which >= start) & (which < end)
+            if mine.any():
+                local = which[mine] - start
+                places[mine] = self._table(n)[local] if part is None \
+                    else part.places(n, local)
+        return np.take_along_axis(X[:, None, :], places, axis=2)
+
+    def new_adjacencies(self, n: int) -> tuple[NDArray[np.intp], NDArray[np.intp],
+                                               NDArray[np.bool_]]:
+        if not self.wide_parts:
+            return super().new_adjacencies(n)
+        if n not in self._adjacencies:
+            narrow = super().new_adjacencies(n)
+            blocks = [narrow if part is None else part.new_adjacencies(n)
+                      for part, _, _ in self._ranges(n)]
+            width = max(block[0].shape[1] for block in blocks)
+            self._adjacencies[n] = tuple(np.concatenate(
+                [np.pad(block[e], ((0, 0), (0, width - block[e].shape[1])))
+                 for block in blocks]) for e in range(3))
+        return self._adjacencies[n]
 
 
 class Flip(Moves):
@@ -186,7 +313,8 @@ class Flip(Moves):
 
 
 #: The move sets by name.
-MOVES = Registry("move set", Moves, "ceopt.moves", parts=(TwoOpt, Swap, Insert, OrOpt, Flip))
+MOVES = Registry("move set", Moves, "ceopt.moves",
+                 parts=(TwoOpt, Swap, Insert, OrOpt, OrThreeOpt, Flip))
 
 
 def moves_named(name: str) -> Moves:

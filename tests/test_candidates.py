@@ -73,13 +73,13 @@ def test_the_candidates_are_the_moves_whose_new_pairs_are_all_likely_in_a_random
     moves = Combined([TwoOpt(), OrOpt()])
     improvement = Improvement(moves, order="candidates")
     X = np.array([rng.permutation(n) for _ in range(4)])
-    order, limit = improvement._candidates(X, likely, rng)
+    order, limit, _ = improvement._candidates(X, likely, rng)
     allowed = {frozenset((int(a), int(b))) for a, b in zip(*np.nonzero(likely), strict=True)}
     for x, row, count in zip(X, order, limit, strict=True):
         expected = [m for m in range(moves.count(n)) if new_pairs(moves, x, m) <= allowed]
         assert sorted(row[:count]) == expected
     # The order differs between rows with the same candidates.
-    twins, _ = improvement._candidates(np.repeat(X[:1], 2, axis=0), likely, rng)
+    twins, _, _ = improvement._candidates(np.repeat(X[:1], 2, axis=0), likely, rng)
     assert not np.array_equal(twins[0], twins[1])
 
 
@@ -116,7 +116,7 @@ def test_a_descent_ends_where_no_candidate_improves_and_a_new_best_where_no_move
         assert spent[record] == sum(calls) and np.array_equal(after, fun(Y))
         assert np.all(after <= losses)
         for y in Y:
-            order, limit = improvement._candidates(y[None, :], likely, rng)
+            order, limit, _ = improvement._candidates(y[None, :], likely, rng)
             assert limit[0] < moves.count(n)
             assert not brute_force_better(fun, moves, y, order[0, :limit[0]])
         if record == np.inf:   # every row beat the record: none has a better 2-opt move

@@ -159,7 +159,7 @@ def test_bad_improve_arguments_say_what_to_pass():
     with pytest.raises(ValueError,
                        match=r"improve_order must be one of \('candidates', 'model', 'random'\)"):
         ceopt.minimize(fun, dist=ceopt.Permutation(5), improve="swap", improve_order="best")
-    assert set(MOVES) == {"2opt", "swap", "insert", "oropt", "flip"}
+    assert set(MOVES) == {"2opt", "swap", "insert", "oropt", "or3opt", "flip"}
 
 
 # -- the order of the moves -------------------------------------------------------------------
