@@ -329,8 +329,8 @@ class Improvement:
         """For each row of ``X``, its moves with the candidates first in a random order, how
         many candidates there are, and whether they hold every move a round over all tries
         (:meth:`~ceopt.moves.Rearrangement.narrow`). The candidates are the moves whose new
-        neighbours are all ``likely``; the wide moves among them only while they are at most
-        :data:`WIDE_SHARE` times as many as the others."""
+        neighbours are all ``likely``; the wide moves among them only once the others are
+        not all candidates, and while they are at most :data:`WIDE_SHARE` times as many."""
         first, second, new = self.moves.new_adjacencies(X.shape[1])   # (k, w) each
         narrow = self.moves.narrow(X.shape[1])
         order = np.zeros((X.shape[0], first.shape[0]), dtype=np.intp)
@@ -340,7 +340,9 @@ class Improvement:
             near = likely[np.ix_(x, x)]               # near[p, q]: the items at p, q likely
             moves = np.flatnonzero((near[first, second] | ~new).all(axis=1))
             n_narrow = int(np.searchsorted(moves, narrow))
-            if moves.size - n_narrow > WIDE_SHARE * n_narrow:
+            # Before the model has ruled out any other move it has not ruled out enough
+            # wide ones either (at n < 60 they are fewer than twice the others even then).
+            if n_narrow == narrow or moves.size - n_narrow > WIDE_SHARE * n_narrow:
                 moves = moves[:n_narrow]
             limit[r] = moves.size
             whole[r] = n_narrow == narrow
