@@ -53,9 +53,9 @@ whole neighbourhood, not only of its candidates (unless the budget ends first). 
 descents being cheap, such a run draws at most :data:`CANDIDATES_POPSIZE` samples.
 Moves too many to go through in turn (:attr:`~ceopt.moves.Moves.wide`: the exchanges of
 longer stretches, ``"or3opt"``, which ``improve=True`` adds for tours here,
-:data:`CANDIDATE_MOVES`) are tried only among the candidates, once they are at most
-:data:`WIDE_SHARE` times as many as the other candidates, and never in the rounds over every
-move.
+:data:`CANDIDATE_MOVES`) are tried only among the candidates, once the model has ruled
+out some of the other moves and the wide candidates are at most :data:`WIDE_SHARE` times as
+many as the others, and never in the rounds over every move.
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ ORDERS = ("candidates", "model", "random")
 #: ``order="candidates"``: an item's likely neighbours are its this many likeliest.
 CANDIDATES = 12
 #: ``order="candidates"``: the wide moves (:attr:`ceopt.moves.Moves.wide`) join a descent's
-#: candidates only while they are at most this many times as many as the others.
+#: candidates only while they are at most this many times as many as the others (at n = 100
+#: under a uniform model they are four times as many, 133,771 against 33,086).
 WIDE_SHARE = 2
 #: Neighbours whose affinity is computed at once (times the dimension: bounds the memory).
 AFFINITY_CHUNK = 1 << 22

@@ -90,12 +90,15 @@ def test_wide_moves_join_the_candidates_only_once_they_are_few():
     rng = np.random.default_rng(2)
     improvement = Improvement(moves_named("2opt+oropt+or3opt"), order="candidates")
     narrow = improvement.moves.narrow(n)
-    X = np.array([rng.permutation(n) for _ in range(3)])
-    # Nothing learnt: every move is a candidate, and the wide ones are left out.
-    uniform = ceopt.NodeTransition.uniform(n, cyclic=True).likely_pairs(6)
-    order, limit, whole = improvement._candidates(X, uniform, rng)
-    assert np.all(limit == narrow) and whole.all()
-    assert np.array_equal(np.sort(order[0, :narrow]), np.arange(narrow))
+    # Nothing learnt: every move is a candidate, and the wide ones are left out, also where
+    # they are fewer than WIDE_SHARE times the others (n = 20: 331 against 1,046).
+    for size in (n, 20):
+        uniform = ceopt.NodeTransition.uniform(size, cyclic=True).likely_pairs(6)
+        rows = np.array([rng.permutation(size) for _ in range(3)])
+        order, limit, whole = improvement._candidates(rows, uniform, rng)
+        others = improvement.moves.narrow(size)
+        assert np.all(limit == others) and whole.all()
+        assert np.array_equal(np.sort(order[0, :others]), np.arange(others))
     # A model learnt from three tours, and those tours: the wide candidates are kept where
     # they are at most WIDE_SHARE times the others.
     tours = np.array([rng.permutation(n) for _ in range(3)])
