@@ -332,14 +332,18 @@ class Improvement:
         (:meth:`~ceopt.moves.Rearrangement.narrow`). The candidates are the moves whose new
         neighbours are all ``likely``; the wide moves among them only once the others are
         not all candidates, and while they are at most :data:`WIDE_SHARE` times as many."""
-        first, second, new = self.moves.new_adjacencies(X.shape[1])   # (k, w) each
+        pairs = self.moves.pair_index(X.shape[1])                      # (w, k)
         narrow = self.moves.narrow(X.shape[1])
-        order = np.zeros((X.shape[0], first.shape[0]), dtype=np.intp)
+        order = np.zeros((X.shape[0], pairs.shape[1]), dtype=np.intp)
         limit = np.zeros(X.shape[0], dtype=np.intp)
         whole = np.zeros(X.shape[0], dtype=bool)
         for r, x in enumerate(X):  # the few rows descending side by side
-            near = likely[np.ix_(x, x)]               # near[p, q]: the items at p, q likely
-            moves = np.flatnonzero((near[first, second] | ~new).all(axis=1))
+            # near[p * n + q]: the items at places p, q are likely; the last: no new pair.
+            near = np.append(likely[np.ix_(x, x)].ravel(), True)
+            joined = near[pairs[0]]
+            for column in pairs[1:]:                  # a move's few new pairs, in turn
+                joined &= near[column]
+            moves = np.flatnonzero(joined)
             n_narrow = int(np.searchsorted(moves, narrow))
             # Before the model has ruled out any other move it has not ruled out enough
             # wide ones either (at n < 60 they are fewer than twice the others even then).

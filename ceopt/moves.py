@@ -67,6 +67,7 @@ class Rearrangement(Moves):
     def __init__(self) -> None:
         self._tables: dict[int, NDArray[np.intp]] = {}
         self._adjacencies: dict[int, tuple[NDArray, NDArray, NDArray]] = {}
+        self._pair_index: dict[int, NDArray[np.intp]] = {}
 
     def suits(self, dist: Distribution) -> bool:
         return isinstance(dist, PermutationModel)
@@ -106,6 +107,17 @@ class Rearrangement(Moves):
                                     np.take_along_axis(after, pick, axis=1),
                                     ~np.take_along_axis(old, pick, axis=1))
         return self._adjacencies[n]
+
+    def pair_index(self, n: int) -> NDArray[np.intp]:
+        """:meth:`new_adjacencies` as ``(w, n_moves)`` flat indices into an ``(n, n)`` array
+        of pairs of places, ``p * n + q``, and ``n * n`` where there is no new pair: one
+        look-up per column tells which moves join only pairs marked in the array (with one
+        more element, True, at its end)."""
+        if n not in self._pair_index:
+            first, second, valid = self.new_adjacencies(n)
+            self._pair_index[n] = np.ascontiguousarray(
+                np.where(valid, first * n + second, n * n).T)
+        return self._pair_index[n]
 
     @abstractmethod
     def table(self, n: int) -> NDArray[np.intp]:
