@@ -228,6 +228,8 @@ class Improvement:
         # Without the model that drew X there are no candidates: every move is tried.
         likely = dist.likely_pairs(CANDIDATES) \
             if self.order == "candidates" and dist is not None else None
+        # The moves a round over every move tries (all but the wide ones).
+        narrow = k if likely is None else self.moves.narrow(n)
         for start in range(0, chosen.size, group):
             rows = chosen[start:start + group]
             if likely is None:
@@ -240,9 +242,9 @@ class Improvement:
             # A new best of the run is a local optimum of every move, not only the likely
             # (but for the wide ones: a round of those would cost n³/6 evaluations).
             new_best = rows[(losses[rows] < record) & ~whole]
-            if self.moves.narrow(n):
+            if narrow:
                 spent += self._descend(X, losses, new_best, evaluate, budget - spent, rng,
-                                       self.moves.narrow(n), batch, None)
+                                       narrow, batch, None)
             record = min(record, float(losses[rows].min()))
         return X, losses, spent
 

@@ -61,6 +61,18 @@ class Moves(ABC):
         n)``, ``which`` ``(m, c)``, the result ``(m, c, n)``."""
 
 
+def adjacencies_of(table: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.intp],
+                                                     NDArray[np.bool_]]:
+    """:meth:`Rearrangement.new_adjacencies` of the moves a table of places makes."""
+    n = table.shape[1]
+    after = np.roll(table, -1, axis=1)                   # the place next in the new order
+    old = (after == (table + 1) % n) | (table == (after + 1) % n)
+    width = max(1, int((~old).sum(axis=1).max(initial=0)))
+    pick = np.argsort(old, axis=1, kind="stable")[:, :width]    # the new ones first
+    return (np.take_along_axis(table, pick, axis=1), np.take_along_axis(after, pick, axis=1),
+            ~np.take_along_axis(old, pick, axis=1))
+
+
 class Rearrangement(Moves):
     """Moves that rearrange the places of a permutation by a fixed table."""
 
@@ -86,8 +98,13 @@ class Rearrangement(Moves):
         leaves out the :attr:`~Moves.wide` ones that a set combines after the others."""
         return self.count(n)
 
+    def places(self, n: int, which: NDArray[np.intp]) -> NDArray[np.intp]:
+        """``which.shape + (n,)``: for each move asked for, which place each place takes
+        its item from (rows of :meth:`table`)."""
+        return self._table(n)[which]
+
     def neighbours(self, X: NDArray, which: NDArray[np.intp]) -> NDArray:
-        places = self._table(X.shape[1])[which]                # (m, c, n)
+        places = self.places(X.shape[1], which)                # (m, c, n)
         return np.take_along_axis(X[:, None, :], places, axis=2)
 
     def new_adjacencies(self, n: int) -> tuple[NDArray[np.intp], NDArray[np.intp],
@@ -98,14 +115,7 @@ class Rearrangement(Moves):
         closed (the last place next to the first) and in either direction, so a stretch
         reversed by 2-opt brings two new adjacencies, not one per item."""
         if n not in self._adjacencies:
-            table = self._table(n)
-            after = np.roll(table, -1, axis=1)           # the place next in the new order
-            old = (after == (table + 1) % n) | (table == (after + 1) % n)
-            width = max(1, int((~old).sum(axis=1).max()))
-            pick = np.argsort(old, axis=1, kind="stable")[:, :width]  # the new ones first
-            self._adjacencies[n] = (np.take_along_axis(table, pick, axis=1),
-                                    np.take_along_axis(after, pick, axis=1),
-                                    ~np.take_along_axis(old, pick, axis=1))
+            self._adjacencies[n] = adjacencies_of(self._table(n))
         return self._adjacencies[n]
 
     def pair_index(self, n: int) -> NDArray[np.intp]:
@@ -232,9 +242,6 @@ class OrThreeOpt(Rearrangement):
         return np.where((p >= i) & (p < moved), p - i + j,
                         np.where((p >= moved) & (p < k), p - moved + i, p))
 
-    def neighbours(self, X: NDArray, which: NDArray[np.intp]) -> NDArray:
-        return np.take_along_axis(X[:, None, :], self.places(X.shape[1], which), axis=2)
-
     def table(self, n: int) -> NDArray[np.intp]:
         return self.places(n, np.arange(self.count(n)))
 
@@ -283,27 +290,25 @@ class Combined(Rearrangement):
             start += part.count(n)
         return out
 
-    def neighbours(self, X: NDArray, which: NDArray[np.intp]) -> NDArray:
+    def places(self, n: int, which: NDArray[np.intp]) -> NDArray[np.intp]:
         if not self.wide_parts:
-            return super().neighbours(X, which)
-        n = X.shape[1]
-        places = np.empty(which.shape + (n,), dtype=np.intp)
+            return super().places(n, which)
+        out = np.empty(which.shape + (n,), dtype=np.intp)
         for part, start, end in self._ranges(n):
             mine = (which >= start) & (which < end)
             if mine.any():
                 local = which[mine] - start
-                places[mine] = self._table(n)[local] if part is None \
+                out[mine] = super().places(n, local) if part is None \
                     else part.places(n, local)
-        return np.take_along_axis(X[:, None, :], places, axis=2)
+        return out
 
     def new_adjacencies(self, n: int) -> tuple[NDArray[np.intp], NDArray[np.intp],
                                                NDArray[np.bool_]]:
         if not self.wide_parts:
             return super().new_adjacencies(n)
         if n not in self._adjacencies:
-            narrow = super().new_adjacencies(n)
-            blocks = [narrow if part is None else part.new_adjacencies(n)
-                      for part, _, _ in self._ranges(n)]
+            blocks = [adjacencies_of(self._table(n))] + \
+                [part.new_adjacencies(n) for part in self.wide_parts]
             width = max(block[0].shape[1] for block in blocks)
             self._adjacencies[n] = tuple(np.concatenate(
                 [np.pad(block[e], ((0, 0), (0, width - block[e].shape[1])))

@@ -157,3 +157,15 @@ def test_or3opt_alone_on_a_short_tour_has_no_moves_and_changes_nothing():
     plain = ceopt.minimize(fun, dist=ceopt.Permutation(n), vectorized=True, seed=0,
                            improve=False, popsize=res.nfev // res.nit, max_iter=3)
     assert res.nfev == plain.nfev
+
+
+def test_wide_moves_combined_only_with_wide_ones_are_all_tried_among_candidates():
+    n = 14
+    fun = tour_length(np.random.default_rng(0).uniform(0, 1, (n, n)))
+    moves = moves_named("or3opt+or3opt")
+    first, second, valid = moves.new_adjacencies(n)
+    assert first.shape[0] == moves.count(n) == moves.narrow(n) and valid.sum(axis=1).min() == 3
+    res = ceopt.minimize(fun, dist=ceopt.Permutation(n), vectorized=True, seed=0,
+                         improve=moves, max_iter=3)
+    assert res.fun == fun(res.x[None, :])[0]
+    assert not brute_force_better(fun, OrThreeOpt(), res.x)
