@@ -12,8 +12,11 @@ Solvers:
   and Or's moves on tours, swaps on assignments; on tours only the candidate moves the
   model finds likely, among them the exchanges of longer stretches ``"or3opt"``, in a
   population of at most 100); restarts spend the budget (the default with ``max_evals``).
+- ``ceopt-no-keep``: without the search's best sample kept among the elites of every fit
+  (``keep_best=False``), the default until it came in. The variants below were measured
+  before it too, and run without it.
 - ``ceopt-no-or3opt``: tours over candidate moves without ``"or3opt"`` (``improve=
-  "2opt+oropt"``), the default until those moves came in.
+  "2opt+oropt"``) nor the kept best sample, the default until those moves came in.
 - ``ceopt-random-order``: tours with every move tried in a random order
   (``improve_order="random"``, the population ``max(50, 2n)``), the default until the
   candidate moves; ``ceopt-model-order``: every move, in an order drawn from the model
@@ -106,9 +109,12 @@ class Counted:
 
 
 def run_ceopt(fun, n, kind, seed, budget, model=None, improve=True, classic=False,
-              order=None, popsize=None, smoothing=None):
+              order=None, popsize=None, smoothing=None, keep_best=False):
+    """One run; ``keep_best`` False as the variants were measured, None: the default's."""
     dist = ceopt.Permutation(n, model or MODEL[kind])
     options = {"popsize": default_popsize(None, dist), "improve_best": 1} if classic else {}
+    if keep_best is not None:
+        options["keep_best"] = keep_best
     if popsize is not None:
         options["popsize"] = popsize
     if smoothing is not None:
@@ -153,9 +159,11 @@ def one(task):
     budget = factor * n * n
     start = time.perf_counter()
     if solver == "ceopt":
-        best, nfev = run_ceopt(fun, n, kind, seed, budget)
+        best, nfev = run_ceopt(fun, n, kind, seed, budget, keep_best=None)
     elif solver in ("ceopt-model-order", "ceopt-random-order"):
         best, nfev = run_ceopt(fun, n, kind, seed, budget, order=solver.split("-")[1])
+    elif solver == "ceopt-no-keep":
+        best, nfev = run_ceopt(fun, n, kind, seed, budget)
     elif solver == "ceopt-no-or3opt":
         best, nfev = run_ceopt(fun, n, kind, seed, budget, improve=MOVES[kind])
     elif solver == "ceopt-candidates-2n":
@@ -212,6 +220,7 @@ def summary(name, solver, budget, mine) -> str:
 
 def report(rows) -> str:
     solvers = list(dict.fromkeys(r["solver"] for r in rows))
+    solvers.sort(key=lambda solver: solver != "ceopt")  # the default first
     lines = ["# Permutation problems (`benchmarks/combinatorial.py`)", "",
              "Relative error of the best value to the known optimum, in % (best / median / "
              "worst over the seeds), runs at the optimum, the budget and the median "

@@ -121,8 +121,9 @@ class CrossEntropy:
           covariance fit, :mod:`ceopt.updates.covariance_path`), ``active`` (the worse
           half of the population as negatively weighted samples of it,
           :mod:`ceopt.updates.active`), ``keep_best`` (the
-          previous population's best sample as a candidate elite of the mean; turn it off for
-          a noisy objective);
+          previous population's best sample as a candidate elite of a Gaussian's mean; turn
+          it off for a noisy objective; for other families under method ``"ce"`` the
+          search's best sample so far as a candidate elite of every fit);
         - a local search's end: ``tol_spread`` (the spread above the family's floor below this
           fraction of its initial value; 1e-12 continuous, 1e-6 discrete), ``patience`` (the
           elite threshold not improved for this many iterations; 20), ``tol_fun`` (the range

@@ -182,10 +182,12 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         (2-opt, swap, insertion or Or's stretch moves for a permutation family, joined by
         ``+`` to combine them; bit flips for ``Bernoulli``) until no move improves them;
         they replace the originals before the fit. True: the family's usual moves
-        (``"2opt+oropt"`` for the transition model, ``"swap"`` for the position model,
-        ``"insert"`` for Plackett–Luce, ``"flip"`` for bits). The
-        population then defaults to ``max(50, 2 * dim)`` (and the position model's
-        smoothing to 0.3). Every neighbour is evaluated
+        (``"2opt+oropt"`` for the transition model, with ``"or3opt"`` over candidate
+        moves; ``"swap"`` for the position model, ``"insert"`` for Plackett–Luce,
+        ``"flip"`` for bits). The population then defaults to ``max(50, 2 * dim)`` (and
+        the position model's smoothing to 0.3), and tours and assignments keep the
+        search's best sample among the elites of every fit (``keep_best``, under method
+        ``"ce"``). Every neighbour is evaluated
         through ``fun`` and counted in ``nfev`` and ``max_evals``. Not with constraints,
         ``space``, ``noise`` or ``eval_seeds``.
     improve_order : "candidates", "random", "model" or None (default)
@@ -261,7 +263,9 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         Further options of :class:`ceopt.CrossEntropy`: stopping (``tol_spread``,
         ``patience``, ``tol_fun``, ``search_evals``) and the pieces of method ``"adaptive"``
         (``weights``, ``scale_control`` (``"success"`` or ``"path"``), ``rank_one``,
-        ``active``, ``keep_best``, ``separable``; ``keep_best=False`` for a noisy objective).
+        ``active``, ``keep_best``, ``separable``; ``keep_best=False`` for a noisy objective;
+        for other families under method ``"ce"``, ``keep_best`` keeps the search's best
+        sample among the elites: :mod:`ceopt.updates.previous_mean`).
 
     Returns
     -------
@@ -386,7 +390,7 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
                                space=space, noise=solver_options.get("noise"),
                                eval_seeds=solver_options.get("eval_seeds"))
     if improvement is not None:
-        for name, value in improved_defaults(dist, improvement.order).items():
+        for name, value in improved_defaults(dist, improvement.order, method).items():
             if solver_options.get(name) is None:
                 solver_options[name] = value
     solver = CrossEntropy(dist, bounds=bounds, constraints=constraints, **solver_options)

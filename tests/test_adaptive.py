@@ -233,7 +233,7 @@ def test_the_default_distribution_is_full_up_to_100_dimensions():
     (dict(scale_control=1), TypeError, "scale_control"),
     (dict(restarts=-1), ValueError, "restarts"),
     (dict(restarts=1.5), ValueError, "restarts"),
-    (dict(dist=Bernoulli(np.full(3, 0.5)), keep_best=True), ValueError, "Gaussians only"),
+    (dict(dist=Bernoulli(np.full(3, 0.5)), rank_one=True), ValueError, "Gaussians only"),
     (dict(keep_best=1), TypeError, "keep_best"),
     (dict(keep_best=True, method="textbook"), ValueError, "not of 'textbook'"),
     (dict(tol_fun=-1e-9), ValueError, "tol_fun"),

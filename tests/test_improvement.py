@@ -311,9 +311,9 @@ def test_a_small_budget_finishes_the_best_descents_first():
 
 def test_an_improved_run_of_the_position_model_smooths_slower():
     from ceopt.improvement import improved_defaults
-    assert improved_defaults(ceopt.Permutation(30, "position")) == {"popsize": 60,
-                                                                    "smoothing": 0.3}
-    assert improved_defaults(ceopt.Permutation(30)) == {"popsize": 60}
+    assert improved_defaults(ceopt.Permutation(30, "position")) == {
+        "popsize": 60, "smoothing": 0.3, "keep_best": True}
+    assert improved_defaults(ceopt.Permutation(30)) == {"popsize": 60, "keep_best": True}
 
 
 def test_an_improved_run_is_the_same_on_a_thread_pool():

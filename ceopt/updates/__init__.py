@@ -6,6 +6,10 @@
 | ``"ce"`` | any (default otherwise) | equal | off | off | 0 | off | 0.1 | 0.7 |
 | ``"textbook"`` | any | equal | off | off | 0 | off | 0.1 | 0.7 |
 
+``keep_best`` for a Gaussian keeps the previous population's best sample for its mean; for
+the other families under ``"ce"`` it keeps the search's best sample among the elites of every
+fit, and improved runs of tours and assignments turn it on (:mod:`ceopt.improvement`).
+
 A rule of your own: subclass :class:`UpdateRule` and :func:`register` it
 (``docs/architecture.md``).
 """

@@ -15,6 +15,10 @@ default rate (:data:`FAMILY_SMOOTHING`).
 ``keep_best``: the mean is fitted to the elites chosen among the new population and the
 previous population's best sample, kept for one iteration only, so that an unlucky
 population does not throw a good point away; the spread is fitted to the new elites only.
+Other families (bits, choices, permutations) have no mean apart from the rest of the fit, so
+there the whole fit takes the search's best sample so far as a candidate elite, kept until a
+better one comes (an elitist CE method): a rare good sample, such as an improved run's lucky
+descent, pulls the model until the model draws better (:func:`kept_elites`).
 """
 
 from __future__ import annotations
@@ -66,6 +70,20 @@ def kept_mean(chosen: NDArray, chosen_rank: NDArray, kept: Kept,
     return shifted @ chosen + w[place] * kept.x
 
 
+def kept_elites(chosen: NDArray, chosen_rank: NDArray, kept: Kept) -> tuple[NDArray, NDArray]:
+    """The elites chosen among the new ones (``chosen``, best first, ranked ``chosen_rank``)
+    and the kept sample, and their ranking values: the kept sample takes its place by its rank
+    and the last elite drops out. A population that holds a sample as good as the kept one
+    does without it: on a finite space that is usually the same point (a tour may be the kept
+    one from another starting city), which would otherwise count twice."""
+    place = int(np.searchsorted(chosen_rank, kept.rank, side="left"))
+    if place == chosen_rank.size or chosen_rank[place] == kept.rank:
+        return chosen, chosen_rank
+    x = kept.x.astype(chosen.dtype, copy=False)[None, :]
+    return (np.concatenate([chosen[:place], x, chosen[place:-1]]),
+            np.concatenate([chosen_rank[:place], [kept.rank], chosen_rank[place:-1]]))
+
+
 class PreviousMean(Textbook):
     name = "ce"
 
@@ -73,18 +91,21 @@ class PreviousMean(Textbook):
         return FAMILY_SMOOTHING.get(type(dist), self.SMOOTHING)
 
     def _check_previous_mean(self, option: str, steerable: bool) -> None:
-        if not steerable:
+        if not steerable and option != "keep_best":
             raise ValueError(f"{option} acts on a Gaussian's mean and spread; it applies to "
                              f"Gaussians only (location-scale families)")
 
     def begin(self, dist: Distribution, n_elite: int) -> None:
         super().begin(dist, n_elite)
         self._kept: Kept | None = None
+        self._elitist = self.keep_best and not isinstance(dist, LocationScale)
 
     def _step(self, dist: Distribution, X: NDArray, elites: NDArray,
               ranking: NDArray) -> Distribution:
         if not isinstance(dist, LocationScale):
-            return super()._step(dist, X, elites, ranking)  # the textbook update
+            if not self.keep_best:
+                return super()._step(dist, X, elites, ranking)  # the textbook update
+            return self._step_elitist(dist, X, elites, ranking)
         w, chosen = self.elite_weights, X[elites]
         # The kept sample's mean first: the fit may overwrite ``chosen``, this update's own
         # copy of the elites (sparing an (n_elite, d) temporary: at (100, 1000) with half the
@@ -102,8 +123,21 @@ class PreviousMean(Textbook):
             self._kept = Kept(X[elites[0]].copy(), float(ranking[elites[0]]))
         return new
 
+    def _step_elitist(self, dist: Distribution, X: NDArray, elites: NDArray,
+                      ranking: NDArray) -> Distribution:
+        """The textbook update of the elites chosen among the population and the search's
+        best sample so far, which is kept for the next update."""
+        chosen, rank = X[elites], ranking[elites]
+        if self._kept is not None:
+            chosen, rank = kept_elites(chosen, rank, self._kept)
+        fitted = dist.fit(chosen, self.elite_weights)
+        new = dist.smooth(fitted, self.smoothing, **self._spread_terms(ranking, dist, fitted))
+        self._kept = Kept(chosen[0].copy(), float(rank[0]))
+        return new
+
     def _flat(self) -> None:
-        self._kept = None  # a flat population has no best to keep
+        if not self._elitist:  # (the search's best stays the search's best)
+            self._kept = None  # a flat population has no best to keep
 
     def search_state(self) -> dict[str, Any]:
         kept = None if self._kept is None else {"x": self._kept.x, "rank": self._kept.rank}
@@ -112,5 +146,5 @@ class PreviousMean(Textbook):
     def load_search_state(self, state: dict[str, Any]) -> None:
         super().load_search_state(state)
         kept = state["kept"]
-        self._kept = None if kept is None else Kept(np.array(kept["x"], dtype=float),
-                                                    float(kept["rank"]))
+        # (a float for a Gaussian's, the family's own for the others': a permutation's ints)
+        self._kept = None if kept is None else Kept(np.array(kept["x"]), float(kept["rank"]))
