@@ -58,10 +58,8 @@ out some of the other moves and the wide candidates are at most :data:`WIDE_SHAR
 many as the others, and never in the rounds over every move.
 
 **The search's best sample stays among the elites** of every fit in an improved run of tours
-and assignments (``keep_best``, :data:`KEEP_BEST`), until a better one comes. On a hard tour a
-good local optimum is a lucky descent, and the populations after it, drawn from a model that
-has seen it once, are worse: without it the model forgot it, and the search went on from
-local optima 7–15 % above the optimum while its best stayed at 2.9 % (kro124p, seed 7).
+and assignments until a better one comes (``keep_best``, :data:`KEEP_BEST`): on a hard tour a
+good local optimum is a lucky descent, which a model fitted to the next populations forgets.
 """
 
 from __future__ import annotations
