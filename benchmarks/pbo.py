@@ -27,7 +27,10 @@ discrete optimisers need 5000+ evaluations for OneMax at n = 16, this 55-76), as
 one point at a time (0.3-1.3 ms each, which is why all four ran at n = 16 only and
 ``PortfolioDiscreteOnePlusOne``, the fastest of the two best there, also at n = 64, with 5
 seeds on problems 1-7 and 3 on the rest: a run that does not solve its problem costs it
-3-7 minutes there; and at n = 100 with one or two seeds, about 50 minutes of one core each).
+3-7 minutes there; and at n = 100 with one or two seeds, about 50 minutes of one core each;
+``DiscreteLenglerOnePlusOne`` and ``NGOpt`` ran at n = 64 with seed 0, about 2 and 5
+minutes per unsolved run, and ``DiscreteLenglerOnePlusOne`` at n = 100 with seed 0; ``NGOpt``
+at n = 100 would take about 20 minutes per unsolved run, 10⁶ evaluations at 1.3 ms).
 ConcatenatedTrap (24) is left out where ioh reports a non-positive optimum (n = 16, not a
 multiple of its trap size).
 
@@ -142,8 +145,10 @@ def report(rows) -> str:
              "ConcatenatedTrap at n = 16, where ioh reports -1 as its optimum); instance 1; "
              "budget min(100 n², 10⁶). The nevergrad optimisers ran at n = 16 (0.3-1.3 ms "
              "per ask and tell); PortfolioDiscreteOnePlusOne also at n = 64, with 5 seeds "
-             "on problems 1-7 and 3 on the rest, and at n = 100 with 1-2 seeds (the module "
-             "docstring says why). "
+             "on problems 1-7 and 3 on the rest, and at n = 100 with 1-2 seeds; "
+             "DiscreteLenglerOnePlusOne and NGOpt at n = 64 with one seed, and "
+             "DiscreteLenglerOnePlusOne at n = 100 with one seed (the module docstring says "
+             "why). "
              "`ceopt-tree` and `ceopt-tree-flip` are ceopt with `BernoulliTree` (bits with "
              "a tree of dependencies), without and with `improve=True`.", "",
              "| solver | " + " | ".join(f"n = {n}" for n in sizes) + " |",
