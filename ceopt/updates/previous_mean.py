@@ -130,8 +130,7 @@ class PreviousMean(Textbook):
         chosen, rank = X[elites], ranking[elites]
         if self._kept is not None:
             chosen, rank = kept_elites(chosen, rank, self._kept)
-        fitted = dist.fit(chosen, self.elite_weights)
-        new = dist.smooth(fitted, self.smoothing, **self._spread_terms(ranking, dist, fitted))
+        new = super()._step(dist, chosen, np.arange(chosen.shape[0]), ranking)
         self._kept = Kept(chosen[0].copy(), float(rank[0]))
         return new
 
