@@ -486,6 +486,18 @@ class CrossEntropy:
             ranked = self._constraints.rank(X, loss, told)
         self._found.note(X, loss, ranked, self.nrestarts, in_search=False)
 
+    def begin_at(self, x: ArrayLike) -> None:
+        """Begin the first search about ``x`` instead of the initial mean, with the same
+        spread: after a local method from the start point (:mod:`ceopt.local_start`). Only
+        before the first :meth:`ask`."""
+        if self._nit:
+            raise RuntimeError("begin_at moves the first search: call it before the first ask")
+        x = check_samples(np.atleast_2d(x), self.dim, "x")[0]
+        schedule = self._schedule
+        schedule.bind(self._settings, schedule.initial.moved(x), schedule.popsize,
+                      schedule.n_elite)
+        self._search = schedule.first(self._progress(schedule.popsize))
+
     def _count(self, X: NDArray, values: NDArray, gamma: float,
                feasible: NDArray[np.bool_] | None, counted: int = 0) -> None:
         """One more iteration of ``X`` told with ``values`` (``feasible``: which rows are,

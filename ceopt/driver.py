@@ -22,6 +22,7 @@ from .constraints import Constraints
 from .cross_entropy import CrossEntropy
 from .evaluation import Evaluator
 from .improvement import Improvement
+from .local_start import LocalStart
 from .polish import LocalPhase, polish_method, reserve_polish
 from .progress import Display, check_disp, outcome
 from .space import Decoded, Space
@@ -108,10 +109,11 @@ def resume(path: str | os.PathLike, fun: Callable[..., Any], *, args: tuple = ()
 def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
           saved_at: int | None, space: Space | None = None,
           phase: LocalPhase | None = None,
-          improvement: Improvement | None = None, disp: int = 0) -> OptimizeResult:
-    """The loop: ask, evaluate, improve (``improvement``), tell, polish (``phase``),
-    checkpoint, show (``disp``, :mod:`ceopt.progress`), call back, until a stopping test
-    holds; then the last polish.
+          improvement: Improvement | None = None, disp: int = 0,
+          start: LocalStart | None = None) -> OptimizeResult:
+    """A local method from the start point (``start``: a new run's), then the loop: ask,
+    evaluate, improve (``improvement``), tell, polish (``phase``), checkpoint, show (``disp``,
+    :mod:`ceopt.progress`), call back, until a stopping test holds; then the last polish.
 
     ``saved_at`` is the iteration the checkpoint file holds (None: no file yet); ``space``
     decodes the results' points. An exception that ends the run (the objective's, or an
@@ -123,6 +125,8 @@ def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
     display = Display(disp, solver.max_evals) if disp else None
     with evaluator:
         try:
+            if start is not None:
+                start.run(solver, evaluator)
             while not solver.stop():
                 _iterate(solver, evaluator, improvement)
                 if phase is not None:
@@ -153,6 +157,8 @@ def drive(solver: CrossEntropy, evaluator: Evaluator, callback, path, every,
             if display is not None:
                 display.close()
         result = result_of(solver, evaluator, space)
+        if start is not None:
+            result.message += f"; {start.describe()}"
         if phase is not None:
             result.message += f"; each local search polished by {phase.polish.method.upper()}"
         if display is not None:

@@ -18,6 +18,7 @@ from .driver import check_path, drive
 from .evaluation import Evaluator
 from .handlers import BoundaryHandler, Box
 from .improvement import Improvement, improved_defaults
+from .local_start import LocalStart, local_start_method
 from .moves import MOVES, Moves
 from .noise import noisy_popsize
 from .options import check_options
@@ -78,7 +79,7 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None,
         raise ValueError("sigma0 must be finite and positive")
     std = np.broadcast_to(std, mean.shape)
     if family is None:
-        adaptive = method in (None, "adaptive")
+        adaptive = method is None or (isinstance(method, str) and method == "adaptive")
         family = "full" if adaptive and mean.size <= FULL_MAX_DIM else "diag"
     if family == "full":
         return Gaussian(mean, std**2)
@@ -91,7 +92,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
              integrality: ArrayLike | None = None, margin: bool | None = None,
              space: Mapping[str, Variable] | Sequence[Variable] | Space | None = None,
              constraints: Any = None, polish: bool | str | None = None,
-             constraints_first: bool = False, noise: bool = False,
+             local_start: bool | str | None = None, constraints_first: bool = False,
+             noise: bool = False,
              eval_seeds: str | None = None, improve: bool | str | Moves | None = None,
              improve_best: int | None = None, improve_order: str | None = None,
              dist: Distribution | str | None = None, popsize: int | None = None,
@@ -158,6 +160,15 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         ``search_evals = 25 * d`` evaluations each. Real vectors only. Default: on with
         ``constraints`` and a budget of at least ``60 * (d + 1)`` (``docs/constraints.md``
         has the measurements), off without.
+    local_start : bool, "nelder-mead", "l-bfgs-b" or "cobyqa", optional
+        Before the population search, a local method from the start point: Nelder–Mead below
+        4 dimensions and L-BFGS-B (forward-difference gradients, each one batch of ``d + 1``
+        points) from 4 (True), or the one named. It stops when it has converged or spent
+        ``100 * d`` evaluations, counted in ``nfev``; the search then begins about its best
+        point (:mod:`ceopt.local_start`). Default: on for a Gaussian under method
+        ``"adaptive"`` with ``max_evals <= 300 * d`` (a small budget, where it reached more
+        bbob targets: ``docs/continuous.md``), off otherwise. Real vectors, without
+        constraints, noise or ``space``.
     constraints_first : bool
         Evaluate ``fun`` only at the samples the constraints call feasible (for cheap
         constraints and an expensive objective): ``nfev`` and ``max_evals`` count those
@@ -298,7 +309,8 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
     """
     return _run(fun, x0, sigma0, bounds=bounds, integrality=integrality, margin=margin,
                 space=space, constraints=constraints, polish=polish,
-                constraints_first=constraints_first, noise=noise, eval_seeds=eval_seeds,
+                local_start=local_start, constraints_first=constraints_first, noise=noise,
+                eval_seeds=eval_seeds,
                 improve=improve, improve_best=improve_best, improve_order=improve_order,
                 dist=dist, popsize=popsize,
                 elite_frac=elite_frac, n_elite=n_elite, smoothing=smoothing, restarts=restarts,
@@ -326,7 +338,7 @@ def maximize(fun: Callable[..., Any], x0: ArrayLike | None = None,
 
 
 def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=None,
-         constraints=None, polish=None, improve=None, improve_best=None,
+         constraints=None, polish=None, local_start=None, improve=None, improve_best=None,
          improve_order=None, dist=None,
          vectorized=False, callback=None, args=(),
          workers=None, chunksize=None, on_error="raise", on_nan=None, retries=2, timeout=None,
@@ -394,6 +406,10 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
             if solver_options.get(name) is None:
                 solver_options[name] = value
     solver = CrossEntropy(dist, bounds=bounds, constraints=constraints, **solver_options)
+    start = local_start_method(local_start, dist, bounds, method=method,
+                               max_evals=solver.max_evals, constraints=constraints,
+                               noise=solver.noise, space=space, integrality=integrality,
+                               improve=improve)
     if checkpoint is not None:
         check_path(checkpoint, solver, space)
     evaluator = Evaluator(fun, vectorized=vectorized, args=args, workers=workers,
@@ -402,8 +418,9 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
                           timeout=timeout)
     phase = None if polish is None else LocalPhase(polish, constraints, bounds,
                                                     solver.maximize)
+    start = None if start is None else LocalStart(start, bounds, solver.maximize)
     return drive(solver, evaluator, callback, checkpoint, checkpoint_every, saved_at=None,
-                 space=space, phase=phase, improvement=improvement, disp=disp)
+                 space=space, phase=phase, improvement=improvement, disp=disp, start=start)
 
 
 def _improvement(improve, best, order, dist: Distribution,

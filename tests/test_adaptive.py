@@ -187,7 +187,9 @@ def test_a_budget_spent_on_restarts_is_a_success():
 
 @pytest.mark.slow
 def test_resume_with_a_larger_budget_goes_on_restarting(tmp_path):
-    kw = dict(x0=np.ones(2), vectorized=True, seed=0, tol_spread=1e-3, separable=False)
+    # (Without the local start, which a small budget would take and 5000 would not.)
+    kw = dict(x0=np.ones(2), vectorized=True, seed=0, tol_spread=1e-3, separable=False,
+              local_start=False)
     alone = ceopt.minimize(sphere, **kw)
     path = tmp_path / "run.ckpt"
     # The doubled population does not fit: the run stops converged ...

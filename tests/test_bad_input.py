@@ -77,6 +77,9 @@ BAD = {
                          st.just(np.ones(3)), st.floats()),
     "scale_control": st.one_of(st.integers(), st.text().filter(
         lambda s: s not in ("success", "path")), nonfinite),
+    "local_start": st.one_of(st.text().filter(
+        lambda s: s.lower() not in ("nelder-mead", "l-bfgs-b", "cobyqa")), st.integers(),
+        st.floats()),
 }
 
 

@@ -128,7 +128,7 @@ def test_ftarget_stops_with_success():
 
 def test_max_evals_is_never_exceeded():
     res = ceopt.minimize(sphere, np.ones(3), vectorized=True, popsize=30, max_evals=100, seed=0,
-                         separable=False)
+                         separable=False, local_start=False)
     assert res.status == 3 and not res.success
     assert res.nfev == 90 and res.nit == 3
 
