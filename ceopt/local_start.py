@@ -63,7 +63,7 @@ def local_start_method(local_start: bool | str | None, dist: Distribution, bound
                        **excluded: Any) -> str | None:
     """The local method ``local_start`` asks for (None: none), refused with a reason where it
     does not apply. ``excluded`` are the run's options under which it does not (constraints,
-    noise, a space, integrality, improve): a default local start is off beside them, an asked
+    noise, a space, improve): a default local start is off beside them, an asked
     one is refused."""
     if local_start is None:
         adaptive = method is None or (isinstance(method, str) and method == "adaptive")

@@ -408,8 +408,7 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
     solver = CrossEntropy(dist, bounds=bounds, constraints=constraints, **solver_options)
     start = local_start_method(local_start, dist, bounds, method=method,
                                max_evals=solver.max_evals, constraints=constraints,
-                               noise=solver.noise, space=space, integrality=integrality,
-                               improve=improve)
+                               noise=solver.noise, space=space, improve=improve)
     if checkpoint is not None:
         check_path(checkpoint, solver, space)
     evaluator = Evaluator(fun, vectorized=vectorized, args=args, workers=workers,

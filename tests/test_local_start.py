@@ -74,6 +74,10 @@ def test_an_asked_local_start_that_does_not_apply_is_refused_by_name():
     with pytest.raises(ValueError, match="integer variables"):
         ceopt.minimize(ellipsoid, np.zeros(3), bounds=[(-5, 5)] * 3, integrality=[1, 0, 0],
                        vectorized=True, local_start=True)
+    # integrality without an integer coordinate is real numbers still
+    res = ceopt.minimize(ellipsoid, np.zeros(3), bounds=[(-5, 5)] * 3, integrality=[0, 0, 0],
+                         vectorized=True, max_evals=300, seed=0)
+    assert "began with nelder-mead" in res.message
     with pytest.raises(ValueError, match="leave it out for this family"):
         ceopt.maximize(lambda b: b.sum(axis=1), dist=ceopt.Bernoulli(np.full(5, 0.5)),
                        vectorized=True, local_start=True)
