@@ -109,13 +109,16 @@ def _seed(rng: np.random.Generator) -> int:
 
 # -- the solvers: one start each; run_with_restarts repeats them ------------------------------
 def ceopt_start(family: str | None, popsize: int | Callable[[int], int] | None = None,
-                **options):
+                told: bool = False, **options):
     """A ceopt start with its default spread (0.3 of the box) about the start point, unless
     ``options`` set ``sigma0``; ``options`` go to ``ceopt.minimize``, and ``popsize`` (a
     number, or ``popsize(d)`` by the dimension), if given, sets the population.
 
     ``max_evals`` is unlimited, as every solver's own budget is: the recorder ends the run.
-    With a budget ceopt restarts (IPOP) until it is spent, so it is started once.
+    With a budget ceopt restarts (IPOP) until it is spent, so it is started once. ``told``:
+    ``max_evals`` is the budget instead, as a user with a small budget would pass it (the
+    defaults that depend on it then apply: :mod:`ceopt.local_start`), and the run is not
+    started again.
     """
     import ceopt
 
@@ -125,8 +128,11 @@ def ceopt_start(family: str | None, popsize: int | Callable[[int], int] | None =
         sized = ({} if popsize is None else
                  {"popsize": popsize(d) if callable(popsize) else popsize})
         ceopt.minimize(rec.batch, x0=_x0(rng, d, k), bounds=_box(d),
-                       dist=family, vectorized=True, max_evals=UNLIMITED, seed=rng,
+                       dist=family, vectorized=True,
+                       max_evals=rec.remaining if told else UNLIMITED, seed=rng,
                        **sized, **options)
+        if told:  # it restarted within its budget; what is left holds no population
+            raise Stop("ceopt told its budget runs once")
     return start
 
 
@@ -206,6 +212,9 @@ SOLVERS: dict[str, tuple[Callable, str]] = {
     "ceopt": (ceopt_start(None), "ceopt.minimize, defaults (full Gaussian up to d=100, "
                                  "method='adaptive', IPOP restarts within the budget)"),
     "ceopt-diag": (ceopt_start("diag"), "ceopt.minimize, defaults but a diagonal Gaussian"),
+    "ceopt-local-start": (ceopt_start(None, local_start=True),
+                          "ceopt.minimize, defaults but a local method first "
+                          "(local_start=True: Nelder-Mead below d = 4, L-BFGS-B from 4)"),
     "ceopt-bipop": (ceopt_start(None, restarts="bipop"),
                     "ceopt.minimize, defaults but BIPOP restarts (restarts='bipop')"),
     "ceopt-textbook-full": (ceopt_start("full", method="textbook"),
@@ -301,7 +310,16 @@ ABLATION_LEAVE_OUT = [
     ("ceopt-diag", "default − full covariance (diagonal)"),
 ]
 
-ALL = {**SOLVERS, **VARIANTS, **PATH_VARIANTS}
+#: Issue 23: ceopt told the budget (``max_evals``), as a user with a small one would run it;
+#: up to 300·d its default starts with a local method (results/bbob-local-start/).
+BUDGET_VARIANTS: dict[str, tuple[Callable, str]] = {
+    "ceopt-told": (ceopt_start(None, told=True),
+                   "ceopt.minimize, defaults, told the budget (max_evals)"),
+    "ceopt-told-no-local": (ceopt_start(None, told=True, local_start=False),
+                            "ceopt.minimize told the budget, without the local start"),
+}
+
+ALL = {**SOLVERS, **VARIANTS, **PATH_VARIANTS, **BUDGET_VARIANTS}
 
 # -- problems ----------------------------------------------------------------------------------
 #: The suites the harness runs, and the dimensions cocoex has for each: bbob refuses others
