@@ -166,9 +166,10 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike | None = None,
         points) from 4 (True), or the one named. It stops when it has converged or spent
         ``100 * d`` evaluations, counted in ``nfev``; the search then begins about its best
         point (:mod:`ceopt.local_start`). Default: on for a Gaussian under method
-        ``"adaptive"`` with ``max_evals <= 300 * d`` (a small budget, where it reached more
-        bbob targets: ``docs/continuous.md``), off otherwise. Real vectors, without
-        constraints, noise or ``space``.
+        ``"adaptive"`` with ``max_evals <= 300 * d`` (a small budget), and for a full
+        covariance from d = 40 with any budget, where it reached more bbob targets
+        (``docs/continuous.md``); off otherwise. Real vectors, without constraints, noise or
+        ``space``.
     constraints_first : bool
         Evaluate ``fun`` only at the samples the constraints call feasible (for cheap
         constraints and an expensive objective): ``nfev`` and ``max_evals`` count those

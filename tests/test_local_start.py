@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 import ceopt
 from ceopt.handlers import Box
-from ceopt.local_start import LOCAL_EVALS, NELDER_MEAD_BELOW, SMALL_BUDGET, local_start_method
+from ceopt.local_start import (
+    LOCAL_EVALS,
+    LOCAL_START_FROM_DIM,
+    NELDER_MEAD_BELOW,
+    SMALL_BUDGET,
+    local_start_method,
+)
 
 
 def ellipsoid(X):
@@ -49,6 +55,19 @@ def test_the_default_starts_locally_within_a_small_budget_only(d):
     assert local_start_method(None, gaussian(d), max_evals=None, **on) is None
     assert local_start_method(True, gaussian(d), None, method=None, max_evals=None) == pick
     assert local_start_method(False, gaussian(d), None, method=None, max_evals=10) is None
+
+
+def test_a_full_covariance_starts_locally_from_40_dimensions_with_any_budget():
+    on = dict(method=None, bounds=None)
+    full, diag = gaussian(LOCAL_START_FROM_DIM), ceopt.DiagGaussian(np.zeros(40), np.ones(40))
+    assert local_start_method(None, full, max_evals=None, **on) == "l-bfgs-b"
+    assert local_start_method(None, full, max_evals=10**9, **on) == "l-bfgs-b"
+    assert local_start_method(None, gaussian(LOCAL_START_FROM_DIM - 1), max_evals=10**9,
+                              **on) is None
+    assert local_start_method(None, diag, max_evals=10**9, **on) is None
+    assert local_start_method(None, full, max_evals=None, method="ce", bounds=None) is None
+    res = ceopt.minimize(ellipsoid, np.zeros(40), vectorized=True, max_iter=2, seed=0)
+    assert "began with l-bfgs-b" in res.message
 
 
 @pytest.mark.parametrize("why", [

@@ -310,13 +310,17 @@ ABLATION_LEAVE_OUT = [
     ("ceopt-diag", "default − full covariance (diagonal)"),
 ]
 
-#: Issue 23: ceopt told the budget (``max_evals``), as a user with a small one would run it;
-#: up to 300·d its default starts with a local method (results/bbob-local-start/).
+#: Issue 23: ceopt told the budget (``max_evals``), as a user with a small one would run it
+#: (up to 300·d its default starts with a local method: results/bbob-local-start/), and the
+#: default without the local start it takes from d = 40.
 BUDGET_VARIANTS: dict[str, tuple[Callable, str]] = {
     "ceopt-told": (ceopt_start(None, told=True),
                    "ceopt.minimize, defaults, told the budget (max_evals)"),
     "ceopt-told-no-local": (ceopt_start(None, told=True, local_start=False),
                             "ceopt.minimize told the budget, without the local start"),
+    "ceopt-no-local-start": (ceopt_start(None, local_start=False),
+                             "ceopt.minimize, defaults but never a local start (the default "
+                             "before it, from d = 40)"),
 }
 
 ALL = {**SOLVERS, **VARIANTS, **PATH_VARIANTS, **BUDGET_VARIANTS}
