@@ -23,7 +23,8 @@ before.
 ``max_evals`` is at most :data:`SMALL_BUDGET` · d, and for a full covariance from
 :data:`LOCAL_START_FROM_DIM` dimensions on; off otherwise. On bbob the local start reached
 more targets at every budget up to 300·d, and at 1000·d slightly fewer at d = 10 and 20,
-where the population search needs the evaluations it would take, but more at d = 40 and 80
+where the population search needs the evaluations it would take, more at d = 40 and as
+many at d = 80
 (``benchmarks/results/bbob-local-start/``, ``bbob.md``, ``bbob-d40/``,
 ``bbob-largescale-d80/``).
 """
@@ -59,8 +60,9 @@ LOCAL_EVALS = 100
 SMALL_BUDGET = 300
 #: ... and, with a full covariance, from this dimension on with any budget: on bbob at 1000·d
 #: it reached 0.46 of the targets against 0.42 at d = 40 (instances 1-15; Rosenbrock's
-#: group 0.38 against 0.17) and 0.39 against 0.38 at d = 80 (bbob-largescale, f1-f14,
-#: instances 1-3), but 0.54 against 0.56 at d = 20 and 0.64 against 0.65 at d = 10.
+#: group 0.36-0.38 against 0.17, two seeds) and 0.38-0.39 against 0.38 at d = 80
+#: (bbob-largescale, f1-f14, instances 1-3), but 0.54 against 0.56 at d = 20 and 0.64
+#: against 0.65 at d = 10.
 LOCAL_START_FROM_DIM = 40
 #: The forward-difference step, relative to ``max(1, |x_i|)``: the square root of the machine
 #: epsilon balances the truncation and rounding errors of a forward difference.
