@@ -489,9 +489,10 @@ class CrossEntropy:
     def begin_at(self, x: ArrayLike) -> None:
         """Begin the first search about ``x`` instead of the initial mean, with the same
         spread: after a local method from the start point (:mod:`ceopt.local_start`). Only
-        before the first :meth:`ask`."""
+        before the first :meth:`tell` (a population asked before is dropped)."""
         if self._nit:
-            raise RuntimeError("begin_at moves the first search: call it before the first ask")
+            raise RuntimeError("begin_at moves the first search: call it before the first "
+                               "tell")
         x = check_samples(np.atleast_2d(x), self.dim, "x")[0]
         schedule = self._schedule
         schedule.bind(self._settings, schedule.initial.moved(x), schedule.popsize,

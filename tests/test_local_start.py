@@ -209,13 +209,13 @@ def test_a_checkpointed_run_resumes_after_its_local_start(tmp_path):
     assert np.array_equal(rest.x, whole.x)
 
 
-def test_begin_at_moves_only_a_run_not_yet_asked():
+def test_begin_at_moves_only_a_run_not_yet_told():
     es = ceopt.CrossEntropy(gaussian(3), method="ce", seed=0, popsize=400)
     es.begin_at([2.0, -1.0, 0.5])
     X = es.ask()
     assert np.all(np.abs(X.mean(axis=0) - [2.0, -1.0, 0.5]) < 4 / np.sqrt(400))
     es.tell(X, ellipsoid(X))
-    with pytest.raises(RuntimeError, match="before the first ask"):
+    with pytest.raises(RuntimeError, match="before the first tell"):
         es.begin_at(np.zeros(3))
 
 
