@@ -22,10 +22,9 @@ before.
 **Default**: on for a Gaussian over real numbers under method ``"adaptive"`` when the budget
 ``max_evals`` is at most :data:`SMALL_BUDGET` · d, and for a full covariance from
 :data:`LOCAL_START_FROM_DIM` dimensions on; off otherwise. On bbob the local start reached
-more targets at every budget up to 300·d, and at 1000·d slightly fewer at d = 10 and 20,
-where the population search needs the evaluations it would take, more at d = 40 and as
-many at d = 80
-(``benchmarks/results/bbob-local-start/``, ``bbob.md``, ``bbob-d40/``,
+more targets at every budget up to 300·d; at 1000·d slightly fewer at d = 10 and 20, where
+the population search needs the evaluations it would take, more at d = 40 and as many at
+d = 80 (``benchmarks/results/bbob-local-start/``, ``bbob.md``, ``bbob-d40/``,
 ``bbob-largescale-d80/``).
 """
 
