@@ -69,17 +69,16 @@ STEP = float(np.sqrt(np.finfo(np.float64).eps))
 
 
 def local_start_method(local_start: bool | str | None, dist: Distribution, bounds: Any, *,
-                       method: str | None, max_evals: int | None,
+                       method: str, max_evals: int | None,
                        **excluded: Any) -> str | None:
     """The local method ``local_start`` asks for (None: none), refused with a reason where it
-    does not apply. ``excluded`` are the run's options under which it does not (constraints,
-    noise, a space, improve): a default local start is off beside them, an asked
-    one is refused."""
+    does not apply. ``method`` is the run's update rule by name (``CrossEntropy.method``);
+    ``excluded`` are the run's options under which it does not apply (constraints, noise, a
+    space, improve): a default local start is off beside them, an asked one is refused."""
     if local_start is None:
-        adaptive = method is None or (isinstance(method, str) and method == "adaptive")
         small = max_evals is not None and max_evals <= SMALL_BUDGET * dist.dim
         large = correlated(dist) and dist.dim >= LOCAL_START_FROM_DIM
-        return (_table(dist.dim) if adaptive and (small or large)
+        return (_table(dist.dim) if method == "adaptive" and (small or large)
                 and _applies(dist, bounds, excluded) is None else None)
     if local_start is False:
         return None

@@ -26,7 +26,7 @@ from .polish import LocalPhase, constrained_searches, polish_method, reserve_pol
 from .progress import check_disp
 from .schedules import Schedule
 from .space import Decoded, Space, Variable, integer_margin, with_margin
-from .updates import default_popsize
+from .updates import check_method, default_popsize
 
 #: Largest dimension whose default distribution is a full-covariance Gaussian. Its update costs
 #: O(d^3) per iteration and its learning rate falls as 1/d^2 (ceopt.updates.adaptive); beyond
@@ -79,7 +79,7 @@ def initial_distribution(x0: ArrayLike | None, sigma0: ArrayLike | None,
         raise ValueError("sigma0 must be finite and positive")
     std = np.broadcast_to(std, mean.shape)
     if family is None:
-        adaptive = method is None or (isinstance(method, str) and method == "adaptive")
+        adaptive = method in (None, "adaptive")
         family = "full" if adaptive and mean.size <= FULL_MAX_DIM else "diag"
     if family == "full":
         return Gaussian(mean, std**2)
@@ -355,6 +355,7 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
         raise TypeError(f"args must be a tuple, got {type(args).__name__}")
     disp = check_disp(disp, verbose)
     method = solver_options.get("method")
+    check_method(method)  # before the defaults below compare it with names
     # Integer coordinates keep a margin in a run without a budget; with one, restarts explore
     # instead (docs/spaces.md, "How it works": the measurements).
     margin = solver_options.get("max_evals") is None if margin is None else flag("margin",
@@ -407,9 +408,9 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
             if solver_options.get(name) is None:
                 solver_options[name] = value
     solver = CrossEntropy(dist, bounds=bounds, constraints=constraints, **solver_options)
-    start = local_start_method(local_start, dist, bounds, method=method,
-                               max_evals=solver.max_evals, constraints=constraints,
-                               noise=solver.noise, space=space, improve=improve)
+    start_method = local_start_method(local_start, dist, bounds, method=solver.method,
+                                      max_evals=solver.max_evals, constraints=constraints,
+                                      noise=solver.noise, space=space, improve=improve)
     if checkpoint is not None:
         check_path(checkpoint, solver, space)
     evaluator = Evaluator(fun, vectorized=vectorized, args=args, workers=workers,
@@ -418,7 +419,8 @@ def _run(fun, x0, sigma0, *, bounds=None, integrality=None, margin=None, space=N
                           timeout=timeout)
     phase = None if polish is None else LocalPhase(polish, constraints, bounds,
                                                     solver.maximize)
-    start = None if start is None else LocalStart(start, bounds, solver.maximize)
+    start = (None if start_method is None
+             else LocalStart(start_method, bounds, solver.maximize))
     return drive(solver, evaluator, callback, checkpoint, checkpoint_every, saved_at=None,
                  space=space, phase=phase, improvement=improvement, disp=disp, start=start)
 

@@ -95,6 +95,14 @@ def test_minimize_and_maximize_name_the_bad_argument(case, entry_point):
     assert name in message or (name == "bounds" and "x0" in message), message
 
 
+
+def test_a_method_that_is_no_name_is_refused_by_name_before_any_default_reads_it():
+    # improve= picks its defaults by the method: an array there once reached numpy's
+    # "truth value of an array is ambiguous" first.
+    with pytest.raises(ValueError, match="method must be one of"):
+        ceopt.minimize(lambda X: X.sum(axis=1), dist=ceopt.Permutation(6), vectorized=True,
+                       improve=True, method=np.zeros(2), max_iter=2)
+
 DISTRIBUTIONS = {
     "mean": (lambda v: DiagGaussian(v, 1.0),
              st.one_of(with_nonfinite(), not_numbers, st.just([]), st.just([[1.0, 2.0]]))),

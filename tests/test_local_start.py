@@ -49,16 +49,16 @@ def gaussian(d):
 @pytest.mark.parametrize("d", [2, 3, 4, 10])
 def test_the_default_starts_locally_within_a_small_budget_only(d):
     pick = "nelder-mead" if d < NELDER_MEAD_BELOW else "l-bfgs-b"
-    on = dict(method=None, bounds=None)
+    on = dict(method="adaptive", bounds=None)
     assert local_start_method(None, gaussian(d), max_evals=SMALL_BUDGET * d, **on) == pick
     assert local_start_method(None, gaussian(d), max_evals=SMALL_BUDGET * d + 1, **on) is None
     assert local_start_method(None, gaussian(d), max_evals=None, **on) is None
-    assert local_start_method(True, gaussian(d), None, method=None, max_evals=None) == pick
-    assert local_start_method(False, gaussian(d), None, method=None, max_evals=10) is None
+    assert local_start_method(True, gaussian(d), None, method="adaptive", max_evals=None) == pick
+    assert local_start_method(False, gaussian(d), None, method="adaptive", max_evals=10) is None
 
 
 def test_a_full_covariance_starts_locally_from_40_dimensions_with_any_budget():
-    on = dict(method=None, bounds=None)
+    on = dict(method="adaptive", bounds=None)
     full, diag = gaussian(LOCAL_START_FROM_DIM), ceopt.DiagGaussian(np.zeros(40), np.ones(40))
     assert local_start_method(None, full, max_evals=None, **on) == "l-bfgs-b"
     assert local_start_method(None, full, max_evals=10**9, **on) == "l-bfgs-b"
@@ -75,7 +75,7 @@ def test_a_full_covariance_starts_locally_from_40_dimensions_with_any_budget():
     dict(bounds=Box.parse([(0, 3)] * 4, 4, [True] * 4)), dict(constraints=lambda x: x),
     dict(noise=True), dict(improve=True)])
 def test_the_default_does_not_start_locally_where_it_does_not_apply(why):
-    options = dict(dist=ceopt.DiagGaussian(np.zeros(4), np.ones(4)), bounds=None, method=None,
+    options = dict(dist=ceopt.DiagGaussian(np.zeros(4), np.ones(4)), bounds=None, method="adaptive",
                    max_evals=100)
     options.update(why)
     dist, bounds = options.pop("dist"), options.pop("bounds")

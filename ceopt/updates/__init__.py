@@ -34,12 +34,17 @@ UPDATES = Registry("method", UpdateRule, "ceopt.updates",
 register = UPDATES.register
 
 
+def check_method(method: Any) -> None:
+    """Refuse a ``method`` that names no registered rule (None, the default, passes)."""
+    if method is not None and (not isinstance(method, str) or method not in UPDATES):
+        raise ValueError(f"method must be one of {tuple(UPDATES)}, got {method!r}")
+
+
 def rule_class(method: str | None, dist: Distribution) -> type[UpdateRule]:
     """The rule ``method`` names; None: "adaptive" for a location-scale family, else "ce"."""
+    check_method(method)
     if method is None:
         method = "adaptive" if isinstance(dist, LocationScale) else "ce"
-    if not isinstance(method, str) or method not in UPDATES:
-        raise ValueError(f"method must be one of {tuple(UPDATES)}, got {method!r}")
     return UPDATES[method]
 
 
@@ -58,4 +63,5 @@ def default_popsize(method: str | None, dist: Distribution) -> int:
 
 
 __all__ = ["UPDATES", "UpdateRule", "Adaptive", "PreviousMean", "Textbook", "Blockwise",
-           "rank_weights", "register", "rule_class", "make_rule", "default_popsize"]
+           "rank_weights", "register", "check_method", "rule_class", "make_rule",
+           "default_popsize"]
